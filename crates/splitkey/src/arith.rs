@@ -525,7 +525,7 @@ impl RsaPrivateKey {
                 out.len(),
                 input.as_ptr(),
                 input.len(),
-                ffi::RSA_NO_PADDING as i32,
+                ffi::RSA_NO_PADDING,
             )
         };
         check(ok, "RSA_sign_raw")?;

@@ -1,5 +1,7 @@
 //! The device side: key generation, the PIN-sealed share, and the partial signature.
 
+use std::fmt;
+
 use crypto_bigint::{BoxedUint, NonZero};
 use zeroize::Zeroizing;
 
@@ -49,6 +51,15 @@ pub struct ServerShareHandover {
     half: HalfSize,
     device_modulus: Vec<u8>,
     server_exponent: Zeroizing<Vec<u8>>,
+}
+
+impl fmt::Debug for ServerShareHandover {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerShareHandover")
+            .field("half", &self.half)
+            .field("server_exponent", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerShareHandover {
@@ -120,13 +131,13 @@ pub fn generate_device_key(
     let (modulus, key) = generate_high_modulus_key(half)?;
     let parts = key.secret_parts(half.bytes())?;
     drop(key);
-    let (device_exponent, server_exponent) = split_exponent(half, &modulus, &parts)?;
+    let shares = split_exponent(half, &modulus, &parts)?;
     drop(parts);
-    self_test(&modulus, &device_exponent, &server_exponent)?;
+    self_test(&modulus, &shares.device, &shares.server)?;
 
     let mut salt = [0u8; SALT_LEN];
     os_random(&mut salt)?;
-    let sealed = xor_with_pin_pad(&device_exponent, pin, &salt, context, options.kdf)?;
+    let sealed = xor_with_pin_pad(&shares.device, pin, &salt, context, options.kdf)?;
     let share = DeviceShare {
         half,
         modulus: modulus.clone(),
@@ -138,7 +149,7 @@ pub fn generate_device_key(
     let handover = ServerShareHandover {
         half,
         device_modulus: modulus,
-        server_exponent,
+        server_exponent: shares.server,
     };
     Ok((share, handover))
 }
@@ -157,12 +168,12 @@ pub(crate) fn generate_high_modulus_key(half: HalfSize) -> Result<(Vec<u8>, RsaP
 
 /// Splits d1 into `d1ᴬ ←$ [0, 2^L)` and `d1ˢ = (d1 − d1ᴬ) mod φ(n1)`, in constant time
 /// (crypto-bigint). φ is a multiple of λ, so `d1ᴬ + d1ˢ ≡ d1 (mod λ(n1))` and the two partial
-/// exponentiations multiply to μ^{d1}. Returns (d1ᴬ as L/8 bytes, d1ˢ as |n1|/8 bytes).
+/// exponentiations multiply to μ^{d1}.
 fn split_exponent(
     half: HalfSize,
     modulus: &[u8],
     parts: &crate::arith::RsaSecretParts,
-) -> Result<(Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>), Error> {
+) -> Result<ExponentShares, Error> {
     let precision = (half.device_share_bytes() * 8) as u32;
     let decode = |bytes: &[u8]| {
         BoxedUint::from_be_slice(bytes, precision)
@@ -176,7 +187,7 @@ fn split_exponent(
     let phi = Zeroizing::new(
         n.wrapping_sub(&*p)
             .wrapping_sub(&*q)
-            .wrapping_add(&BoxedUint::one_with_precision(precision)),
+            .wrapping_add(BoxedUint::one_with_precision(precision)),
     );
     let phi_nonzero = Zeroizing::new(
         NonZero::new((*phi).clone())
@@ -195,7 +206,16 @@ fn split_exponent(
 
     let full = Zeroizing::new(d_server.to_be_bytes());
     let server_exponent = Zeroizing::new(full[full.len() - half.bytes()..].to_vec());
-    Ok((device_exponent, server_exponent))
+    Ok(ExponentShares {
+        device: device_exponent,
+        server: server_exponent,
+    })
+}
+
+/// The two additive shares of d1, each at its fixed width: d1ᴬ as L/8 bytes, d1ˢ as |n1|/8.
+struct ExponentShares {
+    device: Zeroizing<Vec<u8>>,
+    server: Zeroizing<Vec<u8>>,
 }
 
 /// Checks `(x^{d1ᴬ} · x^{d1ˢ})^e ≡ x (mod n1)` for a random x before anything leaves the
@@ -299,5 +319,152 @@ impl DeviceShare {
     /// the same shape for any other.
     pub(crate) fn open(&self, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, Error> {
         xor_with_pin_pad(&self.sealed, pin, &self.salt, &self.context, self.kdf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::{Error, HashAlgorithm, Padding, ServerShare, Signature};
+
+    const HALF: HalfSize = HalfSize::Bits2048;
+
+    fn four_digit_pins() -> impl Iterator<Item = Pin> {
+        (0..10_000).map(|i| Pin::new(&format!("{i:04}")).unwrap())
+    }
+
+    fn key(pin: &str) -> (DeviceShare, ServerShareHandover) {
+        let options = DeviceKeyOptions {
+            half: HALF,
+            kdf: KdfParams::INSECURE_FAST,
+            ..Default::default()
+        };
+        generate_device_key(&Pin::new(pin).unwrap(), b"ctx", options).unwrap()
+    }
+
+    fn request() -> SignRequest {
+        let digest = HashAlgorithm::Sha256.digest(b"login");
+        SignRequest::new(HALF, HashAlgorithm::Sha256, Padding::Pkcs1v15, &digest).unwrap()
+    }
+
+    /// Every one of the 10,000 four-digit PINs opens the sealed share to a candidate of the
+    /// same shape, and the device's only operation succeeds with each: nothing on the device
+    /// can tell the right PIN from a wrong one.
+    #[test]
+    fn every_four_digit_pin_opens_the_share_to_a_plausible_candidate() {
+        let (device, _handover) = key("4711");
+        let real = device.open(&Pin::new("4711").unwrap()).unwrap();
+        assert_eq!(
+            device.sealed().len(),
+            HALF.device_share_bytes(),
+            "sealed share is exactly L bits: no tag, no checksum"
+        );
+
+        let request = request();
+        let mut seen = HashSet::new();
+        let mut ones = 0u64;
+        let mut top_byte_counts = [0u32; 256];
+        for pin in four_digit_pins() {
+            let candidate = device.open(&pin).unwrap();
+            assert_eq!(candidate.len(), HALF.device_share_bytes());
+            ones += candidate
+                .iter()
+                .map(|b| u64::from(b.count_ones()))
+                .sum::<u64>();
+            top_byte_counts[usize::from(candidate[0])] += 1;
+            assert!(
+                seen.insert(candidate.to_vec()),
+                "two PINs open to the same value"
+            );
+            let partial = device
+                .partial_sign(&pin, &request)
+                .expect("any PIN yields a partial signature");
+            assert_eq!(partial.as_bytes().len(), HALF.bytes());
+        }
+        assert!(seen.contains(real.as_slice()));
+
+        // The candidates look uniformly random: half the bits set, every top-byte value
+        // about equally often (chi-square, 255 degrees of freedom; 99.99th percentile ≈ 360).
+        let total_bits = 10_000.0 * HALF.device_share_bytes() as f64 * 8.0;
+        let share_of_ones = ones as f64 / total_bits;
+        assert!(
+            (share_of_ones - 0.5).abs() < 0.001,
+            "bit balance {share_of_ones}"
+        );
+        let expected = 10_000.0 / 256.0;
+        let chi_square: f64 = top_byte_counts
+            .iter()
+            .map(|&c| (f64::from(c) - expected).powi(2) / expected)
+            .sum();
+        assert!(
+            chi_square < 360.0,
+            "top byte not uniform: χ² = {chi_square}"
+        );
+    }
+
+    /// The server's share alone, or the device's share alone, never gives a valid signature.
+    #[test]
+    fn neither_share_alone_can_sign() {
+        let (device, handover) = key("4711");
+        let server = ServerShare::establish(&handover).unwrap();
+        let request = request();
+
+        // Server alone: a "partial signature" of 1 means no device contribution at all.
+        let mut one = vec![0u8; HALF.bytes()];
+        *one.last_mut().unwrap() = 1;
+        let result = server.complete(&request, &PartialSignature::from_bytes(&one));
+        assert_eq!(result, Err(Error::WrongPin));
+
+        // Device alone: s1' with the right PIN is not a signature modulo n1 …
+        let partial = device
+            .partial_sign(&Pin::new("4711").unwrap(), &request)
+            .unwrap();
+        let n1 = Modulus::from_be_bytes(device.modulus()).unwrap();
+        let mu1 = n1
+            .reduce(&BigNum::from_be_bytes(request.encoded()).unwrap())
+            .unwrap();
+        let s1_partial = BigNum::from_be_bytes(partial.as_bytes()).unwrap();
+        let recovered = n1
+            .pow_public(&s1_partial, u64::from(PUBLIC_EXPONENT))
+            .unwrap();
+        assert!(!recovered.cmp_public(&mu1).is_eq());
+
+        // … nor, padded out, under the composite key.
+        let mut padded = vec![0u8; HALF.composite_bytes() - HALF.bytes()];
+        padded.extend_from_slice(partial.as_bytes());
+        let verdict = server
+            .public_key()
+            .verify(&request, &Signature::from_bytes(&padded));
+        assert!(verdict.is_err());
+
+        // Together they sign.
+        let signature = server.complete(&request, &partial).unwrap();
+        server.public_key().verify(&request, &signature).unwrap();
+    }
+
+    #[test]
+    fn shares_add_up_to_the_private_exponent_for_any_message() {
+        let (device, handover) = key("0000");
+        let n1 = Modulus::from_be_bytes(device.modulus()).unwrap();
+        let d_device = device.open(&Pin::new("0000").unwrap()).unwrap();
+        for seed in 1u8..=5 {
+            let x = n1
+                .reduce(&BigNum::from_be_bytes(&[seed; 200]).unwrap())
+                .unwrap();
+            let a = n1
+                .pow_secret(&x, &SecretExponent::from_fixed_bytes(&d_device).unwrap())
+                .unwrap();
+            let b = n1
+                .pow_secret(
+                    &x,
+                    &SecretExponent::from_fixed_bytes(handover.server_exponent()).unwrap(),
+                )
+                .unwrap();
+            let s = n1.mul(&a, &b).unwrap();
+            let back = n1.pow_public(&s, u64::from(PUBLIC_EXPONENT)).unwrap();
+            assert!(back.cmp_public(&x).is_eq());
+        }
     }
 }

@@ -74,7 +74,10 @@ fn is_perfect_power(n: &BigUint, bits: usize) -> bool {
 }
 
 fn is_small_prime(k: u32) -> bool {
-    k >= 2 && (2..).take_while(|d| d * d <= k).all(|d| k % d != 0)
+    k >= 2
+        && (2..)
+            .take_while(|d| d * d <= k)
+            .all(|d| !k.is_multiple_of(d))
 }
 
 /// 2^(n−1) ≡ 1 (mod n): true for every prime, and for composites only by rare accident.
@@ -179,7 +182,7 @@ mod tests {
 
         // Make the good modulus divisible by 3, keeping it odd and of the same size.
         let mut by_three = &good - (&good % 3u8);
-        if by_three.bit(0) == false {
+        if !by_three.bit(0) {
             by_three -= 3u8;
         }
         assert_eq!(

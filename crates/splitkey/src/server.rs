@@ -1,6 +1,8 @@
 //! The server side: accepting a device's handover, the server's own key, and completing a
 //! signature with the one check that can judge a PIN.
 
+use std::fmt;
+
 use zeroize::Zeroizing;
 
 use crate::arith::{BigNum, Modulus, RsaPrivateKey, SecretExponent};
@@ -26,6 +28,15 @@ pub struct ServerShare {
     composite: Modulus,
     /// n2⁻¹ mod n1, for the CRT combination.
     n2_inverse: BigNum,
+}
+
+impl fmt::Debug for ServerShare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerShare")
+            .field("half", &self.half)
+            .field("secrets", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerShare {
