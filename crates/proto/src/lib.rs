@@ -1,0 +1,15 @@
+//! SplitID's wire types, shared by the server, the app and the relying-party SDK.
+//!
+//! * [`identifiers`]: ETSI semantics identifiers (`PNOEE-…`) and document numbers.
+//! * [`verification_code`]: the 4-digit code shown at the relying party and on the phone.
+//! * [`rp_v2`]: the Smart-ID-compatible relying-party REST API v2: request bodies with
+//!   validation that says exactly what is wrong, and the responses.
+//!
+//! This crate knows nothing of storage, HTTP servers or cryptographic keys.
+
+pub mod identifiers;
+pub mod rp_v2;
+pub mod verification_code;
+
+pub use identifiers::{DocumentNumber, IdentifierError, SemanticsIdentifier};
+pub use verification_code::VerificationCode;
