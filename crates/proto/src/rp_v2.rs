@@ -284,10 +284,10 @@ impl From<&Interaction> for InteractionBody {
     }
 }
 
-/// The body of a certificate-choice request, as sent.
+/// The fields every request body has, as sent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CertificateChoiceBody {
+pub struct CommonBody {
     #[serde(
         rename = "relyingPartyUUID",
         default,
@@ -306,32 +306,25 @@ pub struct CertificateChoiceBody {
     pub request_properties: Option<Map<String, Value>>,
 }
 
+/// The body of a certificate-choice request, as sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CertificateChoiceBody {
+    #[serde(flatten)]
+    pub common: CommonBody,
+}
+
 /// The body of an authentication or signature request, as sent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SigningBody {
-    #[serde(
-        rename = "relyingPartyUUID",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub relying_party_uuid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate_level: Option<String>,
+    #[serde(flatten)]
+    pub common: CommonBody,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_interactions_order: Option<Vec<InteractionBody>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capabilities: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_properties: Option<Map<String, Value>>,
 }
 
 /// Who is asking: the relying party's UUID and the name it wants shown.
@@ -382,20 +375,14 @@ pub struct SigningRequest {
 impl CertificateChoiceBody {
     pub fn validate(&self) -> Result<CertificateChoiceRequest, RequestError> {
         Ok(CertificateChoiceRequest {
-            relying_party: validate_relying_party(
-                &self.relying_party_uuid,
-                &self.relying_party_name,
-            )?,
+            relying_party: validate_relying_party(&self.common)?,
             options: validate_options(
-                self.certificate_level.as_deref(),
+                &self.common,
                 &[
                     CertificateLevel::Advanced,
                     CertificateLevel::Qualified,
                     CertificateLevel::Qscd,
                 ],
-                &self.nonce,
-                &self.capabilities,
-                &self.request_properties,
             )?,
         })
     }
@@ -413,18 +400,11 @@ impl SigningBody {
                 CertificateLevel::Qscd,
             ],
         };
-        let relying_party =
-            validate_relying_party(&self.relying_party_uuid, &self.relying_party_name)?;
+        let relying_party = validate_relying_party(&self.common)?;
         let hash_type = HashType::parse(required(&self.hash_type, "hashType")?)?;
         let hash = validate_hash(required(&self.hash, "hash")?, hash_type)?;
         let interactions = validate_interactions(self.allowed_interactions_order.as_deref())?;
-        let options = validate_options(
-            self.certificate_level.as_deref(),
-            levels,
-            &self.nonce,
-            &self.capabilities,
-            &self.request_properties,
-        )?;
+        let options = validate_options(&self.common, levels)?;
         Ok(SigningRequest {
             purpose,
             relying_party,
@@ -442,15 +422,12 @@ fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, Reque
         .ok_or_else(|| RequestError::new(field, "is required"))
 }
 
-fn validate_relying_party(
-    uuid: &Option<String>,
-    name: &Option<String>,
-) -> Result<RelyingPartyClaim, RequestError> {
-    let uuid_text = required(uuid, "relyingPartyUUID")?;
+fn validate_relying_party(common: &CommonBody) -> Result<RelyingPartyClaim, RequestError> {
+    let uuid_text = required(&common.relying_party_uuid, "relyingPartyUUID")?;
     let uuid = parse_canonical_uuid(uuid_text).ok_or_else(|| {
         RequestError::new("relyingPartyUUID", "must be a UUID (8-4-4-4-12 hex digits)")
     })?;
-    let name = required(name, "relyingPartyName")?;
+    let name = required(&common.relying_party_name, "relyingPartyName")?;
     if name.trim().is_empty() {
         return Err(RequestError::new("relyingPartyName", "must not be empty"));
     }
@@ -567,17 +544,14 @@ fn validate_interaction(body: &InteractionBody, field: &str) -> Result<Interacti
 }
 
 fn validate_options(
-    level: Option<&str>,
+    common: &CommonBody,
     allowed_levels: &[CertificateLevel],
-    nonce: &Option<String>,
-    capabilities: &Option<Vec<String>>,
-    properties: &Option<Map<String, Value>>,
 ) -> Result<RequestOptions, RequestError> {
-    let certificate_level = match level {
+    let certificate_level = match common.certificate_level.as_deref() {
         None => CertificateLevel::Qualified,
         Some(text) => CertificateLevel::parse(text, allowed_levels)?,
     };
-    if let Some(nonce) = nonce {
+    if let Some(nonce) = &common.nonce {
         let chars = nonce.chars().count();
         if chars == 0 || chars > MAX_NONCE_CHARS {
             return Err(RequestError::new(
@@ -586,11 +560,12 @@ fn validate_options(
             ));
         }
     }
-    let (share_device_ip_address, ignored_properties) = validate_properties(properties)?;
+    let (share_device_ip_address, ignored_properties) =
+        validate_properties(&common.request_properties)?;
     Ok(RequestOptions {
         certificate_level,
-        nonce: nonce.clone(),
-        capabilities: capabilities.clone().unwrap_or_default(),
+        nonce: common.nonce.clone(),
+        capabilities: common.capabilities.clone().unwrap_or_default(),
         share_device_ip_address,
         ignored_properties,
     })

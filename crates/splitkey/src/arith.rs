@@ -217,6 +217,15 @@ impl SecretExponent {
     }
 }
 
+/// AWS-LC's shape of a modular binary operation: `r = op(a, b) mod m`.
+type ModularBinaryOp = unsafe extern "C" fn(
+    *mut ffi::BIGNUM,
+    *const ffi::BIGNUM,
+    *const ffi::BIGNUM,
+    *const ffi::BIGNUM,
+    *mut ffi::BN_CTX,
+) -> std::os::raw::c_int;
+
 /// An odd public modulus with its cached Montgomery context.
 pub(crate) struct Modulus {
     n: BigNum,
@@ -286,31 +295,29 @@ impl Modulus {
         Ok(r)
     }
 
-    /// `a · b mod n` for reduced public inputs.
+    /// `a · b mod n` for public inputs.
     pub(crate) fn mul(&self, a: &BigNum, b: &BigNum) -> Result<BigNum, Error> {
-        let ctx = Ctx::new()?;
-        let r = BigNum::new()?;
-        // SAFETY: valid BIGNUMs.
-        let ok = unsafe {
-            ffi::BN_mod_mul(
-                r.as_ptr(),
-                a.as_const(),
-                b.as_const(),
-                self.n.as_const(),
-                ctx.0,
-            )
-        };
-        check(ok, "BN_mod_mul")?;
-        Ok(r)
+        self.binary_op(ffi::BN_mod_mul, "BN_mod_mul", a, b)
     }
 
     /// `a − b mod n` for public inputs.
     pub(crate) fn sub(&self, a: &BigNum, b: &BigNum) -> Result<BigNum, Error> {
+        self.binary_op(ffi::BN_mod_sub, "BN_mod_sub", a, b)
+    }
+
+    fn binary_op(
+        &self,
+        op: ModularBinaryOp,
+        what: &'static str,
+        a: &BigNum,
+        b: &BigNum,
+    ) -> Result<BigNum, Error> {
         let ctx = Ctx::new()?;
         let r = BigNum::new()?;
-        // SAFETY: valid BIGNUMs.
+        // SAFETY: `op` is one of AWS-LC's (r, a, b, m, ctx) modular functions; all pointers are
+        // valid BIGNUMs and a context.
         let ok = unsafe {
-            ffi::BN_mod_sub(
+            op(
                 r.as_ptr(),
                 a.as_const(),
                 b.as_const(),
@@ -318,7 +325,7 @@ impl Modulus {
                 ctx.0,
             )
         };
-        check(ok, "BN_mod_sub")?;
+        check(ok, what)?;
         Ok(r)
     }
 

@@ -30,6 +30,24 @@ fn request(half: HalfSize, hash: HashAlgorithm, padding: Padding, seed: &[u8]) -
     SignRequest::new(half, hash, padding, &digest).unwrap()
 }
 
+/// The right PIN signs (and the signature verifies); the wrong one is refused as a wrong PIN.
+fn check_right_and_wrong_pin(
+    half: HalfSize,
+    request: &SignRequest,
+    wrong: &str,
+) -> Result<(), TestCaseError> {
+    let key = fast_key(half);
+    let partial = key.device.partial_sign(&pin_of(PIN), request).unwrap();
+    let signature = key.server.complete(request, &partial).unwrap();
+    prop_assert!(key.server.public_key().verify(request, &signature).is_ok());
+    let wrong_partial = key.device.partial_sign(&pin_of(wrong), request).unwrap();
+    prop_assert_eq!(
+        key.server.complete(request, &wrong_partial),
+        Err(Error::WrongPin)
+    );
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -42,15 +60,7 @@ proptest! {
     ) {
         prop_assume!(wrong != PIN);
         let half = HalfSize::Bits2048;
-        let key = fast_key(half);
-        let request = request(half, hash, padding, &seed);
-
-        let partial = key.device.partial_sign(&pin_of(PIN), &request).unwrap();
-        let signature = key.server.complete(&request, &partial).unwrap();
-        prop_assert!(key.server.public_key().verify(&request, &signature).is_ok());
-
-        let wrong_partial = key.device.partial_sign(&pin_of(&wrong), &request).unwrap();
-        prop_assert_eq!(key.server.complete(&request, &wrong_partial), Err(Error::WrongPin));
+        check_right_and_wrong_pin(half, &request(half, hash, padding, &seed), &wrong)?;
     }
 }
 
@@ -88,12 +98,6 @@ proptest! {
     ) {
         prop_assume!(wrong != PIN);
         let half = HalfSize::Bits3072;
-        let key = fast_key(half);
-        let request = request(half, hash, padding, &seed);
-        let partial = key.device.partial_sign(&pin_of(PIN), &request).unwrap();
-        let signature = key.server.complete(&request, &partial).unwrap();
-        prop_assert!(key.server.public_key().verify(&request, &signature).is_ok());
-        let wrong_partial = key.device.partial_sign(&pin_of(&wrong), &request).unwrap();
-        prop_assert_eq!(key.server.complete(&request, &wrong_partial), Err(Error::WrongPin));
+        check_right_and_wrong_pin(half, &request(half, hash, padding, &seed), &wrong)?;
     }
 }

@@ -277,10 +277,8 @@ fn certificate_choice_accepts_every_level() {
     .unwrap();
     let request = body.validate().unwrap();
     assert_eq!(request.options.certificate_level, CertificateLevel::Qscd);
-    let body = CertificateChoiceBody {
-        relying_party_name: None,
-        ..body
-    };
+    let mut body = body;
+    body.common.relying_party_name = None;
     assert_eq!(body.validate().unwrap_err().field, "relyingPartyName");
 }
 
