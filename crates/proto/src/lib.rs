@@ -1,5 +1,6 @@
 //! SplitID's wire types, shared by the server, the app and the relying-party SDK.
 //!
+//! * [`app_v1`]: the app API between the SplitID app and the server.
 //! * [`identifiers`]: ETSI semantics identifiers (`PNOEE-…`) and document numbers.
 //! * [`verification_code`]: the 4-digit code shown at the relying party and on the phone.
 //! * [`rp_v2`]: the Smart-ID-compatible relying-party REST API v2: request bodies with
@@ -7,6 +8,7 @@
 //!
 //! This crate knows nothing of storage, HTTP servers or cryptographic keys.
 
+pub mod app_v1;
 pub mod identifiers;
 pub mod rp_v2;
 pub mod verification_code;

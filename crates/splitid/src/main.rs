@@ -1,6 +1,8 @@
 //! `splitid`: the one SplitID binary. It parses the command line and calls the libraries.
 
+mod app;
 mod demo;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -17,13 +19,26 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Demonstrate the split-key protocol: make a key with a PIN, sign with the server's help,
-    /// verify with a standard RSA verifier, and watch a wrong PIN get caught.
+    /// Run the service: relying-party API, app API and CA, on an embedded database.
+    Serve(serve::ServeArgs),
+    /// Play the phone: register this "device", check for and answer transactions.
+    App(app::AppArgs),
+    /// Demonstrate the split-key protocol in one process: make a key with a PIN, sign with
+    /// the server's help, verify with a standard RSA verifier, watch a wrong PIN get caught.
     Demo(demo::DemoArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().command {
+        Command::Serve(args) => serve::run(args),
+        Command::App(args) => app::run(args),
         Command::Demo(args) => demo::run(&args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

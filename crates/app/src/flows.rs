@@ -1,0 +1,398 @@
+//! What the person does with the app: register, check for transactions, confirm or refuse,
+//! look at accounts, delete one.
+
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use reqwest::Method;
+use splitid_proto::VerificationCode;
+use splitid_proto::app_v1::{
+    AccountStatus, Confirmation, KeyHandover, PendingTransaction, PendingTransactions, Proofing,
+    Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest,
+    TransactionOutcome,
+};
+use splitkey::{
+    CompositePublicKey, DeviceKeyOptions, DeviceShare, HalfSize, HashAlgorithm, KdfParams, Padding,
+    Pin, ServerShareHandover, SignRequest, Signature, generate_device_key,
+    proof_of_possession_request,
+};
+use thiserror::Error;
+
+use crate::channel::Channel;
+use crate::vault::{StoredAccount, StoredShare, VaultFile};
+
+/// Fewest digits of PIN1 and PIN2.
+pub const PIN1_MIN_DIGITS: usize = 4;
+pub const PIN2_MIN_DIGITS: usize = 5;
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot reach the server: {0}")]
+    Network(String),
+    #[error("the server refused (HTTP {status}): {detail}")]
+    Server { status: u16, detail: String },
+    #[error("the server's answer is not what the app expects: {0}")]
+    Protocol(String),
+    #[error("device store: {0}")]
+    Vault(String),
+    #[error("{0}")]
+    Key(#[from] splitkey::Error),
+}
+
+/// What a registration needs besides the PINs.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub server: String,
+    pub proofing: Proofing,
+    pub half: HalfSize,
+    pub kdf: KdfParams,
+}
+
+/// The app, working on one home directory.
+pub struct App {
+    vault: VaultFile,
+    channel: Channel,
+}
+
+/// A transaction together with the account it is for.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub account: StoredAccount,
+    pub transaction: PendingTransaction,
+}
+
+fn b64(field: &str, text: &str) -> Result<Vec<u8>, AppError> {
+    BASE64
+        .decode(text)
+        .map_err(|_| AppError::Protocol(format!("{field} is not base64")))
+}
+
+impl App {
+    pub fn open(home: &Path) -> Self {
+        App {
+            vault: VaultFile::new(home),
+            channel: Channel::default(),
+        }
+    }
+
+    /// Registers this device: makes both keys (PIN1 for authentication, PIN2 for signing),
+    /// hands the server its shares, proves possession, stores the new account.
+    pub async fn register(
+        &self,
+        registration: Registration,
+        pin1: &Pin,
+        pin2: &Pin,
+    ) -> Result<StoredAccount, AppError> {
+        if pin1.len() < PIN1_MIN_DIGITS || pin2.len() < PIN2_MIN_DIGITS {
+            return Err(AppError::Usage(
+                "PIN1 needs at least 4 digits and PIN2 at least 5".into(),
+            ));
+        }
+        let (auth, auth_handover) =
+            make_key(&registration, pin1, "authentication", PIN1_MIN_DIGITS).await?;
+        let (sign, sign_handover) =
+            make_key(&registration, pin2, "signing", PIN2_MIN_DIGITS).await?;
+        let base = registration.server.trim_end_matches('/').to_owned();
+        let request = RegistrationRequest {
+            proofing: registration.proofing.clone(),
+            authentication: handover_wire(&auth_handover),
+            signing: handover_wire(&sign_handover),
+        };
+        drop((auth_handover, sign_handover));
+        let challenge: RegistrationChallenge = self
+            .channel
+            .post(&format!("{base}/app/v1/registrations"), &request)
+            .await?;
+        let proof = RegistrationProof {
+            authentication: prove(
+                &auth,
+                pin1,
+                &challenge.authentication.modulus,
+                &challenge.challenge,
+            )?,
+            signing: prove(
+                &sign,
+                pin2,
+                &challenge.signing.modulus,
+                &challenge.challenge,
+            )?,
+        };
+        let url = format!(
+            "{base}/app/v1/registrations/{}/complete",
+            challenge.registration_id
+        );
+        let registered: RegisteredAccount = self.channel.post(&url, &proof).await?;
+        let account = StoredAccount {
+            server: base,
+            account_id: registered.account_id,
+            document_number: registered.document_number,
+            mac_key: registered.mac_key,
+            ratchet_token: registered.ratchet_token,
+            authentication: StoredShare::from_share(&auth)
+                .with_composite(&challenge.authentication.modulus),
+            signing: StoredShare::from_share(&sign).with_composite(&challenge.signing.modulus),
+            authentication_certificate: registered.authentication_certificate,
+            signing_certificate: registered.signing_certificate,
+            expires_at: registered.expires_at,
+        };
+        let mut vault = self.vault.load()?;
+        vault.accounts.push(account.clone());
+        self.vault.save(&vault)?;
+        Ok(account)
+    }
+
+    /// The accounts on this device.
+    pub fn accounts(&self) -> Result<Vec<StoredAccount>, AppError> {
+        Ok(self.vault.load()?.accounts)
+    }
+
+    /// The server's view of an account: state, PIN locks and their end times.
+    pub async fn status(&self, account: &StoredAccount) -> Result<AccountStatus, AppError> {
+        self.channel
+            .get(
+                account,
+                &format!("/app/v1/accounts/{}", account.account_id),
+                "",
+            )
+            .await
+    }
+
+    /// Transactions waiting on any account of this device, waiting up to `wait` for one.
+    pub async fn pending(&self, wait: Duration) -> Result<Vec<Pending>, AppError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for account in self.accounts()? {
+            let channel = self.channel.clone();
+            let query = format!("?waitMs={}", wait.as_millis());
+            tasks.spawn(async move {
+                let path = format!("/app/v1/accounts/{}/transactions", account.account_id);
+                let result: Result<PendingTransactions, AppError> =
+                    channel.get(&account, &path, &query).await;
+                result.map(|list| {
+                    list.transactions
+                        .into_iter()
+                        .map(|transaction| Pending {
+                            account: account.clone(),
+                            transaction,
+                        })
+                        .collect::<Vec<_>>()
+                })
+            });
+        }
+        let mut found = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let pending = joined.map_err(|e| AppError::Protocol(e.to_string()))??;
+            if !pending.is_empty() {
+                found.extend(pending);
+                tasks.abort_all();
+            }
+        }
+        Ok(found)
+    }
+
+    /// Confirms a transaction. For signing transactions the PIN opens the key share and the
+    /// device checks, before using it, that what it signs encodes the hash shown; afterwards
+    /// it checks the finished signature.
+    pub async fn confirm(
+        &self,
+        pending: &Pending,
+        pin: Option<&Pin>,
+        chosen_code: Option<String>,
+    ) -> Result<TransactionOutcome, AppError> {
+        let transaction = &pending.transaction;
+        let mut confirmation = Confirmation {
+            partial_signature: None,
+            chosen_code,
+        };
+        let mut to_verify = None;
+        if let Some(key_use) = transaction.key {
+            let stored = match key_use {
+                splitid_proto::app_v1::KeyUse::Authentication => &pending.account.authentication,
+                splitid_proto::app_v1::KeyUse::Signing => &pending.account.signing,
+            };
+            let share = stored.to_share()?;
+            let request = checked_request(transaction, share.half_size())?;
+            let pin = pin.ok_or_else(|| AppError::Usage("this transaction needs a PIN".into()))?;
+            let partial = share.partial_sign(pin, &request)?;
+            confirmation.partial_signature = Some(BASE64.encode(partial.as_bytes()));
+            to_verify = Some((request, stored.composite_modulus.clone()));
+        }
+        let path = format!(
+            "/app/v1/accounts/{}/transactions/{}/confirm",
+            pending.account.account_id, transaction.transaction_id
+        );
+        let outcome: TransactionOutcome = self
+            .ratcheted(&pending.account, Method::POST, &path, Some(&confirmation))
+            .await?;
+        if let (
+            TransactionOutcome::Completed {
+                signature: Some(signature),
+                ..
+            },
+            Some((request, modulus)),
+        ) = (&outcome, to_verify)
+        {
+            let key = CompositePublicKey::from_modulus(&b64("composite modulus", &modulus)?)?;
+            key.verify(
+                &request,
+                &Signature::from_bytes(&b64("signature", signature)?),
+            )
+            .map_err(|_| AppError::Protocol("the server's signature does not verify".into()))?;
+        }
+        Ok(outcome)
+    }
+
+    /// Refuses a transaction on the given screen (an interaction name or
+    /// `certificateChoice`), or plainly.
+    pub async fn refuse(
+        &self,
+        pending: &Pending,
+        screen: Option<String>,
+    ) -> Result<TransactionOutcome, AppError> {
+        let path = format!(
+            "/app/v1/accounts/{}/transactions/{}/refuse",
+            pending.account.account_id, pending.transaction.transaction_id
+        );
+        self.ratcheted(
+            &pending.account,
+            Method::POST,
+            &path,
+            Some(&Refusal { screen }),
+        )
+        .await
+    }
+
+    /// Deletes an account on the server and from this device.
+    pub async fn delete(&self, document_number: &str) -> Result<(), AppError> {
+        let account = self
+            .accounts()?
+            .into_iter()
+            .find(|a| a.document_number == document_number)
+            .ok_or_else(|| {
+                AppError::Usage(format!("no account {document_number} on this device"))
+            })?;
+        let path = format!("/app/v1/accounts/{}", account.account_id);
+        let _: serde_json::Value = self
+            .ratcheted(&account, Method::DELETE, &path, None::<&()>)
+            .await?;
+        let mut vault = self.vault.load()?;
+        vault
+            .accounts
+            .retain(|a| a.account_id != account.account_id);
+        self.vault.save(&vault)
+    }
+
+    /// A ratcheted call with the vault's current token, saving the next token at once.
+    async fn ratcheted<R: serde::de::DeserializeOwned>(
+        &self,
+        account: &StoredAccount,
+        method: Method,
+        path: &str,
+        body: Option<&impl serde::Serialize>,
+    ) -> Result<R, AppError> {
+        let mut vault = self.vault.load()?;
+        let stored = vault
+            .accounts
+            .iter_mut()
+            .find(|a| a.account_id == account.account_id)
+            .ok_or_else(|| {
+                AppError::Usage(format!(
+                    "no account {} on this device",
+                    account.document_number
+                ))
+            })?;
+        let result = self.channel.ratcheted(stored, method, path, body).await?;
+        self.vault.save(&vault)?;
+        Ok(result)
+    }
+}
+
+async fn make_key(
+    registration: &Registration,
+    pin: &Pin,
+    purpose: &str,
+    min_pin_digits: usize,
+) -> Result<(DeviceShare, ServerShareHandover), AppError> {
+    let mut key_id = [0u8; 16];
+    aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut key_id)
+        .map_err(|_| AppError::Protocol("random generator failed".into()))?;
+    let context = format!("splitid/v1/{purpose}/{}", BASE64.encode(key_id)).into_bytes();
+    let options = DeviceKeyOptions {
+        half: registration.half,
+        kdf: registration.kdf,
+        min_pin_digits,
+    };
+    let pin = pin.clone();
+    tokio::task::spawn_blocking(move || generate_device_key(&pin, &context, options))
+        .await
+        .map_err(|e| AppError::Protocol(e.to_string()))?
+        .map_err(AppError::from)
+}
+
+fn handover_wire(handover: &ServerShareHandover) -> KeyHandover {
+    KeyHandover {
+        half_bits: handover.half_size().bits(),
+        device_modulus: BASE64.encode(handover.device_modulus()),
+        server_exponent: BASE64.encode(handover.server_exponent()),
+    }
+}
+
+fn prove(
+    share: &DeviceShare,
+    pin: &Pin,
+    composite: &str,
+    challenge: &str,
+) -> Result<String, AppError> {
+    let key = CompositePublicKey::from_modulus(&b64("composite modulus", composite)?)?;
+    if key.half_size() != share.half_size() {
+        return Err(AppError::Protocol(
+            "the composite key has the wrong size".into(),
+        ));
+    }
+    let request = proof_of_possession_request(&key, &b64("challenge", challenge)?)?;
+    Ok(BASE64.encode(share.partial_sign(pin, &request)?.as_bytes()))
+}
+
+/// Rebuilds what the server asks to sign and refuses it unless it encodes the hash the app
+/// shows, and unless the verification code shown is the one computed from that hash.
+fn checked_request(
+    transaction: &PendingTransaction,
+    half: HalfSize,
+) -> Result<SignRequest, AppError> {
+    let missing = |field: &str| AppError::Protocol(format!("transaction without {field}"));
+    let hash = b64(
+        "hash",
+        transaction.hash.as_deref().ok_or_else(|| missing("hash"))?,
+    )?;
+    let algorithm = match transaction.hash_type.as_deref() {
+        Some("SHA256") => HashAlgorithm::Sha256,
+        Some("SHA384") => HashAlgorithm::Sha384,
+        Some("SHA512") => HashAlgorithm::Sha512,
+        _ => return Err(missing("a known hash type")),
+    };
+    let padding = match transaction.padding.as_deref() {
+        Some("pss") => Padding::Pss,
+        _ => Padding::Pkcs1v15,
+    };
+    let code = VerificationCode::from_hash(&hash).to_string();
+    if transaction.verification_code.as_deref() != Some(code.as_str()) {
+        return Err(AppError::Protocol(
+            "the verification code does not match the hash".into(),
+        ));
+    }
+    let encoded = b64(
+        "encodedMessage",
+        transaction
+            .encoded_message
+            .as_deref()
+            .ok_or_else(|| missing("encodedMessage"))?,
+    )?;
+    SignRequest::from_parts(half, algorithm, padding, &hash, &encoded).map_err(|_| {
+        AppError::Protocol(
+            "the message to sign does not encode the hash shown; refusing to use the PIN".into(),
+        )
+    })
+}

@@ -1,0 +1,161 @@
+//! The device store: `vault.json` in the app's home directory.
+//!
+//! It keeps, per account, only what the design allows: the PIN-sealed device shares (no PIN,
+//! no checksum), the device moduli, the channel's MAC key and ratchet token, and the
+//! certificates. It is replaced atomically (write, fsync, rename), so a crash leaves the old or
+//! the new state, never a torn file; it is readable by its owner only.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use splitkey::{DeviceShare, HalfSize, KdfParams};
+
+use crate::flows::AppError;
+
+const VAULT_FILE: &str = "vault.json";
+
+/// A device share as stored (all public or sealed values).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredShare {
+    pub half_bits: usize,
+    pub modulus: String,
+    pub salt: String,
+    pub context: String,
+    pub kdf_memory_kib: u32,
+    pub kdf_iterations: u32,
+    pub kdf_parallelism: u32,
+    pub sealed: String,
+    /// The composite public modulus n = n1·n2, to check the server's signatures.
+    #[serde(default)]
+    pub composite_modulus: String,
+}
+
+/// One account on this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredAccount {
+    pub server: String,
+    pub account_id: String,
+    pub document_number: String,
+    pub mac_key: String,
+    pub ratchet_token: String,
+    pub authentication: StoredShare,
+    pub signing: StoredShare,
+    pub authentication_certificate: String,
+    pub signing_certificate: String,
+    pub expires_at: String,
+}
+
+/// Everything the device keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vault {
+    pub accounts: Vec<StoredAccount>,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(text: &str) -> Result<Vec<u8>, AppError> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| AppError::Vault("a stored value is not base64".into()))
+}
+
+impl StoredShare {
+    pub fn from_share(share: &DeviceShare) -> Self {
+        let kdf = share.kdf();
+        StoredShare {
+            half_bits: share.half_size().bits(),
+            modulus: b64(share.modulus()),
+            salt: b64(&share.salt()),
+            context: b64(share.context()),
+            kdf_memory_kib: kdf.memory_kib,
+            kdf_iterations: kdf.iterations,
+            kdf_parallelism: kdf.parallelism,
+            sealed: b64(share.sealed()),
+            composite_modulus: String::new(),
+        }
+    }
+
+    /// The same, with the composite modulus the server formed.
+    pub fn with_composite(self, composite_modulus: &str) -> Self {
+        StoredShare {
+            composite_modulus: composite_modulus.to_owned(),
+            ..self
+        }
+    }
+
+    pub fn to_share(&self) -> Result<DeviceShare, AppError> {
+        let half =
+            HalfSize::from_bits(self.half_bits).map_err(|e| AppError::Vault(e.to_string()))?;
+        let salt = unb64(&self.salt)?
+            .try_into()
+            .map_err(|_| AppError::Vault("salt has the wrong length".into()))?;
+        let kdf = KdfParams {
+            memory_kib: self.kdf_memory_kib,
+            iterations: self.kdf_iterations,
+            parallelism: self.kdf_parallelism,
+        };
+        DeviceShare::from_parts(
+            half,
+            &unb64(&self.modulus)?,
+            salt,
+            &unb64(&self.context)?,
+            kdf,
+            &unb64(&self.sealed)?,
+        )
+        .map_err(|e| AppError::Vault(e.to_string()))
+    }
+}
+
+/// The vault file in a home directory.
+pub struct VaultFile {
+    path: PathBuf,
+}
+
+impl VaultFile {
+    pub fn new(home: &Path) -> Self {
+        VaultFile {
+            path: home.join(VAULT_FILE),
+        }
+    }
+
+    pub fn load(&self) -> Result<Vault, AppError> {
+        match fs::read_to_string(&self.path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map_err(|e| AppError::Vault(format!("{}: {e}", self.path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vault::default()),
+            Err(e) => Err(AppError::Vault(format!("{}: {e}", self.path.display()))),
+        }
+    }
+
+    /// Replaces the vault atomically and durably.
+    pub fn save(&self, vault: &Vault) -> Result<(), AppError> {
+        let io = |e: std::io::Error| AppError::Vault(format!("{}: {e}", self.path.display()));
+        let directory = self.path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(directory).map_err(io)?;
+        let temporary = self.path.with_extension("json.tmp");
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&temporary).map_err(io)?;
+        let text = serde_json::to_vec_pretty(vault).map_err(|e| AppError::Vault(e.to_string()))?;
+        file.write_all(&text).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        fs::rename(&temporary, &self.path).map_err(io)?;
+        fs::File::open(directory)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
+        Ok(())
+    }
+}

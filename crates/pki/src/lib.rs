@@ -1,0 +1,36 @@
+//! SplitID's certificate authority, as a library that knows nothing of HTTP or storage.
+//!
+//! A root CA certifies one issuing CA (both ECDSA P-384 with SHA-384, as SK's 2024E line);
+//! the issuing CA certifies end users' split-key RSA public keys with Smart-ID's certificate
+//! profile (shared/spec/rp-api.md §4, shared/spec/cert-profile.md):
+//!
+//! ```text
+//! CaConfig ──generate──▶ CertificateAuthority ──to_parts──▶ CaParts (caller stores them)
+//!                          ▲            │
+//!               from_parts ┘            └─issue(CertificateRequest)──▶ DER ──parse_identity──▶ CertifiedIdentity
+//! ```
+//!
+//! Files follow that flow: `config.rs` (CaConfig, publication URLs), `ca.rs` (CA generation,
+//! persistence, issuing), `profile.rs` (the end-user profile: subject, key usages, policies,
+//! validity), `ext.rs` (extensions rcgen cannot write, hand-encoded with `der`), `keys.rs`
+//! (CA keys, the RSA subject key, serial numbers), `parse.rs` (reading certificates back),
+//! `oids.rs`, `error.rs`.
+//!
+//! Certificates are built and signed with rcgen (aws-lc-rs backend) and read with x509-cert;
+//! the two ASN.1 stacks only exchange DER bytes.
+
+mod ca;
+mod config;
+mod error;
+mod ext;
+mod keys;
+pub mod oids;
+mod parse;
+mod profile;
+
+pub use ca::{CaParts, CertificateAuthority, ISSUING_VALIDITY_YEARS, ROOT_VALIDITY_YEARS};
+pub use config::{CaConfig, PublicationUrls};
+pub use error::{PkiError, Result};
+pub use keys::{ACCEPTED_MODULUS_BITS, SerialNumber};
+pub use parse::{CertifiedIdentity, parse_identity};
+pub use profile::{CertificateRequest, END_USER_VALIDITY_YEARS, Level, Purpose, policies_for};

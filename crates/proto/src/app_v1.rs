@@ -1,0 +1,239 @@
+//! The app API (v1): what the SplitID app and the server say to each other.
+//! Byte values travel as standard base64 strings. See docs/app-api.md.
+
+use serde::{Deserialize, Serialize};
+
+/// Request headers of the authenticated app channel.
+pub mod headers {
+    /// The account (UUID) the request is made for.
+    pub const ACCOUNT: &str = "x-splitid-account";
+    /// Seconds since the Unix epoch when the request was made.
+    pub const TIMESTAMP: &str = "x-splitid-timestamp";
+    /// A random value, unique per request.
+    pub const NONCE: &str = "x-splitid-nonce";
+    /// The current ratchet token (state-changing requests only).
+    pub const RATCHET: &str = "x-splitid-ratchet";
+    /// HMAC-SHA256 over the request, under the account's MAC key (base64).
+    pub const MAC: &str = "x-splitid-mac";
+}
+
+/// How the person proves who they are when registering a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Proofing {
+    /// Self-asserted identity: only on a server started with `--demo`.
+    #[serde(rename_all = "camelCase")]
+    Demo {
+        semantics_identifier: String,
+        given_name: String,
+        surname: String,
+    },
+}
+
+/// One key's material handed to the server at registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyHandover {
+    pub half_bits: usize,
+    /// The device modulus n1.
+    pub device_modulus: String,
+    /// The server's exponent share d1ˢ (secret).
+    pub server_exponent: String,
+}
+
+/// `POST /app/v1/registrations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationRequest {
+    pub proofing: Proofing,
+    pub authentication: KeyHandover,
+    pub signing: KeyHandover,
+}
+
+/// The server's half of a new key: the composite modulus the certificate will carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompositeKey {
+    pub modulus: String,
+}
+
+/// Answer to `POST /app/v1/registrations`: sign `challenge` with both new keys (proof of
+/// possession, with PIN1 and PIN2) and complete the registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationChallenge {
+    pub registration_id: String,
+    pub challenge: String,
+    pub authentication: CompositeKey,
+    pub signing: CompositeKey,
+}
+
+/// `POST /app/v1/registrations/{id}/complete`: the partial signatures of the proofs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationProof {
+    pub authentication: String,
+    pub signing: String,
+}
+
+/// The new account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisteredAccount {
+    pub account_id: String,
+    pub document_number: String,
+    /// The account's channel MAC key (secret, kept by the app only).
+    pub mac_key: String,
+    /// The first ratchet token.
+    pub ratchet_token: String,
+    pub authentication_certificate: String,
+    pub signing_certificate: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+/// Which key a transaction needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyUse {
+    /// PIN1.
+    Authentication,
+    /// PIN2.
+    Signing,
+}
+
+/// What kind of transaction a relying party started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionKind {
+    Authentication,
+    Signature,
+    CertificateChoice,
+}
+
+/// A transaction waiting for the person's answer, as the app shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingTransaction {
+    pub transaction_id: String,
+    pub kind: TransactionKind,
+    pub relying_party_name: String,
+    /// The interaction the app must run (`displayTextAndPIN`, …); absent for certificate
+    /// choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The verification code the relying party shows (absent for certificate choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_code: Option<String>,
+    /// For verification-code choice: the codes to choose among (one is right).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code_choices: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyUse>,
+    /// `SHA256`, `SHA384` or `SHA512`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// `pkcs1v15` or `pss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padding: Option<String>,
+    /// The encoded message μ the key signs; the app checks it encodes `hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoded_message: Option<String>,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+/// `GET /app/v1/accounts/{id}/transactions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingTransactions {
+    pub transactions: Vec<PendingTransaction>,
+}
+
+/// `POST …/transactions/{id}/confirm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Confirmation {
+    /// The partial signature made with the PIN (absent for certificate choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial_signature: Option<String>,
+    /// The code the person chose, for verification-code choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen_code: Option<String>,
+}
+
+/// Which screen the person pressed Cancel on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refusal {
+    /// An interaction name, `certificateChoice`, or absent for a plain refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen: Option<String>,
+}
+
+/// A key's PIN state as the app shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PinStatus {
+    Usable {
+        #[serde(rename = "attemptsBeforeLock")]
+        attempts_before_lock: u32,
+    },
+    Locked {
+        /// RFC 3339.
+        until: String,
+    },
+    PermanentlyLocked,
+}
+
+/// The outcome of a confirmation or refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum TransactionOutcome {
+    /// Done; for signatures, the composite signature the app may verify.
+    Completed {
+        #[serde(rename = "endResult")]
+        end_result: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
+    },
+    /// The PIN was wrong; the transaction stays open unless the key is now locked.
+    WrongPin { pin: PinStatus },
+    /// The transaction is no longer open (answered elsewhere, timed out or withdrawn).
+    Gone,
+}
+
+/// `GET /app/v1/accounts/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountStatus {
+    pub document_number: String,
+    /// `active` or `closed`.
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_reason: Option<String>,
+    pub expires_at: String,
+    pub pin1: PinStatus,
+    pub pin2: PinStatus,
+}
+
+/// The bytes an app request's MAC covers: a label, the method, the path (without query), the
+/// timestamp, nonce and ratchet headers (empty when absent) and the SHA-256 of the body.
+pub fn mac_input(
+    method: &str,
+    path: &str,
+    timestamp: &str,
+    nonce: &str,
+    ratchet: &str,
+    body: &[u8],
+) -> Vec<u8> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let body_digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body));
+    format!("splitid-app-v1\n{method}\n{path}\n{timestamp}\n{nonce}\n{ratchet}\n{body_digest}")
+        .into_bytes()
+}

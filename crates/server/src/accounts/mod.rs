@@ -1,0 +1,165 @@
+//! Accounts: registration with identity proofing and proof of possession, and the one place
+//! where a PIN is judged, under the PIN policy.
+
+pub mod pin_policy;
+mod registration;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use splitkey::{HalfSize, PartialSignature, ServerShare, SignRequest, Signature};
+use time::OffsetDateTime;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+pub use registration::ACCOUNT_VALIDITY;
+pub(crate) use registration::ProvenIdentity;
+
+use crate::Service;
+use crate::error::{ServiceError, ServiceResult};
+use crate::store::{AccountRecord, KeyPurpose, KeyRecord};
+use pin_policy::PinState;
+
+/// The sealing context of a key share: binds the sealed blob to its account, key and role.
+pub(crate) fn seal_context(account: Uuid, purpose: KeyPurpose, what: &str) -> String {
+    format!("splitid/{account}/{}/{what}", purpose.as_str())
+}
+
+/// What happened to a PIN attempt.
+#[derive(Debug)]
+pub enum PinOutcome {
+    /// The PIN was right: the finished signature.
+    Signed(Signature),
+    /// The PIN was wrong; the key's state after counting it.
+    WrongPin(PinState),
+    /// The key was locked before the attempt: nothing was counted.
+    Locked(PinState),
+}
+
+/// One lock per account, so PIN attempts are judged one at a time (parallel requests cannot
+/// race past the counter).
+#[derive(Default)]
+pub(crate) struct AccountLocks(Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>);
+
+impl AccountLocks {
+    pub(crate) fn of(&self, account: Uuid) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(account).or_default().clone()
+    }
+}
+
+impl Service {
+    /// The state of a key's PIN now.
+    pub fn pin_state(&self, key: &KeyRecord) -> PinState {
+        key.pin.state(self.now())
+    }
+
+    /// Completes a signature with the device's partial signature, counting the attempt under
+    /// the PIN policy: counted (durably) before the check, reset if right; a permanent lock
+    /// closes the account.
+    pub async fn sign_with_pin(
+        &self,
+        account: &AccountRecord,
+        purpose: KeyPurpose,
+        request: &SignRequest,
+        partial: PartialSignature,
+    ) -> ServiceResult<PinOutcome> {
+        let lock = self.account_locks().of(account.id);
+        let _serialised = lock.lock().await;
+        let key = self.key(account.id, purpose).await?;
+        let now = self.now();
+        let state = key.pin.state(now);
+        if !matches!(state, PinState::Usable { .. }) {
+            return Ok(PinOutcome::Locked(state));
+        }
+        let counted = key.pin.begin_attempt(now);
+        self.store()
+            .set_pin_counter(account.id, purpose, counted)
+            .await?;
+
+        let share = self.server_share(account.id, &key)?;
+        let request = request.clone();
+        let result = tokio::task::spawn_blocking(move || share.complete(&request, &partial))
+            .await
+            .map_err(ServiceError::internal)?;
+        match result {
+            Ok(signature) => {
+                self.store()
+                    .set_pin_counter(account.id, purpose, counted.right_pin())
+                    .await?;
+                self.store().touch_account(account.id, now).await?;
+                Ok(PinOutcome::Signed(signature))
+            }
+            Err(splitkey::Error::WrongPin) => {
+                let state = counted.state(now);
+                tracing::info!(account = %account.id, purpose = purpose.as_str(), ?state, "wrong PIN");
+                if state == PinState::PermanentlyLocked {
+                    self.store()
+                        .close_account(account.id, "PIN permanently locked")
+                        .await?;
+                }
+                Ok(PinOutcome::WrongPin(state))
+            }
+            Err(splitkey::Error::InvalidInput(problem)) => {
+                // Malformed input is not a PIN guess: give the attempt back.
+                self.store()
+                    .set_pin_counter(account.id, purpose, key.pin)
+                    .await?;
+                Err(ServiceError::BadRequest(format!(
+                    "partialSignature: {problem}"
+                )))
+            }
+            Err(other) => Err(ServiceError::internal(other)),
+        }
+    }
+
+    pub(crate) async fn key(&self, account: Uuid, purpose: KeyPurpose) -> ServiceResult<KeyRecord> {
+        self.store().key(account, purpose).await?.ok_or_else(|| {
+            ServiceError::internal(format!("account {account} has no {} key", purpose.as_str()))
+        })
+    }
+
+    /// Unseals a key's server share for one operation.
+    pub(crate) fn server_share(
+        &self,
+        account: Uuid,
+        key: &KeyRecord,
+    ) -> ServiceResult<ServerShare> {
+        let half = HalfSize::from_bits(key.half_bits).map_err(ServiceError::internal)?;
+        let exponent: Zeroizing<Vec<u8>> = self.keys().open(
+            &key.server_exponent_sealed,
+            &seal_context(account, key.purpose, "d1s"),
+        )?;
+        let server_key = self.keys().open(
+            &key.server_key_sealed,
+            &seal_context(account, key.purpose, "server-key"),
+        )?;
+        ServerShare::from_stored(half, &key.device_modulus, &exponent, &server_key)
+            .map_err(ServiceError::internal)
+    }
+
+    /// Usable accounts of a person (active, not expired), oldest first.
+    pub async fn usable_accounts_of(
+        &self,
+        semantics_id: &str,
+    ) -> ServiceResult<(Vec<AccountRecord>, bool)> {
+        let all = self.store().accounts_of_person(semantics_id).await?;
+        let any = !all.is_empty();
+        let now = self.now();
+        Ok((all.into_iter().filter(|a| a.is_usable(now)).collect(), any))
+    }
+}
+
+/// Decodes a base64 field of an app request, naming the field when it is not base64.
+pub(crate) fn decode_field(field: &str, value: &str) -> ServiceResult<Vec<u8>> {
+    BASE64
+        .decode(value)
+        .map_err(|_| ServiceError::BadRequest(format!("{field}: must be standard base64")))
+}
+
+/// The current time in RFC 3339 (for the app's countdowns).
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+    crate::store::format_time(t)
+}

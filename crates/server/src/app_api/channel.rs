@@ -1,0 +1,180 @@
+//! The authenticated app channel (splitkey.md §7.4, adapted).
+//!
+//! Every request carries the account id, a timestamp, a nonce and an HMAC-SHA256 under the
+//! account's MAC key (given to the app once, at registration). State-changing requests also
+//! carry the current *ratchet token*; the answer hands out the next one. A copy of the app's
+//! storage therefore falls behind as soon as either copy is used: a request with a valid MAC
+//! but a superseded token can only come from a copy, and closes the account. Forged requests
+//! (bad MAC) are refused without touching the account. A retransmitted request (same bytes,
+//! previous token) gets the stored answer again, so a lost response is harmless.
+
+use aws_lc_rs::{digest, hmac};
+use axum::http::{HeaderMap, Method};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+use splitid_proto::app_v1::{headers, mac_input};
+use uuid::Uuid;
+
+use crate::Service;
+use crate::error::{ServiceError, ServiceResult};
+use crate::store::{AccountRecord, ChannelState};
+
+/// How far a request's timestamp may be from the server's clock.
+const CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// The digest under which a ratchet token is stored (the token itself never is).
+pub fn token_digest(token: &[u8]) -> Vec<u8> {
+    digest::digest(&digest::SHA256, token).as_ref().to_vec()
+}
+
+/// A state-changing answer: the result and the next ratchet token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ratcheted<T> {
+    pub next_ratchet_token: String,
+    pub result: T,
+}
+
+/// A request that passed authentication.
+pub struct Authenticated {
+    pub account: AccountRecord,
+    /// For state-changing requests: the presented token and the request's digest.
+    ratchet: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> ServiceResult<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ServiceError::Unauthorized(format!("missing or unreadable header {name}")))
+}
+
+impl Service {
+    /// Checks a request's MAC and freshness; `ratcheted` requests must also carry a token.
+    pub(crate) async fn authenticate_app(
+        &self,
+        account_in_path: &str,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+        ratcheted: bool,
+    ) -> ServiceResult<Authenticated> {
+        let unauthorized = |why: &str| ServiceError::Unauthorized(why.to_owned());
+        let account_id = header(headers, headers::ACCOUNT)?;
+        if account_id != account_in_path {
+            return Err(unauthorized("the account header does not match the path"));
+        }
+        let id = Uuid::parse_str(account_id).map_err(|_| unauthorized("unknown account"))?;
+        let account = self
+            .store()
+            .account(id)
+            .await?
+            .ok_or_else(|| unauthorized("unknown account"))?;
+        let timestamp = header(headers, headers::TIMESTAMP)?;
+        let nonce = header(headers, headers::NONCE)?;
+        let ratchet = if ratcheted {
+            header(headers, headers::RATCHET)?
+        } else {
+            ""
+        };
+        let mac = BASE64
+            .decode(header(headers, headers::MAC)?)
+            .map_err(|_| unauthorized("the MAC is not base64"))?;
+        let key = self
+            .keys()
+            .open(&account.mac_key_sealed, &format!("splitid/{id}/mac-key"))?;
+        let input = mac_input(method.as_str(), path, timestamp, nonce, ratchet, body);
+        hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, &key), &input, &mac)
+            .map_err(|_| unauthorized("the request's MAC does not verify"))?;
+        let sent_at: i64 = timestamp
+            .parse()
+            .map_err(|_| unauthorized("bad timestamp"))?;
+        if (self.now().unix_timestamp() - sent_at).abs() > CLOCK_SKEW_SECONDS {
+            return Err(unauthorized(
+                "the request's timestamp is too far from the server's clock",
+            ));
+        }
+        let ratchet = if ratcheted {
+            let token = BASE64
+                .decode(ratchet)
+                .map_err(|_| unauthorized("the ratchet token is not base64"))?;
+            Some((
+                token,
+                digest::digest(&digest::SHA256, &input).as_ref().to_vec(),
+            ))
+        } else {
+            None
+        };
+        Ok(Authenticated { account, ratchet })
+    }
+
+    /// Runs a state-changing request under the ratchet: once per token, replayed on
+    /// retransmission, and a stale token from a valid MAC closes the account as cloned.
+    pub(crate) async fn ratcheted<T, F, Fut>(
+        &self,
+        request: Authenticated,
+        action: F,
+    ) -> ServiceResult<Vec<u8>>
+    where
+        T: Serialize,
+        F: FnOnce(AccountRecord) -> Fut,
+        Fut: std::future::Future<Output = ServiceResult<T>>,
+    {
+        let (token, request_digest) = request
+            .ratchet
+            .ok_or_else(|| ServiceError::internal("ratcheted without a token"))?;
+        let lock = self.channel_locks().of(request.account.id);
+        let _serialised = lock.lock().await;
+        let account = self
+            .store()
+            .account(request.account.id)
+            .await?
+            .ok_or_else(|| ServiceError::internal("account vanished"))?;
+        let presented = token_digest(&token);
+        let channel = &account.channel;
+        if presented != channel.ratchet_token {
+            let retransmission = channel.previous_token.as_deref() == Some(presented.as_slice())
+                && channel.last_request.as_deref() == Some(request_digest.as_slice());
+            return match (&channel.last_response, retransmission) {
+                (Some(response), true) => Ok(response.clone()),
+                _ => Err(self.clone_detected(&account).await?),
+            };
+        }
+        let result = action(account.clone()).await?;
+        let mut next = [0u8; 32];
+        self.keys().random(&mut next)?;
+        let response = serde_json::to_vec(&Ratcheted {
+            next_ratchet_token: BASE64.encode(next),
+            result,
+        })
+        .map_err(ServiceError::internal)?;
+        let state = ChannelState {
+            ratchet_token: token_digest(&next),
+            previous_token: Some(presented.clone()),
+            last_request: Some(request_digest),
+            last_response: Some(response.clone()),
+        };
+        if !self
+            .store()
+            .advance_channel(account.id, &presented, &state)
+            .await?
+        {
+            return Err(ServiceError::Conflict(
+                "another request of this app moved the channel on; retry".into(),
+            ));
+        }
+        Ok(response)
+    }
+
+    async fn clone_detected(&self, account: &AccountRecord) -> ServiceResult<ServiceError> {
+        tracing::warn!(account = %account.id, document = %account.document_number, "stale ratchet token with a valid MAC: cloned app, account closed");
+        self.store()
+            .close_account(account.id, "clone detected")
+            .await?;
+        Ok(ServiceError::Conflict(
+            "this app's state is stale: the account has been used from a copy of this app, so it is now closed; register again".into(),
+        ))
+    }
+}

@@ -1,0 +1,199 @@
+//! The app API (docs/app-api.md): registration, pending transactions, confirm, refuse,
+//! account status, delete. Handlers translate HTTP; the channel module authenticates.
+
+mod channel;
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use splitid_proto::app_v1::{
+    AccountStatus, Confirmation, PendingTransactions, Refusal, RegisteredAccount,
+    RegistrationChallenge, RegistrationProof, RegistrationRequest,
+};
+
+pub use channel::{Ratcheted, token_digest};
+
+use crate::Service;
+use crate::accounts::rfc3339;
+use crate::error::ServiceResult;
+use crate::rp_api::parse_json;
+use crate::sessions::device::pin_status;
+use crate::store::KeyPurpose;
+
+/// Longest a device's long poll for transactions may wait.
+const MAX_WAIT_MS: u64 = 60_000;
+
+pub fn router() -> Router<Service> {
+    Router::new()
+        .route("/registrations", post(begin_registration))
+        .route("/registrations/{id}/complete", post(complete_registration))
+        .route(
+            "/accounts/{account}",
+            get(account_status).delete(delete_account),
+        )
+        .route(
+            "/accounts/{account}/transactions",
+            get(pending_transactions),
+        )
+        .route(
+            "/accounts/{account}/transactions/{transaction}/confirm",
+            post(confirm),
+        )
+        .route(
+            "/accounts/{account}/transactions/{transaction}/refuse",
+            post(refuse),
+        )
+}
+
+async fn begin_registration(
+    State(service): State<Service>,
+    body: Bytes,
+) -> ServiceResult<Json<RegistrationChallenge>> {
+    let request: RegistrationRequest = parse_json(&body)?;
+    Ok(Json(service.begin_registration(request).await?))
+}
+
+async fn complete_registration(
+    State(service): State<Service>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ServiceResult<Json<RegisteredAccount>> {
+    let proof: RegistrationProof = parse_json(&body)?;
+    Ok(Json(service.complete_registration(&id, proof).await?))
+}
+
+async fn account_status(
+    State(service): State<Service>,
+    Path(account): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> ServiceResult<Json<AccountStatus>> {
+    let request = service
+        .authenticate_app(&account, &method, uri.path(), &headers, &[], false)
+        .await?;
+    let account = request.account;
+    let pin1 = service.pin_state(&service.key(account.id, KeyPurpose::Authentication).await?);
+    let pin2 = service.pin_state(&service.key(account.id, KeyPurpose::Signing).await?);
+    Ok(Json(AccountStatus {
+        document_number: account.document_number.clone(),
+        state: account.state.as_str().to_owned(),
+        closed_reason: account.closed_reason.clone(),
+        expires_at: rfc3339(account.expires_at),
+        pin1: pin_status(pin1),
+        pin2: pin_status(pin2),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct WaitQuery {
+    #[serde(rename = "waitMs")]
+    wait_ms: Option<u64>,
+}
+
+async fn pending_transactions(
+    State(service): State<Service>,
+    Path(account): Path<String>,
+    Query(query): Query<WaitQuery>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> ServiceResult<Json<PendingTransactions>> {
+    let request = service
+        .authenticate_app(&account, &method, uri.path(), &headers, &[], false)
+        .await?;
+    let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
+    let account = request.account;
+    let transactions = if account.is_usable(service.now()) {
+        service.pending_transactions(&account, wait).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Json(PendingTransactions { transactions }))
+}
+
+async fn confirm(
+    State(service): State<Service>,
+    Path((account, transaction)): Path<(String, String)>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ServiceResult<Response> {
+    let request = service
+        .authenticate_app(&account, &method, uri.path(), &headers, &body, true)
+        .await?;
+    let confirmation: Confirmation = parse_json(&body)?;
+    let response = service
+        .ratcheted(request, |account| {
+            let service = service.clone();
+            async move {
+                service
+                    .confirm_transaction(&account, &transaction, confirmation)
+                    .await
+            }
+        })
+        .await?;
+    Ok(json_bytes(response))
+}
+
+async fn refuse(
+    State(service): State<Service>,
+    Path((account, transaction)): Path<(String, String)>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ServiceResult<Response> {
+    let request = service
+        .authenticate_app(&account, &method, uri.path(), &headers, &body, true)
+        .await?;
+    let refusal: Refusal = parse_json(&body)?;
+    let response = service
+        .ratcheted(request, |account| {
+            let service = service.clone();
+            async move {
+                service
+                    .refuse_transaction(&account, &transaction, refusal)
+                    .await
+            }
+        })
+        .await?;
+    Ok(json_bytes(response))
+}
+
+async fn delete_account(
+    State(service): State<Service>,
+    Path(account): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> ServiceResult<Response> {
+    let request = service
+        .authenticate_app(&account, &method, uri.path(), &headers, &[], true)
+        .await?;
+    let response = service
+        .ratcheted(request, |account| {
+            let service = service.clone();
+            async move {
+                service
+                    .store()
+                    .close_account(account.id, "deleted by the person")
+                    .await?;
+                tracing::info!(account = %account.id, "account deleted from the app");
+                Ok(serde_json::json!({ "deleted": account.document_number }))
+            }
+        })
+        .await?;
+    Ok(json_bytes(response))
+}
+
+fn json_bytes(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}

@@ -1,0 +1,210 @@
+//! The SplitID service as a library.
+//!
+//! The flow a reader can follow by module: a relying party calls [`rp_api`] → [`sessions`]
+//! starts a session and wakes the person's devices → the app fetches it through [`app_api`]
+//! → [`accounts`] judges the PIN through the split-key protocol (with [`keystore`] holding the
+//! server's shares) → [`sessions`] completes and wakes the relying party's long poll.
+//! [`pki`] issues the certificates, [`store`] is the only module that knows SQL.
+//!
+//! Domain modules know nothing of HTTP; the handlers in `rp_api` and `app_api` translate, and
+//! [`error::ServiceError`] maps every failure to its status code in one place.
+
+pub mod accounts;
+pub mod app_api;
+pub mod clock;
+pub mod error;
+pub mod keystore;
+pub mod pki;
+pub mod rp_api;
+pub mod sessions;
+pub mod store;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use time::Duration;
+
+use crate::clock::Clock;
+use crate::error::{ServiceError, ServiceResult};
+use crate::keystore::KeyStore;
+use crate::pki::Ca;
+use crate::sessions::Waiters;
+use crate::store::Store;
+
+/// The demo relying party's UUIDs: the one current documentation uses, and the older one
+/// that v2-era client examples use.
+pub const DEMO_RELYING_PARTY_UUIDS: [&str; 2] = [
+    "00000000-0000-4000-8000-000000000000",
+    "00000000-0000-0000-0000-000000000000",
+];
+/// The demo relying party's name.
+pub const DEMO_RELYING_PARTY_NAME: &str = "DEMO";
+
+/// How the service is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the database, the key-encryption key and the CA live.
+    pub data_dir: PathBuf,
+    /// The URL relying parties and apps reach this service at (written into certificates).
+    pub public_url: String,
+    /// Demo mode: the demo relying party and self-asserted (test) identities.
+    pub demo: bool,
+    /// How long a person has to answer a session.
+    pub session_timeout: Duration,
+    /// How long a completed session stays readable.
+    pub completed_session_ttl: Duration,
+    /// Whether keys with 2048-bit halves are accepted (otherwise only 3072).
+    pub allow_2048_bit_halves: bool,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>, public_url: impl Into<String>) -> Self {
+        Config {
+            data_dir: data_dir.into(),
+            public_url: public_url.into(),
+            demo: false,
+            session_timeout: Duration::seconds(90),
+            completed_session_ttl: Duration::minutes(5),
+            allow_2048_bit_halves: false,
+        }
+    }
+}
+
+/// The running service: shared by every request handler.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    store: Store,
+    keys: KeyStore,
+    ca: Ca,
+    clock: Arc<dyn Clock>,
+    waiters: Waiters,
+    account_locks: accounts::AccountLocks,
+    channel_locks: accounts::AccountLocks,
+}
+
+impl Service {
+    /// Opens the service on its data directory, creating on first start everything it needs:
+    /// the database, the key-encryption key and the CA.
+    pub async fn open(config: Config, clock: Arc<dyn Clock>) -> ServiceResult<Self> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            ServiceError::internal(format!("cannot create {}: {e}", config.data_dir.display()))
+        })?;
+        let store = Store::open(&config.data_dir).await?;
+        let keys = KeyStore::open_or_create(&config.data_dir)?;
+        let ca = Ca::open_or_create(&config, &keys, clock.now())?;
+        let service = Service {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                keys,
+                ca,
+                clock,
+                waiters: Waiters::default(),
+                account_locks: accounts::AccountLocks::default(),
+                channel_locks: accounts::AccountLocks::default(),
+            }),
+        };
+        if service.config().demo {
+            service.register_demo_relying_party().await?;
+        }
+        Ok(service)
+    }
+
+    /// The HTTP API: `/v2` for relying parties, `/app/v1` for the app, `/pki` for the CA.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .nest("/v2", rp_api::v2::router())
+            .nest("/app/v1", app_api::router())
+            .nest("/pki", pki::router())
+            .with_state(self.clone())
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn keys(&self) -> &KeyStore {
+        &self.inner.keys
+    }
+
+    pub(crate) fn ca(&self) -> &Ca {
+        &self.inner.ca
+    }
+
+    pub(crate) fn waiters(&self) -> &Waiters {
+        &self.inner.waiters
+    }
+
+    pub(crate) fn account_locks(&self) -> &accounts::AccountLocks {
+        &self.inner.account_locks
+    }
+
+    pub(crate) fn channel_locks(&self) -> &accounts::AccountLocks {
+        &self.inner.channel_locks
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    /// Runs the periodic housekeeping (timing out sessions nobody polls) until the process
+    /// ends.
+    pub fn spawn_background_tasks(&self) {
+        let service = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(error) = service.expire_overdue_sessions().await {
+                    tracing::error!(%error, "expiring overdue sessions failed");
+                }
+            }
+        });
+    }
+
+    async fn register_demo_relying_party(&self) -> ServiceResult<()> {
+        use splitid_proto::rp_v2::CertificateLevel;
+        for uuid in DEMO_RELYING_PARTY_UUIDS {
+            let record = store::RelyingPartyRecord {
+                uuid: uuid.parse().map_err(ServiceError::internal)?,
+                names: vec![DEMO_RELYING_PARTY_NAME.to_owned()],
+                // Like Smart-ID's demo: no access to ADVANCED accounts.
+                allowed_levels: vec![CertificateLevel::Qualified, CertificateLevel::Qscd],
+                ip_ranges: vec![],
+                enabled: true,
+            };
+            self.store().put_relying_party(&record, self.now()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// FOR TESTS ONLY: `POST /test/clock/advance?seconds=N` moves the service's clock forward, so
+/// that end-to-end tests can cross a 3-hour PIN lock without waiting.
+pub fn test_clock_router(clock: clock::OffsetClock) -> Router {
+    use axum::extract::Query;
+    use axum::routing::post;
+
+    #[derive(serde::Deserialize)]
+    struct Advance {
+        seconds: i64,
+    }
+
+    Router::new().route(
+        "/test/clock/advance",
+        post(move |Query(advance): Query<Advance>| async move {
+            clock.advance(Duration::seconds(advance.seconds));
+            "advanced"
+        }),
+    )
+}

@@ -1,0 +1,309 @@
+//! The device's side of a session: what it is shown, and its answer.
+
+use std::time::Duration as StdDuration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use splitid_proto::app_v1::{
+    Confirmation, KeyUse, PendingTransaction, PinStatus, Refusal, TransactionKind,
+    TransactionOutcome,
+};
+use splitid_proto::rp_v2::{EndResult, HashType, InteractionType};
+use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
+use uuid::Uuid;
+
+use super::{SessionSpec, complete_status, is_past, key_for, signed_status};
+use crate::Service;
+use crate::accounts::pin_policy::PinState;
+use crate::accounts::{PinOutcome, decode_field, rfc3339};
+use crate::error::{ServiceError, ServiceResult};
+use crate::store::{AccountRecord, KeyPurpose, SessionKind, SessionRecord};
+
+/// The screen name of a refused certificate choice.
+pub const CERTIFICATE_CHOICE_SCREEN: &str = "certificateChoice";
+
+fn hash_algorithm(hash_type: HashType) -> HashAlgorithm {
+    match hash_type {
+        HashType::Sha256 => HashAlgorithm::Sha256,
+        HashType::Sha384 => HashAlgorithm::Sha384,
+        HashType::Sha512 => HashAlgorithm::Sha512,
+    }
+}
+
+/// The PIN state as the app shows it.
+pub fn pin_status(state: PinState) -> PinStatus {
+    match state {
+        PinState::Usable {
+            attempts_before_lock,
+        } => PinStatus::Usable {
+            attempts_before_lock,
+        },
+        PinState::Locked { until } => PinStatus::Locked {
+            until: rfc3339(until),
+        },
+        PinState::PermanentlyLocked => PinStatus::PermanentlyLocked,
+    }
+}
+
+fn spec_of(session: &SessionRecord) -> ServiceResult<SessionSpec> {
+    serde_json::from_value(session.request.clone()).map_err(ServiceError::internal)
+}
+
+impl Service {
+    /// The transactions waiting for this account's device, waiting up to `wait` for one to
+    /// arrive when there is none.
+    pub async fn pending_transactions(
+        &self,
+        account: &AccountRecord,
+        wait: StdDuration,
+    ) -> ServiceResult<Vec<PendingTransaction>> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let notify = self.waiters().account(account.id);
+        loop {
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let transactions = self.open_transactions(account).await?;
+            if !transactions.is_empty() || tokio::time::Instant::now() >= deadline {
+                return Ok(transactions);
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep_until(deadline) => {}
+            }
+        }
+    }
+
+    async fn open_transactions(
+        &self,
+        account: &AccountRecord,
+    ) -> ServiceResult<Vec<PendingTransaction>> {
+        let now = self.now();
+        let mut open = Vec::new();
+        for session in self.store().pending_sessions_for(account.id).await? {
+            if is_past(session.deadline, now) {
+                self.finish(session.id, &complete_status(EndResult::Timeout), None)
+                    .await?;
+                continue;
+            }
+            open.push(self.describe(account, &session).await?);
+        }
+        Ok(open)
+    }
+
+    async fn describe(
+        &self,
+        account: &AccountRecord,
+        session: &SessionRecord,
+    ) -> ServiceResult<PendingTransaction> {
+        let spec = spec_of(session)?;
+        let kind = match session.kind {
+            SessionKind::Authentication => TransactionKind::Authentication,
+            SessionKind::Signature => TransactionKind::Signature,
+            SessionKind::CertificateChoice => TransactionKind::CertificateChoice,
+        };
+        let mut transaction = PendingTransaction {
+            transaction_id: session.id.to_string(),
+            kind,
+            relying_party_name: spec.relying_party_name.clone(),
+            interaction: None,
+            text: None,
+            verification_code: spec.verification_code.clone(),
+            code_choices: spec.code_choices.clone(),
+            key: None,
+            hash_type: None,
+            hash: None,
+            padding: None,
+            encoded_message: None,
+            expires_at: rfc3339(session.deadline),
+        };
+        if let Some((interaction, text)) = spec.interaction() {
+            transaction.interaction = Some(interaction.to_owned());
+            transaction.text = Some(text.to_owned());
+        }
+        if session.kind != SessionKind::CertificateChoice {
+            let request = self.sign_request(account, session, &spec).await?;
+            transaction.key = Some(match key_for(session.kind) {
+                KeyPurpose::Authentication => KeyUse::Authentication,
+                KeyPurpose::Signing => KeyUse::Signing,
+            });
+            transaction.hash_type = spec.hash_type.map(|h| h.api_name().to_owned());
+            transaction.hash = spec.hash.clone();
+            transaction.padding = Some("pkcs1v15".to_owned());
+            transaction.encoded_message = Some(BASE64.encode(request.encoded()));
+        }
+        Ok(transaction)
+    }
+
+    /// The encoded message μ for this account's key: PKCS#1 v1.5 over the relying party's
+    /// hash, as RP API v2 signatures are.
+    async fn sign_request(
+        &self,
+        account: &AccountRecord,
+        session: &SessionRecord,
+        spec: &SessionSpec,
+    ) -> ServiceResult<SignRequest> {
+        let key = self.key(account.id, key_for(session.kind)).await?;
+        let half = HalfSize::from_bits(key.half_bits).map_err(ServiceError::internal)?;
+        let hash = decode_field("hash", spec.hash.as_deref().unwrap_or_default())?;
+        let hash_type = spec
+            .hash_type
+            .ok_or_else(|| ServiceError::internal("session without hash type"))?;
+        SignRequest::new(half, hash_algorithm(hash_type), Padding::Pkcs1v15, &hash)
+            .map_err(ServiceError::internal)
+    }
+
+    /// A running session this account may still answer, or `None`.
+    async fn answerable(
+        &self,
+        account: &AccountRecord,
+        transaction_id: &str,
+    ) -> ServiceResult<Option<SessionRecord>> {
+        let Ok(id) = Uuid::parse_str(transaction_id) else {
+            return Ok(None);
+        };
+        if !self.store().is_target(id, account.id).await? {
+            return Ok(None);
+        }
+        let Some(session) = self.store().session(id).await? else {
+            return Ok(None);
+        };
+        if is_past(session.deadline, self.now()) {
+            self.finish(id, &complete_status(EndResult::Timeout), None)
+                .await?;
+            return Ok(None);
+        }
+        Ok(Some(session))
+    }
+
+    /// The person confirmed a transaction on this device.
+    pub async fn confirm_transaction(
+        &self,
+        account: &AccountRecord,
+        transaction_id: &str,
+        confirmation: Confirmation,
+    ) -> ServiceResult<TransactionOutcome> {
+        let Some(session) = self.answerable(account, transaction_id).await? else {
+            return Ok(TransactionOutcome::Gone);
+        };
+        let spec = spec_of(&session)?;
+        if session.kind == SessionKind::CertificateChoice {
+            let status = self.certificate_choice_result(account, &spec).await?;
+            return self.finish_for_device(session.id, &status, account).await;
+        }
+        if !spec.code_choices.is_empty() {
+            let chosen = confirmation.chosen_code.as_deref().ok_or_else(|| {
+                ServiceError::BadRequest("chosenCode: required for verification-code choice".into())
+            })?;
+            if Some(chosen) != spec.verification_code.as_deref() {
+                return self
+                    .finish_for_device(session.id, &complete_status(EndResult::WrongVc), account)
+                    .await;
+            }
+        }
+        let partial = confirmation
+            .partial_signature
+            .as_deref()
+            .ok_or_else(|| ServiceError::BadRequest("partialSignature: required".into()))?;
+        let partial = PartialSignature::from_bytes(&decode_field("partialSignature", partial)?);
+        let request = self.sign_request(account, &session, &spec).await?;
+        let purpose = key_for(session.kind);
+        match self
+            .sign_with_pin(account, purpose, &request, partial)
+            .await?
+        {
+            PinOutcome::Signed(signature) => {
+                let key = self.key(account.id, purpose).await?;
+                let status = signed_status(account, &key.certificate, &spec, signature.as_bytes());
+                self.finish(session.id, &status, Some(account.id)).await?;
+                Ok(TransactionOutcome::Completed {
+                    end_result: EndResult::Ok.to_string(),
+                    signature: Some(BASE64.encode(signature.as_bytes())),
+                })
+            }
+            PinOutcome::WrongPin(state) | PinOutcome::Locked(state) => {
+                if !matches!(state, PinState::Usable { .. }) {
+                    // The key is now locked: this device cannot answer any more.
+                    self.finish(
+                        session.id,
+                        &complete_status(EndResult::DocumentUnusable),
+                        None,
+                    )
+                    .await?;
+                }
+                Ok(TransactionOutcome::WrongPin {
+                    pin: pin_status(state),
+                })
+            }
+        }
+    }
+
+    /// The person pressed Cancel on `screen` (or refused without saying where).
+    pub async fn refuse_transaction(
+        &self,
+        account: &AccountRecord,
+        transaction_id: &str,
+        refusal: Refusal,
+    ) -> ServiceResult<TransactionOutcome> {
+        let Some(session) = self.answerable(account, transaction_id).await? else {
+            return Ok(TransactionOutcome::Gone);
+        };
+        let spec = spec_of(&session)?;
+        let end_result = refusal_result(&session, &spec, refusal.screen.as_deref())?;
+        self.finish_for_device(session.id, &complete_status(end_result), account)
+            .await
+    }
+
+    async fn finish_for_device(
+        &self,
+        id: Uuid,
+        status: &splitid_proto::rp_v2::SessionStatus,
+        account: &AccountRecord,
+    ) -> ServiceResult<TransactionOutcome> {
+        if !self.finish(id, status, Some(account.id)).await? {
+            return Ok(TransactionOutcome::Gone);
+        }
+        let end_result = status
+            .result
+            .as_ref()
+            .map(|r| r.end_result)
+            .unwrap_or(EndResult::Ok);
+        Ok(TransactionOutcome::Completed {
+            end_result: end_result.to_string(),
+            signature: None,
+        })
+    }
+}
+
+/// The end result of a refusal on a given screen; the screen must belong to this session.
+fn refusal_result(
+    session: &SessionRecord,
+    spec: &SessionSpec,
+    screen: Option<&str>,
+) -> ServiceResult<EndResult> {
+    let Some(screen) = screen else {
+        return Ok(EndResult::UserRefused);
+    };
+    if session.kind == SessionKind::CertificateChoice {
+        return if screen == CERTIFICATE_CHOICE_SCREEN {
+            Ok(EndResult::UserRefusedCertChoice)
+        } else {
+            Err(ServiceError::BadRequest(format!(
+                "screen: a certificate choice has only the {CERTIFICATE_CHOICE_SCREEN} screen"
+            )))
+        };
+    }
+    // Every interaction ends on the text-and-PIN screen, so that one can always be refused.
+    let interaction = spec.interaction().map(|(kind, _)| kind);
+    let refused = InteractionType::from_api_name(screen)
+        .filter(|kind| {
+            *kind == InteractionType::DisplayTextAndPin || Some(kind.api_name()) == interaction
+        })
+        .ok_or_else(|| {
+            ServiceError::BadRequest(format!(
+                "screen: this transaction shows {}",
+                interaction.unwrap_or("no interaction")
+            ))
+        })?;
+    Ok(refused.refusal())
+}

@@ -1,0 +1,529 @@
+//! Sessions: a relying party's login, signature or certificate choice, from start to result.
+//!
+//! A session is stored when it starts, with the accounts (devices) it was sent to; the first
+//! device to answer completes it and the others are withdrawn. Completion is one transaction
+//! (result, withdrawals, billing count) and wakes the relying party's long poll at once.
+
+pub mod device;
+mod waiters;
+
+use std::time::Duration as StdDuration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+use splitid_proto::VerificationCode;
+use splitid_proto::rp_v2::{
+    CertificateChoiceRequest, CertificateLevel, EndResult, HashType, Interaction, InteractionBody,
+    SessionCertificate, SessionResult, SessionSignature, SessionState as WireState, SessionStatus,
+    SigningPurpose, SigningRequest,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub use waiters::Waiters;
+
+use crate::Service;
+use crate::accounts::pin_policy::PinState;
+use crate::error::{ServiceError, ServiceResult};
+use crate::store::{
+    AccountRecord, KeyPurpose, SessionCompletion, SessionKind, SessionRecord, SessionState,
+};
+
+/// Identical requests within this time return the same session (unless the nonce differs).
+const IDEMPOTENCY_WINDOW: time::Duration = time::Duration::seconds(15);
+
+/// Whom a session is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub enum Target {
+    /// Every suitable account of a person (ETSI semantics identifier).
+    Person(String),
+    /// One account (document number).
+    Document(String),
+}
+
+/// What a session asks, as stored with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionSpec {
+    pub relying_party_name: String,
+    pub certificate_level: CertificateLevel,
+    #[serde(default)]
+    pub hash: Option<String>,
+    #[serde(default)]
+    pub hash_type: Option<HashType>,
+    /// The interaction the app runs (the first one the app supports: every app supports all).
+    #[serde(default)]
+    pub interaction: Option<InteractionBody>,
+    #[serde(default)]
+    pub verification_code: Option<String>,
+    #[serde(default)]
+    pub code_choices: Vec<String>,
+    #[serde(default)]
+    pub ignored_properties: Vec<String>,
+}
+
+impl SessionSpec {
+    fn interaction(&self) -> Option<(&str, &str)> {
+        let body = self.interaction.as_ref()?;
+        let kind = body.kind.as_deref()?;
+        let text = body
+            .display_text_60
+            .as_deref()
+            .or(body.display_text_200.as_deref())?;
+        Some((kind, text))
+    }
+}
+
+/// Which key a session's kind uses.
+pub fn key_for(kind: SessionKind) -> KeyPurpose {
+    match kind {
+        SessionKind::Authentication => KeyPurpose::Authentication,
+        SessionKind::Signature | SessionKind::CertificateChoice => KeyPurpose::Signing,
+    }
+}
+
+/// Whether an account's level satisfies the requested one (QSCD needs a qualified account).
+fn level_satisfies(account_level: &str, requested: CertificateLevel) -> bool {
+    match requested {
+        CertificateLevel::Advanced => true,
+        CertificateLevel::Qualified | CertificateLevel::Qscd => account_level == "QUALIFIED",
+    }
+}
+
+fn account_level(account: &AccountRecord) -> CertificateLevel {
+    if account.level == "QUALIFIED" {
+        CertificateLevel::Qualified
+    } else {
+        CertificateLevel::Advanced
+    }
+}
+
+impl Service {
+    /// Starts an authentication or signature session. Returns the session id.
+    pub async fn start_signing_session(
+        &self,
+        rp_uuid: Uuid,
+        target: Target,
+        request: SigningRequest,
+    ) -> ServiceResult<Uuid> {
+        let kind = match request.purpose {
+            SigningPurpose::Authentication => SessionKind::Authentication,
+            SigningPurpose::Signature => SessionKind::Signature,
+        };
+        let hash_b64 = BASE64.encode(&request.hash);
+        let fingerprint = fingerprint(
+            rp_uuid,
+            kind,
+            &target,
+            &request_fingerprint_parts(&request, &hash_b64),
+        );
+        if let Some(existing) = self.recent_identical_session(&fingerprint).await? {
+            return Ok(existing);
+        }
+        let interaction = request.interactions.first().map(InteractionBody::from);
+        let code = VerificationCode::from_hash(&request.hash);
+        let uses_code_choice = request
+            .interactions
+            .first()
+            .is_some_and(Interaction::has_code_choice);
+        let spec = SessionSpec {
+            relying_party_name: request.relying_party.name.clone(),
+            certificate_level: request.options.certificate_level,
+            hash: Some(hash_b64),
+            hash_type: Some(request.hash_type),
+            interaction,
+            verification_code: Some(code.to_string()),
+            code_choices: if uses_code_choice {
+                self.code_choices(code)?
+            } else {
+                Vec::new()
+            },
+            ignored_properties: request.options.ignored_properties.clone(),
+        };
+        self.start_session(rp_uuid, kind, target, spec, fingerprint)
+            .await
+    }
+
+    /// Starts a certificate choice: completes at once when the person has exactly one eligible
+    /// account, otherwise asks their devices.
+    pub async fn start_certificate_choice(
+        &self,
+        rp_uuid: Uuid,
+        target: Target,
+        request: CertificateChoiceRequest,
+    ) -> ServiceResult<Uuid> {
+        let parts = serde_json::json!({
+            "name": request.relying_party.name,
+            "level": request.options.certificate_level,
+            "nonce": request.options.nonce,
+        });
+        let fingerprint = fingerprint(rp_uuid, SessionKind::CertificateChoice, &target, &parts);
+        if let Some(existing) = self.recent_identical_session(&fingerprint).await? {
+            return Ok(existing);
+        }
+        let spec = SessionSpec {
+            relying_party_name: request.relying_party.name.clone(),
+            certificate_level: request.options.certificate_level,
+            hash: None,
+            hash_type: None,
+            interaction: None,
+            verification_code: None,
+            code_choices: Vec::new(),
+            ignored_properties: request.options.ignored_properties.clone(),
+        };
+        self.start_session(
+            rp_uuid,
+            SessionKind::CertificateChoice,
+            target,
+            spec,
+            fingerprint,
+        )
+        .await
+    }
+
+    async fn recent_identical_session(&self, fingerprint: &str) -> ServiceResult<Option<Uuid>> {
+        let since = self.now() - IDEMPOTENCY_WINDOW;
+        Ok(self
+            .store()
+            .recent_session_by_fingerprint(fingerprint, since)
+            .await?)
+    }
+
+    async fn start_session(
+        &self,
+        rp_uuid: Uuid,
+        kind: SessionKind,
+        target: Target,
+        spec: SessionSpec,
+        fingerprint: String,
+    ) -> ServiceResult<Uuid> {
+        let suitable = self
+            .suitable_accounts(&target, spec.certificate_level)
+            .await?;
+        let now = self.now();
+        let mut usable = Vec::new();
+        for account in &suitable {
+            let key = self.key(account.id, key_for(kind)).await?;
+            if matches!(self.pin_state(&key), PinState::Usable { .. }) {
+                usable.push(account.clone());
+            }
+        }
+        let record = SessionRecord {
+            id: Uuid::new_v4(),
+            rp_uuid,
+            kind,
+            request: serde_json::to_value(&spec).map_err(ServiceError::internal)?,
+            fingerprint,
+            state: SessionState::Running,
+            result: None,
+            created_at: now,
+            deadline: now + self.config().session_timeout,
+            completed_at: None,
+        };
+        let targets: Vec<Uuid> = usable.iter().map(|a| a.id).collect();
+        self.store().insert_session(&record, &targets).await?;
+        tracing::info!(session = %record.id, kind = kind.as_str(), devices = targets.len(), "session started");
+
+        if usable.is_empty() {
+            // Every suitable account has its PIN locked.
+            self.finish(
+                record.id,
+                &complete_status(EndResult::DocumentUnusable),
+                None,
+            )
+            .await?;
+        } else if kind == SessionKind::CertificateChoice && usable.len() == 1 {
+            let status = self.certificate_choice_result(&usable[0], &spec).await?;
+            self.finish(record.id, &status, Some(usable[0].id)).await?;
+        } else {
+            targets
+                .iter()
+                .for_each(|account| self.waiters().account_changed(*account));
+        }
+        Ok(record.id)
+    }
+
+    /// The accounts a session may go to: 404 when there are none, 471 when the person has
+    /// accounts but none of the requested level.
+    async fn suitable_accounts(
+        &self,
+        target: &Target,
+        level: CertificateLevel,
+    ) -> ServiceResult<Vec<AccountRecord>> {
+        let now = self.now();
+        let accounts = match target {
+            Target::Document(number) => {
+                let account = self
+                    .store()
+                    .account_by_document(number)
+                    .await?
+                    .filter(|a| a.is_usable(now))
+                    .ok_or_else(|| {
+                        ServiceError::NotFound(format!(
+                            "no active account with document number {number}"
+                        ))
+                    })?;
+                if !level_satisfies(&account.level, level) {
+                    return Err(ServiceError::NotFound(format!(
+                        "account {number} is not of level {}",
+                        level.api_name()
+                    )));
+                }
+                vec![account]
+            }
+            Target::Person(person) => {
+                let (usable, _) = self.usable_accounts_of(person).await?;
+                if usable.is_empty() {
+                    return Err(ServiceError::NotFound(format!(
+                        "{person} has no active account"
+                    )));
+                }
+                let suitable: Vec<_> = usable
+                    .into_iter()
+                    .filter(|a| level_satisfies(&a.level, level))
+                    .collect();
+                if suitable.is_empty() {
+                    return Err(ServiceError::NoSuitableAccount(format!(
+                        "{person} has no account of level {}",
+                        level.api_name()
+                    )));
+                }
+                suitable
+            }
+        };
+        Ok(accounts)
+    }
+
+    /// The status of a session for its relying party, waiting up to `timeout` for it to
+    /// complete. Sessions of other relying parties, and completed ones older than the TTL,
+    /// are not found.
+    pub async fn session_status(
+        &self,
+        rp_uuid: Uuid,
+        id: Uuid,
+        timeout: StdDuration,
+    ) -> ServiceResult<SessionStatus> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let notify = self.waiters().session(id);
+        loop {
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let session = self.readable_session(rp_uuid, id).await?;
+            if let Some(status) = self.completed_status(&session).await? {
+                return Ok(status);
+            }
+            let until_timeout = (session.deadline - self.now()).max(time::Duration::ZERO);
+            let wake_for_timeout = tokio::time::Instant::now()
+                + StdDuration::try_from(until_timeout).unwrap_or_default();
+            tokio::select! {
+                _ = &mut notified => continue,
+                _ = tokio::time::sleep_until(wake_for_timeout.min(deadline)) => {
+                    if tokio::time::Instant::now() >= deadline {
+                        return Ok(SessionStatus::running());
+                    }
+                }
+            }
+        }
+    }
+
+    async fn readable_session(&self, rp_uuid: Uuid, id: Uuid) -> ServiceResult<SessionRecord> {
+        let not_found = || ServiceError::NotFound(format!("no session {id}"));
+        let session = self
+            .store()
+            .session(id)
+            .await?
+            .filter(|s| s.rp_uuid == rp_uuid)
+            .ok_or_else(not_found)?;
+        let expired = session
+            .completed_at
+            .is_some_and(|done| done + self.config().completed_session_ttl < self.now());
+        if expired {
+            Err(not_found())
+        } else {
+            Ok(session)
+        }
+    }
+
+    /// The final status of a session, completing it with TIMEOUT first if its time is up.
+    async fn completed_status(
+        &self,
+        session: &SessionRecord,
+    ) -> ServiceResult<Option<SessionStatus>> {
+        if session.state == SessionState::Running && session.deadline <= self.now() {
+            self.finish(session.id, &complete_status(EndResult::Timeout), None)
+                .await?;
+            let reread = self.store().session(session.id).await?;
+            return reread
+                .and_then(|s| s.result)
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(ServiceError::internal);
+        }
+        session
+            .result
+            .clone()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(ServiceError::internal)
+    }
+
+    /// Completes every running session whose time is up (run periodically, so devices stop
+    /// showing them and billing counts them even if nobody polls).
+    pub async fn expire_overdue_sessions(&self) -> ServiceResult<usize> {
+        let overdue = self.store().overdue_sessions(self.now()).await?;
+        for id in &overdue {
+            self.finish(*id, &complete_status(EndResult::Timeout), None)
+                .await?;
+        }
+        Ok(overdue.len())
+    }
+
+    /// Completes a session (if still running) and wakes its waiters and its devices.
+    pub(crate) async fn finish(
+        &self,
+        id: Uuid,
+        status: &SessionStatus,
+        answered_by: Option<Uuid>,
+    ) -> ServiceResult<bool> {
+        let end_result = status
+            .result
+            .as_ref()
+            .map(|r| r.end_result)
+            .unwrap_or(EndResult::Ok);
+        let targets = self.store().session_target_accounts(id).await?;
+        let result = serde_json::to_value(status).map_err(ServiceError::internal)?;
+        let completed = self
+            .store()
+            .complete_session(&SessionCompletion {
+                session_id: id,
+                result: &result,
+                end_result: &end_result.to_string(),
+                answered_by,
+                now: self.now(),
+            })
+            .await?;
+        if completed {
+            tracing::info!(session = %id, result = %end_result, "session completed");
+            self.waiters().session_completed(id);
+            targets
+                .iter()
+                .for_each(|account| self.waiters().account_changed(*account));
+        }
+        Ok(completed)
+    }
+
+    async fn certificate_choice_result(
+        &self,
+        account: &AccountRecord,
+        spec: &SessionSpec,
+    ) -> ServiceResult<SessionStatus> {
+        let key = self.key(account.id, KeyPurpose::Signing).await?;
+        Ok(SessionStatus {
+            state: WireState::Complete,
+            result: Some(SessionResult {
+                end_result: EndResult::Ok,
+                document_number: Some(account.document_number.clone()),
+            }),
+            signature: None,
+            cert: Some(SessionCertificate {
+                value: BASE64.encode(&key.certificate),
+                certificate_level: account_level(account),
+            }),
+            interaction_flow_used: None,
+            ignored_properties: Some(spec.ignored_properties.clone()),
+            device_ip_address: None,
+        })
+    }
+
+    /// Three distinct codes, one of them right, in random order.
+    fn code_choices(&self, right: VerificationCode) -> ServiceResult<Vec<String>> {
+        let mut codes = vec![right];
+        while codes.len() < 3 {
+            let mut random = [0u8; 2];
+            self.keys().random(&mut random)?;
+            let candidate =
+                VerificationCode::new(u16::from_be_bytes(random) % 10_000).expect("below 10000");
+            if !codes.contains(&candidate) {
+                codes.push(candidate);
+            }
+        }
+        let mut position = [0u8; 1];
+        self.keys().random(&mut position)?;
+        codes.swap(0, usize::from(position[0]) % 3);
+        Ok(codes.iter().map(ToString::to_string).collect())
+    }
+}
+
+/// A completed status with only an end result (refusals, timeouts, unusable documents).
+pub(crate) fn complete_status(end_result: EndResult) -> SessionStatus {
+    SessionStatus {
+        state: WireState::Complete,
+        result: Some(SessionResult {
+            end_result,
+            document_number: None,
+        }),
+        ..SessionStatus::running()
+    }
+}
+
+/// The OK status of an authentication or signature.
+pub(crate) fn signed_status(
+    account: &AccountRecord,
+    certificate: &[u8],
+    spec: &SessionSpec,
+    signature: &[u8],
+) -> SessionStatus {
+    let hash_type = spec.hash_type.unwrap_or(HashType::Sha512);
+    SessionStatus {
+        state: WireState::Complete,
+        result: Some(SessionResult {
+            end_result: EndResult::Ok,
+            document_number: Some(account.document_number.clone()),
+        }),
+        signature: Some(SessionSignature {
+            value: BASE64.encode(signature),
+            algorithm: hash_type.signature_algorithm().to_owned(),
+        }),
+        cert: Some(SessionCertificate {
+            value: BASE64.encode(certificate),
+            certificate_level: account_level(account),
+        }),
+        interaction_flow_used: spec.interaction.as_ref().and_then(|i| i.kind.clone()),
+        ignored_properties: Some(spec.ignored_properties.clone()),
+        device_ip_address: None,
+    }
+}
+
+fn request_fingerprint_parts(request: &SigningRequest, hash_b64: &str) -> serde_json::Value {
+    let interactions: Vec<InteractionBody> = request
+        .interactions
+        .iter()
+        .map(InteractionBody::from)
+        .collect();
+    serde_json::json!({
+        "name": request.relying_party.name,
+        "level": request.options.certificate_level,
+        "hash": hash_b64,
+        "hashType": request.hash_type,
+        "interactions": interactions,
+        "nonce": request.options.nonce,
+    })
+}
+
+/// A digest of everything that makes two requests "identical".
+fn fingerprint(
+    rp_uuid: Uuid,
+    kind: SessionKind,
+    target: &Target,
+    parts: &serde_json::Value,
+) -> String {
+    let text = serde_json::json!({ "rp": rp_uuid, "kind": kind.as_str(), "target": target, "parts": parts }).to_string();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+    BASE64.encode(digest.as_ref())
+}
+
+/// Whether a time is in the past.
+pub(crate) fn is_past(t: OffsetDateTime, now: OffsetDateTime) -> bool {
+    t <= now
+}

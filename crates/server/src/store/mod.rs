@@ -1,0 +1,589 @@
+//! Storage: the only module that knows SQL.
+//!
+//! SQLite through sqlx is the embedded default (one file in the data directory, write-ahead
+//! log, `synchronous = FULL` so a committed transaction survives a crash). Every state change
+//! of a request is one transaction. A PostgreSQL backend behind the same methods comes later.
+
+mod records;
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use thiserror::Error;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+pub use records::*;
+
+use crate::accounts::pin_policy::PinCounter;
+
+const DATABASE_FILE: &str = "splitid.sqlite";
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is damaged: {0}")]
+    Damaged(String),
+}
+
+fn damaged(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Damaged(what.to_string())
+}
+
+/// The database.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+pub(crate) fn format_time(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).expect("UTC times format as RFC 3339")
+}
+
+pub(crate) fn parse_time(text: &str) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(damaged)
+}
+
+fn parse_optional_time(text: Option<String>) -> Result<Option<OffsetDateTime>, StoreError> {
+    text.as_deref().map(parse_time).transpose()
+}
+
+fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(damaged)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and applies migrations.
+    pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(data_dir.join(DATABASE_FILE))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        Self::connect(options).await
+    }
+
+    /// A private in-memory database (tests).
+    pub async fn in_memory() -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        Self::connect(options).await
+    }
+
+    async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        // One writer at a time is SQLite's model; a single connection also serialises the
+        // read-modify-write steps of the PIN counter and the ratchet.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    // ---- relying parties -------------------------------------------------------------
+
+    /// Adds or replaces a relying party.
+    pub async fn put_relying_party(
+        &self,
+        rp: &RelyingPartyRecord,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO relying_parties (uuid, names, allowed_levels, ip_ranges, enabled, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (uuid) DO UPDATE SET names = excluded.names,
+                 allowed_levels = excluded.allowed_levels, ip_ranges = excluded.ip_ranges,
+                 enabled = excluded.enabled",
+        )
+        .bind(rp.uuid.to_string())
+        .bind(serde_json::to_string(&rp.names).map_err(damaged)?)
+        .bind(serde_json::to_string(&rp.allowed_levels).map_err(damaged)?)
+        .bind(serde_json::to_string(&rp.ip_ranges).map_err(damaged)?)
+        .bind(rp.enabled)
+        .bind(format_time(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn relying_party(
+        &self,
+        uuid: Uuid,
+    ) -> Result<Option<RelyingPartyRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM relying_parties WHERE uuid = ?")
+            .bind(uuid.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(RelyingPartyRecord {
+                uuid,
+                names: json_column(&row, "names")?,
+                allowed_levels: json_column(&row, "allowed_levels")?,
+                ip_ranges: json_column(&row, "ip_ranges")?,
+                enabled: row.try_get("enabled")?,
+            })
+        })
+        .transpose()
+    }
+
+    // ---- accounts ----------------------------------------------------------------------
+
+    /// Stores a new account with its two keys, in one transaction.
+    pub async fn insert_account(
+        &self,
+        account: &AccountRecord,
+        keys: &[KeyRecord],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO accounts (id, document_number, semantics_id, given_name, surname, country,
+                 level, proofing_method, state, closed_reason, created_at, expires_at, last_used_at,
+                 mac_key_sealed, ratchet_token, previous_token, last_request, last_response)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(account.id.to_string())
+        .bind(&account.document_number)
+        .bind(&account.semantics_id)
+        .bind(&account.given_name)
+        .bind(&account.surname)
+        .bind(&account.country)
+        .bind(&account.level)
+        .bind(&account.proofing_method)
+        .bind(account.state.as_str())
+        .bind(&account.closed_reason)
+        .bind(format_time(account.created_at))
+        .bind(format_time(account.expires_at))
+        .bind(account.last_used_at.map(format_time))
+        .bind(&account.mac_key_sealed)
+        .bind(&account.channel.ratchet_token)
+        .bind(&account.channel.previous_token)
+        .bind(&account.channel.last_request)
+        .bind(&account.channel.last_response)
+        .execute(&mut *tx)
+        .await?;
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO account_keys (account_id, purpose, half_bits, device_modulus,
+                     server_exponent_sealed, server_key_sealed, certificate, wrong_pins, locked_until)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(account.id.to_string())
+            .bind(key.purpose.as_str())
+            .bind(key.half_bits as i64)
+            .bind(&key.device_modulus)
+            .bind(&key.server_exponent_sealed)
+            .bind(&key.server_key_sealed)
+            .bind(&key.certificate)
+            .bind(key.pin.wrong_in_a_row as i64)
+            .bind(key.pin.locked_until.map(format_time))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn account(&self, id: Uuid) -> Result<Option<AccountRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    pub async fn account_by_document(
+        &self,
+        document_number: &str,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE document_number = ?")
+            .bind(document_number)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    /// Every account (active or not) of a person.
+    pub async fn accounts_of_person(
+        &self,
+        semantics_id: &str,
+    ) -> Result<Vec<AccountRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM accounts WHERE semantics_id = ? ORDER BY created_at")
+            .bind(semantics_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(account_from_row).collect()
+    }
+
+    pub async fn document_number_exists(&self, document_number: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM accounts WHERE document_number = ?")
+            .bind(document_number)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Closes an account for good, with the reason.
+    pub async fn close_account(&self, id: Uuid, reason: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET state = 'closed', closed_reason = ? WHERE id = ? AND state = 'active'")
+            .bind(reason)
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn touch_account(&self, id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET last_used_at = ? WHERE id = ?")
+            .bind(format_time(now))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Moves the app channel's ratchet on, if it is still where the caller found it
+    /// (compare-and-swap on the current token). Returns false when another request won.
+    pub async fn advance_channel(
+        &self,
+        id: Uuid,
+        expected_token: &[u8],
+        next: &ChannelState,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE accounts SET ratchet_token = ?, previous_token = ?, last_request = ?, last_response = ?
+             WHERE id = ? AND ratchet_token = ?",
+        )
+        .bind(&next.ratchet_token)
+        .bind(&next.previous_token)
+        .bind(&next.last_request)
+        .bind(&next.last_response)
+        .bind(id.to_string())
+        .bind(expected_token)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    // ---- keys --------------------------------------------------------------------------
+
+    pub async fn key(
+        &self,
+        account: Uuid,
+        purpose: KeyPurpose,
+    ) -> Result<Option<KeyRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM account_keys WHERE account_id = ? AND purpose = ?")
+            .bind(account.to_string())
+            .bind(purpose.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    /// Stores a key's PIN counter.
+    pub async fn set_pin_counter(
+        &self,
+        account: Uuid,
+        purpose: KeyPurpose,
+        pin: PinCounter,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE account_keys SET wrong_pins = ?, locked_until = ? WHERE account_id = ? AND purpose = ?")
+            .bind(pin.wrong_in_a_row as i64)
+            .bind(pin.locked_until.map(format_time))
+            .bind(account.to_string())
+            .bind(purpose.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- registrations -----------------------------------------------------------------
+
+    pub async fn insert_registration(
+        &self,
+        id: Uuid,
+        request: &serde_json::Value,
+        now: OffsetDateTime,
+        expires: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO registrations (id, request, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(request.to_string())
+        .bind(format_time(now))
+        .bind(format_time(expires))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes a pending registration out (it can be completed once only).
+    pub async fn take_registration(
+        &self,
+        id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT request, expires_at FROM registrations WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM registrations WHERE id = ?")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let Some(row) = row else { return Ok(None) };
+        if parse_time(row.try_get("expires_at")?)? <= now {
+            return Ok(None);
+        }
+        let text: String = row.try_get("request")?;
+        serde_json::from_str(&text).map(Some).map_err(damaged)
+    }
+
+    // ---- sessions ----------------------------------------------------------------------
+
+    /// Stores a new session and the accounts it is sent to, in one transaction.
+    pub async fn insert_session(
+        &self,
+        session: &SessionRecord,
+        targets: &[Uuid],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, rp_uuid, kind, request, fingerprint, state, result, created_at, deadline, completed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(session.id.to_string())
+        .bind(session.rp_uuid.to_string())
+        .bind(session.kind.as_str())
+        .bind(session.request.to_string())
+        .bind(&session.fingerprint)
+        .bind(session.state.as_str())
+        .bind(session.result.as_ref().map(|r| r.to_string()))
+        .bind(format_time(session.created_at))
+        .bind(format_time(session.deadline))
+        .bind(session.completed_at.map(format_time))
+        .execute(&mut *tx)
+        .await?;
+        for account in targets {
+            sqlx::query("INSERT INTO session_targets (session_id, account_id, state) VALUES (?, ?, 'pending')")
+                .bind(session.id.to_string())
+                .bind(account.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM sessions WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// A running session of the same relying party with the same fingerprint started after
+    /// `since` (the 15-second idempotency rule).
+    pub async fn recent_session_by_fingerprint(
+        &self,
+        fingerprint: &str,
+        since: OffsetDateTime,
+    ) -> Result<Option<Uuid>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id FROM sessions WHERE fingerprint = ? AND created_at > ? ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(fingerprint)
+        .bind(format_time(since))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| parse_uuid(row.try_get("id")?)).transpose()
+    }
+
+    /// Completes a running session: stores its result, marks every target withdrawn except
+    /// the one that answered, and counts it for billing, all at once. Returns false when the
+    /// session had already completed (the first answer wins).
+    pub async fn complete_session(
+        &self,
+        completion: &SessionCompletion<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = completion.session_id.to_string();
+        let updated = sqlx::query(
+            "UPDATE sessions SET state = 'complete', result = ?, completed_at = ? WHERE id = ? AND state = 'running'",
+        )
+        .bind(completion.result.to_string())
+        .bind(format_time(completion.now))
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE session_targets SET state = 'withdrawn' WHERE session_id = ? AND state = 'pending'")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(account) = completion.answered_by {
+            sqlx::query("UPDATE session_targets SET state = 'answered' WHERE session_id = ? AND account_id = ?")
+                .bind(&id)
+                .bind(account.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO usage (session_id, rp_uuid, kind, end_result, completed_at)
+             SELECT id, rp_uuid, kind, ?, ? FROM sessions WHERE id = ?",
+        )
+        .bind(completion.end_result)
+        .bind(format_time(completion.now))
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Running sessions waiting for an answer from this account's device.
+    pub async fn pending_sessions_for(
+        &self,
+        account: Uuid,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.* FROM sessions s JOIN session_targets t ON t.session_id = s.id
+             WHERE t.account_id = ? AND t.state = 'pending' AND s.state = 'running'
+             ORDER BY s.created_at",
+        )
+        .bind(account.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    /// Every account a session was sent to.
+    pub async fn session_target_accounts(&self, session: Uuid) -> Result<Vec<Uuid>, StoreError> {
+        let rows = sqlx::query("SELECT account_id FROM session_targets WHERE session_id = ?")
+            .bind(session.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| parse_uuid(row.try_get("account_id")?))
+            .collect()
+    }
+
+    pub async fn is_target(&self, session: Uuid, account: Uuid) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM session_targets WHERE session_id = ? AND account_id = ? AND state = 'pending'")
+            .bind(session.to_string())
+            .bind(account.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Running sessions whose deadline has passed (to be completed with TIMEOUT).
+    pub async fn overdue_sessions(&self, now: OffsetDateTime) -> Result<Vec<Uuid>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM sessions WHERE state = 'running' AND deadline <= ?")
+            .bind(format_time(now))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| parse_uuid(row.try_get("id")?))
+            .collect()
+    }
+
+    /// Transactions counted for billing, per relying party, kind and result.
+    pub async fn usage_counts(&self) -> Result<Vec<UsageCount>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT rp_uuid, kind, end_result, COUNT(*) AS n FROM usage GROUP BY rp_uuid, kind, end_result ORDER BY rp_uuid, kind, end_result",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UsageCount {
+                    rp_uuid: parse_uuid(row.try_get("rp_uuid")?)?,
+                    kind: row.try_get("kind")?,
+                    end_result: row.try_get("end_result")?,
+                    count: row.try_get::<i64, _>("n")? as u64,
+                })
+            })
+            .collect()
+    }
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &sqlx::sqlite::SqliteRow,
+    column: &str,
+) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(damaged)
+}
+
+fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountRecord, StoreError> {
+    Ok(AccountRecord {
+        id: parse_uuid(row.try_get("id")?)?,
+        document_number: row.try_get("document_number")?,
+        semantics_id: row.try_get("semantics_id")?,
+        given_name: row.try_get("given_name")?,
+        surname: row.try_get("surname")?,
+        country: row.try_get("country")?,
+        level: row.try_get("level")?,
+        proofing_method: row.try_get("proofing_method")?,
+        state: AccountState::parse(row.try_get("state")?)?,
+        closed_reason: row.try_get("closed_reason")?,
+        created_at: parse_time(row.try_get("created_at")?)?,
+        expires_at: parse_time(row.try_get("expires_at")?)?,
+        last_used_at: parse_optional_time(row.try_get("last_used_at")?)?,
+        mac_key_sealed: row.try_get("mac_key_sealed")?,
+        channel: ChannelState {
+            ratchet_token: row.try_get("ratchet_token")?,
+            previous_token: row.try_get("previous_token")?,
+            last_request: row.try_get("last_request")?,
+            last_response: row.try_get("last_response")?,
+        },
+    })
+}
+
+fn key_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<KeyRecord, StoreError> {
+    Ok(KeyRecord {
+        purpose: KeyPurpose::parse(row.try_get("purpose")?)?,
+        half_bits: row.try_get::<i64, _>("half_bits")? as usize,
+        device_modulus: row.try_get("device_modulus")?,
+        server_exponent_sealed: row.try_get("server_exponent_sealed")?,
+        server_key_sealed: row.try_get("server_key_sealed")?,
+        certificate: row.try_get("certificate")?,
+        pin: PinCounter {
+            wrong_in_a_row: row.try_get::<i64, _>("wrong_pins")? as u32,
+            locked_until: parse_optional_time(row.try_get("locked_until")?)?,
+        },
+    })
+}
+
+fn session_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<SessionRecord, StoreError> {
+    let result: Option<String> = row.try_get("result")?;
+    Ok(SessionRecord {
+        id: parse_uuid(row.try_get("id")?)?,
+        rp_uuid: parse_uuid(row.try_get("rp_uuid")?)?,
+        kind: SessionKind::parse(row.try_get("kind")?)?,
+        request: serde_json::from_str(row.try_get("request")?).map_err(damaged)?,
+        fingerprint: row.try_get("fingerprint")?,
+        state: SessionState::parse(row.try_get("state")?)?,
+        result: result
+            .map(|r| serde_json::from_str(&r))
+            .transpose()
+            .map_err(damaged)?,
+        created_at: parse_time(row.try_get("created_at")?)?,
+        deadline: parse_time(row.try_get("deadline")?)?,
+        completed_at: parse_optional_time(row.try_get("completed_at")?)?,
+    })
+}

@@ -1,0 +1,133 @@
+//! The rows the store reads and writes.
+
+use serde::{Deserialize, Serialize};
+use splitid_proto::rp_v2::CertificateLevel;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::accounts::pin_policy::PinCounter;
+
+/// A registered relying party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelyingPartyRecord {
+    pub uuid: Uuid,
+    /// The `relyingPartyName` values it may use (compared case-insensitively).
+    pub names: Vec<String>,
+    pub allowed_levels: Vec<CertificateLevel>,
+    /// Source address ranges (CIDR) it may call from; empty means any.
+    pub ip_ranges: Vec<String>,
+    pub enabled: bool,
+}
+
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn parse(text: String) -> Result<Self, StoreError> {
+                match text.as_str() {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err(StoreError::Damaged(format!("unknown {} {text:?}", stringify!($name)))),
+                }
+            }
+        }
+    };
+}
+
+text_enum!(AccountState { Active => "active", Closed => "closed" });
+text_enum!(KeyPurpose { Authentication => "authentication", Signing => "signing" });
+text_enum!(SessionKind {
+    Authentication => "authentication",
+    Signature => "signature",
+    CertificateChoice => "certificate_choice",
+});
+text_enum!(SessionState { Running => "running", Complete => "complete" });
+
+/// The app channel's state: the ratchet against cloned apps and the last exchange (replayed
+/// when the app retransmits a request whose answer it lost).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChannelState {
+    pub ratchet_token: Vec<u8>,
+    pub previous_token: Option<Vec<u8>>,
+    pub last_request: Option<Vec<u8>>,
+    pub last_response: Option<Vec<u8>>,
+}
+
+/// One account: one device registration of one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    pub id: Uuid,
+    pub document_number: String,
+    pub semantics_id: String,
+    pub given_name: String,
+    pub surname: String,
+    pub country: String,
+    pub level: String,
+    pub proofing_method: String,
+    pub state: AccountState,
+    pub closed_reason: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub mac_key_sealed: Vec<u8>,
+    pub channel: ChannelState,
+}
+
+impl AccountRecord {
+    /// Active and not expired.
+    pub fn is_usable(&self, now: OffsetDateTime) -> bool {
+        self.state == AccountState::Active && now < self.expires_at
+    }
+}
+
+/// One of an account's two keys, with its PIN counter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub purpose: KeyPurpose,
+    pub half_bits: usize,
+    pub device_modulus: Vec<u8>,
+    pub server_exponent_sealed: Vec<u8>,
+    pub server_key_sealed: Vec<u8>,
+    pub certificate: Vec<u8>,
+    pub pin: PinCounter,
+}
+
+/// A relying party's session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub rp_uuid: Uuid,
+    pub kind: SessionKind,
+    pub request: serde_json::Value,
+    pub fingerprint: String,
+    pub state: SessionState,
+    pub result: Option<serde_json::Value>,
+    pub created_at: OffsetDateTime,
+    pub deadline: OffsetDateTime,
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+/// How a session completes.
+pub struct SessionCompletion<'a> {
+    pub session_id: Uuid,
+    pub result: &'a serde_json::Value,
+    pub end_result: &'a str,
+    pub answered_by: Option<Uuid>,
+    pub now: OffsetDateTime,
+}
+
+/// Billing: transactions of one relying party of one kind with one result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageCount {
+    pub rp_uuid: Uuid,
+    pub kind: String,
+    pub end_result: String,
+    pub count: u64,
+}

@@ -1,0 +1,395 @@
+//! `splitid app`: the phone, on the command line. PINs are read from the terminal when there
+//! is one, otherwise one per line from standard input (so scripts and tests can drive it).
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use splitid_app::flows::{Pending, Registration};
+use splitid_app::vault::StoredAccount;
+use splitid_app::{App, AppError};
+use splitid_proto::app_v1::{PinStatus, Proofing, TransactionKind, TransactionOutcome};
+use splitkey::{HalfSize, KdfParams, Pin};
+
+#[derive(Args)]
+pub struct AppArgs {
+    /// The device's home directory (its key store).
+    #[arg(long, env = "SPLITID_APP_HOME", default_value = "./splitid-phone")]
+    home: PathBuf,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: AppCommand,
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Register this device with a self-asserted identity (demo servers only). Reads PIN1,
+    /// then PIN2.
+    Register {
+        #[arg(long)]
+        server: String,
+        /// ETSI semantics identifier, e.g. PNOEE-30303039914.
+        #[arg(long)]
+        identity: String,
+        #[arg(long)]
+        given_name: String,
+        #[arg(long)]
+        surname: String,
+        /// Bits of each key half: 3072, or 2048 where the server allows it.
+        #[arg(long, default_value_t = 3072)]
+        half_bits: usize,
+    },
+    /// The accounts on this device, with their lock state.
+    Accounts,
+    /// Check for transactions.
+    Check {
+        /// Wait up to this many seconds for one to arrive.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
+    /// Confirm a transaction (reads PIN1 for a login, PIN2 for a signature).
+    Confirm {
+        #[command(flatten)]
+        which: Which,
+        /// For verification-code choice: the code you see at the e-service.
+        #[arg(long)]
+        vc: Option<String>,
+    },
+    /// Refuse a transaction.
+    Refuse {
+        #[command(flatten)]
+        which: Which,
+        /// The screen you pressed Cancel on (an interaction name or certificateChoice).
+        #[arg(long)]
+        screen: Option<String>,
+    },
+    /// Delete an account, on the server and on this device.
+    Delete { document_number: String },
+}
+
+#[derive(Args)]
+struct Which {
+    #[command(flatten)]
+    pick: Pick,
+    /// Wait up to this many seconds for a transaction to arrive.
+    #[arg(long, default_value_t = 0)]
+    wait: u64,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct Pick {
+    /// The next (oldest) pending transaction.
+    #[arg(long)]
+    next: bool,
+    /// A transaction by its id.
+    #[arg(long)]
+    transaction: Option<String>,
+}
+
+pub fn run(args: AppArgs) -> anyhow::Result<()> {
+    tokio::runtime::Runtime::new()?.block_on(run_async(args))
+}
+
+async fn run_async(args: AppArgs) -> anyhow::Result<()> {
+    let app = App::open(&args.home);
+    let mut pins = PinReader::new();
+    match args.command {
+        AppCommand::Register {
+            server,
+            identity,
+            given_name,
+            surname,
+            half_bits,
+        } => {
+            let registration = Registration {
+                server,
+                proofing: Proofing::Demo {
+                    semantics_identifier: identity,
+                    given_name,
+                    surname,
+                },
+                half: HalfSize::from_bits(half_bits)?,
+                kdf: KdfParams::RECOMMENDED,
+            };
+            let pin1 = pins.read("PIN1 (at least 4 digits, for logging in)")?;
+            let pin2 = pins.read("PIN2 (at least 5 digits, for signing)")?;
+            let account = app
+                .register(registration, &pin1, &pin2)
+                .await
+                .map_err(explain)?;
+            output(
+                args.json,
+                &serde_json::json!({ "documentNumber": account.document_number, "expiresAt": account.expires_at }),
+                || {
+                    format!(
+                        "Registered: {}\nValid until {}",
+                        account.document_number, account.expires_at
+                    )
+                },
+            );
+        }
+        AppCommand::Accounts => show_accounts(&app, args.json).await?,
+        AppCommand::Check { wait } => {
+            let pending = app
+                .pending(Duration::from_secs(wait))
+                .await
+                .map_err(explain)?;
+            let list: Vec<_> = pending.iter().map(|p| serde_json::json!({ "documentNumber": p.account.document_number, "transaction": p.transaction })).collect();
+            output(args.json, &serde_json::json!(list), || {
+                if pending.is_empty() {
+                    "No transactions.".to_owned()
+                } else {
+                    pending.iter().map(describe).collect::<Vec<_>>().join("\n")
+                }
+            });
+        }
+        AppCommand::Confirm { which, vc } => {
+            let pending = choose(&app, &which).await?;
+            if !args.json {
+                println!("{}", describe(&pending));
+            }
+            let pin = match pending.transaction.kind {
+                TransactionKind::Authentication => Some(pins.read("PIN1")?),
+                TransactionKind::Signature => Some(pins.read("PIN2")?),
+                TransactionKind::CertificateChoice => None,
+            };
+            let chosen = if pending.transaction.code_choices.is_empty() {
+                None
+            } else {
+                Some(choose_code(&pending, vc)?)
+            };
+            let outcome = app
+                .confirm(&pending, pin.as_ref(), chosen)
+                .await
+                .map_err(explain)?;
+            report(args.json, &pending, &outcome)?;
+        }
+        AppCommand::Refuse { which, screen } => {
+            let pending = choose(&app, &which).await?;
+            let outcome = app.refuse(&pending, screen).await.map_err(explain)?;
+            report(args.json, &pending, &outcome)?;
+        }
+        AppCommand::Delete { document_number } => {
+            app.delete(&document_number).await.map_err(explain)?;
+            output(
+                args.json,
+                &serde_json::json!({ "deleted": document_number }),
+                || format!("Deleted {document_number}."),
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn show_accounts(app: &App, json: bool) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    for account in app.accounts()? {
+        let status = app.status(&account).await;
+        rows.push((account, status));
+    }
+    let list: Vec<_> = rows
+        .iter()
+        .map(|(account, status)| match status {
+            Ok(status) => serde_json::json!({ "documentNumber": account.document_number, "server": account.server, "status": status }),
+            Err(error) => serde_json::json!({ "documentNumber": account.document_number, "server": account.server, "error": error.to_string() }),
+        })
+        .collect();
+    output(json, &serde_json::json!(list), || {
+        if rows.is_empty() {
+            return "No accounts on this device.".to_owned();
+        }
+        rows.iter()
+            .map(|(account, status)| account_line(account, status))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}
+
+fn account_line(
+    account: &StoredAccount,
+    status: &Result<splitid_proto::app_v1::AccountStatus, AppError>,
+) -> String {
+    match status {
+        Ok(status) if status.state != "active" => format!(
+            "{}  CLOSED ({})",
+            account.document_number,
+            status.closed_reason.as_deref().unwrap_or("no reason given")
+        ),
+        Ok(status) => format!(
+            "{}  active until {}  PIN1: {}  PIN2: {}",
+            account.document_number,
+            status.expires_at,
+            pin_text(&status.pin1),
+            pin_text(&status.pin2)
+        ),
+        Err(error) => format!("{}  (server: {error})", account.document_number),
+    }
+}
+
+/// "usable", or a countdown to the end of a lock.
+fn pin_text(status: &PinStatus) -> String {
+    match status {
+        PinStatus::Usable { .. } => "usable".to_owned(),
+        PinStatus::PermanentlyLocked => {
+            "locked for good (delete the account and register again)".to_owned()
+        }
+        PinStatus::Locked { until } => {
+            let remaining =
+                time::OffsetDateTime::parse(until, &time::format_description::well_known::Rfc3339)
+                    .map(|t| t - time::OffsetDateTime::now_utc())
+                    .unwrap_or_default();
+            let minutes = remaining.whole_minutes().max(0);
+            format!(
+                "locked for {}h {:02}min more (until {until})",
+                minutes / 60,
+                minutes % 60
+            )
+        }
+    }
+}
+
+fn describe(pending: &Pending) -> String {
+    let t = &pending.transaction;
+    let what = match t.kind {
+        TransactionKind::Authentication => "Log in to",
+        TransactionKind::Signature => "Sign for",
+        TransactionKind::CertificateChoice => "Share your signing certificate with",
+    };
+    let mut line = format!(
+        "[{}] {what} {} ({})",
+        t.transaction_id, t.relying_party_name, pending.account.document_number
+    );
+    if let Some(text) = &t.text {
+        line.push_str(&format!("\n    \"{text}\""));
+    }
+    if let Some(code) = &t.verification_code {
+        if t.code_choices.is_empty() {
+            line.push_str(&format!("\n    Verification code: {code}"));
+        } else {
+            line.push_str(&format!(
+                "\n    Choose the code shown at the e-service: {}",
+                t.code_choices.join(" / ")
+            ));
+        }
+    }
+    line
+}
+
+async fn choose(app: &App, which: &Which) -> anyhow::Result<Pending> {
+    let pending = app
+        .pending(Duration::from_secs(which.wait))
+        .await
+        .map_err(explain)?;
+    let found = match &which.pick.transaction {
+        Some(id) => pending
+            .into_iter()
+            .find(|p| &p.transaction.transaction_id == id),
+        None => pending.into_iter().next(),
+    };
+    found.context("no such pending transaction")
+}
+
+fn choose_code(pending: &Pending, vc: Option<String>) -> anyhow::Result<String> {
+    let code = match vc {
+        Some(code) => code,
+        None if std::io::stdin().is_terminal() => {
+            let mut line = String::new();
+            eprint!("Which code does the e-service show? ");
+            std::io::stdin().read_line(&mut line)?;
+            line.trim().to_owned()
+        }
+        None => bail!("this transaction asks you to choose the verification code: pass --vc CODE"),
+    };
+    if !pending.transaction.code_choices.contains(&code) {
+        bail!(
+            "{code} is not one of the offered codes {}",
+            pending.transaction.code_choices.join(", ")
+        );
+    }
+    Ok(code)
+}
+
+fn report(json: bool, pending: &Pending, outcome: &TransactionOutcome) -> anyhow::Result<()> {
+    output(json, &serde_json::json!(outcome), || match outcome {
+        TransactionOutcome::Completed { end_result, .. } if end_result == "OK" => {
+            "Done.".to_owned()
+        }
+        TransactionOutcome::Completed { end_result, .. } => format!("Finished: {end_result}"),
+        TransactionOutcome::WrongPin { pin } => wrong_pin_text(pending, pin),
+        TransactionOutcome::Gone => {
+            "The transaction is no longer open (answered elsewhere, withdrawn or timed out)."
+                .to_owned()
+        }
+    });
+    match outcome {
+        TransactionOutcome::Completed { .. } => Ok(()),
+        TransactionOutcome::WrongPin { pin } => bail!("{}", wrong_pin_text(pending, pin)),
+        TransactionOutcome::Gone => bail!("the transaction is no longer open"),
+    }
+}
+
+fn wrong_pin_text(pending: &Pending, pin: &PinStatus) -> String {
+    let which = if pending.transaction.kind == TransactionKind::Authentication {
+        "PIN1"
+    } else {
+        "PIN2"
+    };
+    match pin {
+        PinStatus::Usable {
+            attempts_before_lock,
+        } => {
+            let next_lock = if *attempts_before_lock > 0 {
+                "a lock"
+            } else {
+                "the lock"
+            };
+            format!("wrong {which}: {attempts_before_lock} attempts left before {next_lock}")
+        }
+        PinStatus::Locked { until } => format!("wrong {which}: {which} is locked until {until}"),
+        PinStatus::PermanentlyLocked => {
+            format!("wrong {which}: {which} is locked for good; the account is closed")
+        }
+    }
+}
+
+fn output(json: bool, value: &serde_json::Value, text: impl FnOnce() -> String) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{}", text());
+    }
+}
+
+fn explain(error: AppError) -> anyhow::Error {
+    anyhow::anyhow!(error)
+}
+
+/// PINs from the terminal (not echoed), or one per line from standard input.
+struct PinReader {
+    lines: Option<std::io::Lines<std::io::StdinLock<'static>>>,
+}
+
+impl PinReader {
+    fn new() -> Self {
+        let stdin = std::io::stdin();
+        let lines = (!stdin.is_terminal()).then(|| stdin.lock().lines());
+        PinReader { lines }
+    }
+
+    fn read(&mut self, prompt: &str) -> anyhow::Result<Pin> {
+        let text = match &mut self.lines {
+            None => rpassword::prompt_password(format!("{prompt}: "))?,
+            Some(lines) => lines
+                .next()
+                .transpose()?
+                .with_context(|| format!("{prompt}: no more lines on standard input"))?,
+        };
+        Pin::new(text.trim()).with_context(|| prompt.to_owned())
+    }
+}

@@ -1,0 +1,301 @@
+//! End-to-end harness: the real `splitid serve` on a free port, the real `splitid app` as the
+//! phone, and an HTTP client as the relying party.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::{Value, json};
+
+pub const DEMO_RP_UUID: &str = "00000000-0000-4000-8000-000000000000";
+
+pub fn splitid_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_splitid"))
+}
+
+/// A running `splitid serve --demo`, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub data: tempfile::TempDir,
+    listen: String,
+    extra: Vec<String>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    /// Starts a demo server accepting 2048-bit halves (fast keys for tests) with a test clock.
+    pub fn start(extra: &[&str]) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let listen = format!("127.0.0.1:{}", free_port());
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let child = spawn_server(data.path(), &listen, &extra);
+        let server = Server {
+            child,
+            url: format!("http://{listen}"),
+            data,
+            listen,
+            extra,
+        };
+        server.wait_until_up();
+        server
+    }
+
+    /// Kills the server (as a crash would) and starts it again on the same data and port.
+    pub fn restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.child = spawn_server(self.data.path(), &self.listen, &self.extra);
+        self.wait_until_up();
+    }
+
+    fn wait_until_up(&self) {
+        let started = Instant::now();
+        while TcpListener::bind(&self.listen).is_ok()
+            || std::net::TcpStream::connect(&self.listen).is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance_clock(&self, seconds: i64) {
+        let response = reqwest::blocking_post(&format!(
+            "{}/test/clock/advance?seconds={seconds}",
+            self.url
+        ));
+        assert_eq!(response, 200);
+    }
+}
+
+fn spawn_server(data: &Path, listen: &str, extra: &[String]) -> Child {
+    Command::new(splitid_binary())
+        .args([
+            "serve",
+            "--demo",
+            "--allow-2048",
+            "--test-clock",
+            "--listen",
+            listen,
+            "--data",
+        ])
+        .arg(data)
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start splitid serve")
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A phone: `splitid app` on its own home directory.
+pub struct Phone {
+    pub home: tempfile::TempDir,
+}
+
+impl Phone {
+    pub fn new() -> Phone {
+        Phone {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Runs `splitid app --home HOME ARGS…` with `stdin` as its input (PINs, one per line).
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        run_app(self.home.path(), &args, stdin)
+    }
+
+    /// Like [`run`](Self::run), in the background.
+    pub fn spawn(&self, args: &[&str], stdin: &str) -> std::thread::JoinHandle<Output> {
+        let home = self.home.path().to_owned();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let stdin = stdin.to_owned();
+        std::thread::spawn(move || run_app(&home, &args, &stdin))
+    }
+
+    /// Registers with PIN1 and PIN2; returns the document number.
+    pub fn register(&self, server: &Server, identity: &str, pin1: &str, pin2: &str) -> String {
+        let output = self.run(
+            &[
+                "--json",
+                "register",
+                "--server",
+                &server.url,
+                "--identity",
+                identity,
+                "--given-name",
+                "MARY",
+                "--surname",
+                "ÄNN",
+                "--half-bits",
+                "2048",
+            ],
+            &format!("{pin1}\n{pin2}\n"),
+        );
+        assert_success(&output);
+        let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+        value["documentNumber"].as_str().unwrap().to_owned()
+    }
+}
+
+fn run_app(home: &Path, args: &[String], stdin: &str) -> Output {
+    let mut child = Command::new(splitid_binary())
+        .arg("app")
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The command may exit before reading all its input (for example on a usage error).
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "command failed\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The relying party.
+pub struct RelyingParty {
+    pub base: String,
+    http: reqwest::blocking::Client,
+}
+
+/// A minimal blocking POST for the test clock.
+mod reqwest {
+    pub use ::reqwest::*;
+    pub fn blocking_post(url: &str) -> u16 {
+        blocking::Client::new()
+            .post(url)
+            .send()
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    }
+}
+
+impl RelyingParty {
+    pub fn new(server: &Server) -> Self {
+        RelyingParty {
+            base: format!("{}/v2", server.url),
+            http: reqwest::blocking::Client::new(),
+        }
+    }
+
+    /// POSTs `body` to `path`; returns the status and the JSON answer.
+    pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+
+    pub fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+
+    /// Starts a session; panics unless it is created.
+    pub fn start(&self, path: &str, body: &Value) -> String {
+        let (status, answer) = self.post(path, body);
+        assert_eq!(status, 200, "{path}: {answer}");
+        answer["sessionID"].as_str().unwrap().to_owned()
+    }
+
+    /// Long-polls a session.
+    pub fn status(&self, session: &str, timeout_ms: u64) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!(
+                "{}/session/{session}?timeoutMs={timeout_ms}",
+                self.base
+            ))
+            .timeout(Duration::from_millis(timeout_ms + 10_000))
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+
+    /// Long-polls until the session completes.
+    pub fn result(&self, session: &str) -> Value {
+        for _ in 0..10 {
+            let (status, answer) = self.status(session, 30_000);
+            assert_eq!(status, 200, "{answer}");
+            if answer["state"] == "COMPLETE" {
+                return answer;
+            }
+        }
+        panic!("session {session} did not complete");
+    }
+}
+
+/// A signing request body as the demo relying party sends it.
+pub fn signing_body(hash: &[u8], hash_type: &str, interactions: Value) -> Value {
+    json!({
+        "relyingPartyUUID": DEMO_RP_UUID,
+        "relyingPartyName": "DEMO",
+        "hash": BASE64.encode(hash),
+        "hashType": hash_type,
+        "allowedInteractionsOrder": interactions,
+    })
+}
+
+pub fn display_text_and_pin(text: &str) -> Value {
+    json!([{ "type": "displayTextAndPIN", "displayText60": text }])
+}
+
+pub fn b64decode(text: &str) -> Vec<u8> {
+    BASE64.decode(text).unwrap()
+}
