@@ -59,6 +59,37 @@ impl Channel {
         read(self.http.execute(request).await.map_err(network)?).await
     }
 
+    /// Follows an authenticated server-sent-events stream, sending the data of each event to
+    /// `sink` until the stream ends or the receiver is gone.
+    pub async fn follow_events(
+        &self,
+        account: &StoredAccount,
+        path: &str,
+        sink: tokio::sync::mpsc::Sender<String>,
+    ) -> Result<(), AppError> {
+        let request = self.signed(account, Method::GET, path, "", Vec::new(), None)?;
+        let mut response = self.http.execute(request).await.map_err(network)?;
+        if response.status() != StatusCode::OK {
+            return read::<serde_json::Value>(response).await.map(|_| ());
+        }
+        let mut buffer = String::new();
+        while let Some(chunk) = response.chunk().await.map_err(network)? {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let event: String = buffer.drain(..end + 2).collect();
+                let data: Vec<&str> = event
+                    .lines()
+                    .filter_map(|line| line.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect();
+                if !data.is_empty() && sink.send(data.join("\n")).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// An authenticated, ratcheted request. On success `account.ratchet_token` holds the next
     /// token: save the vault before anything else. A request whose answer was lost is sent
     /// again byte for byte, which the server answers from its record.

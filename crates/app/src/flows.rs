@@ -193,6 +193,50 @@ impl App {
         Ok(found)
     }
 
+    /// Stays connected to the push channel of every account on this device and hands each
+    /// transaction to `on_transaction` the moment it arrives, until that returns false.
+    pub async fn listen(
+        &self,
+        mut on_transaction: impl FnMut(Pending) -> bool,
+    ) -> Result<(), AppError> {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<(StoredAccount, String)>(16);
+        let mut tasks = tokio::task::JoinSet::new();
+        for account in self.accounts()? {
+            let channel = self.channel.clone();
+            let sender = sender.clone();
+            tasks.spawn(async move {
+                let (events, mut incoming) = tokio::sync::mpsc::channel(16);
+                let path = format!("/app/v1/accounts/{}/events", account.account_id);
+                let follow = channel.follow_events(&account, &path, events);
+                let forward = async {
+                    while let Some(data) = incoming.recv().await {
+                        if sender.send((account.clone(), data)).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let (result, ()) = tokio::join!(follow, forward);
+                result
+            });
+        }
+        drop(sender);
+        if tasks.is_empty() {
+            return Err(AppError::Usage("no accounts on this device".into()));
+        }
+        while let Some((account, data)) = receiver.recv().await {
+            let transaction: PendingTransaction =
+                serde_json::from_str(&data).map_err(|e| AppError::Protocol(e.to_string()))?;
+            if !on_transaction(Pending {
+                account,
+                transaction,
+            }) {
+                break;
+            }
+        }
+        tasks.abort_all();
+        Ok(())
+    }
+
     /// Confirms a transaction. For signing transactions the PIN opens the key share and the
     /// device checks, before using it, that what it signs encodes the hash shown; afterwards
     /// it checks the finished signature.

@@ -67,6 +67,12 @@ enum AppCommand {
         #[arg(long)]
         screen: Option<String>,
     },
+    /// Stay connected to the push channel and show each transaction as it arrives.
+    Listen {
+        /// Stop after this many transactions (default: run until interrupted).
+        #[arg(long)]
+        count: Option<usize>,
+    },
     /// Delete an account, on the server and on this device.
     Delete { document_number: String },
 }
@@ -173,6 +179,21 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
             let pending = choose(&app, &which).await?;
             let outcome = app.refuse(&pending, screen).await.map_err(explain)?;
             report(args.json, &pending, &outcome)?;
+        }
+        AppCommand::Listen { count } => {
+            let mut seen = 0usize;
+            let json = args.json;
+            app.listen(|pending| {
+                if json {
+                    println!("{}", serde_json::json!({ "documentNumber": pending.account.document_number, "transaction": pending.transaction }));
+                } else {
+                    println!("{}", describe(&pending));
+                }
+                seen += 1;
+                count.is_none_or(|count| seen < count)
+            })
+            .await
+            .map_err(explain)?;
         }
         AppCommand::Delete { document_number } => {
             app.delete(&document_number).await.map_err(explain)?;

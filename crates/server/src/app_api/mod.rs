@@ -2,6 +2,7 @@
 //! account status, delete. Handlers translate HTTP; the channel module authenticates.
 
 mod channel;
+mod events;
 
 use std::time::Duration;
 
@@ -41,6 +42,7 @@ pub fn router() -> Router<Service> {
             "/accounts/{account}/transactions",
             get(pending_transactions),
         )
+        .route("/accounts/{account}/events", get(events))
         .route(
             "/accounts/{account}/transactions/{transaction}/confirm",
             post(confirm),
@@ -116,6 +118,25 @@ async fn pending_transactions(
         Vec::new()
     };
     Ok(Json(PendingTransactions { transactions }))
+}
+
+/// The push channel (server-sent events).
+async fn events(
+    State(service): State<Service>,
+    Path(account): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> ServiceResult<Response> {
+    let request = service
+        .authenticate_app(&account, &method, uri.path(), &headers, &[], false)
+        .await?;
+    if !request.account.is_usable(service.now()) {
+        return Err(crate::error::ServiceError::Conflict(
+            "this account is closed or expired".into(),
+        ));
+    }
+    Ok(events::stream_for(service, request.account).into_response())
 }
 
 async fn confirm(
