@@ -427,16 +427,18 @@ fn checked_request(
             "the verification code does not match the hash".into(),
         ));
     }
-    let encoded = b64(
-        "encodedMessage",
-        transaction
-            .encoded_message
-            .as_deref()
-            .ok_or_else(|| missing("encodedMessage"))?,
-    )?;
-    SignRequest::from_parts(half, algorithm, padding, &hash, &encoded).map_err(|_| {
-        AppError::Protocol(
-            "the message to sign does not encode the hash shown; refusing to use the PIN".into(),
-        )
-    })
+    match (padding, transaction.encoded_message.as_deref()) {
+        // Deterministic padding: encode the hash shown here, trusting nothing else.
+        (Padding::Pkcs1v15, None) => Ok(SignRequest::new(half, algorithm, padding, &hash)?),
+        (_, Some(encoded)) => {
+            let encoded = b64("encodedMessage", encoded)?;
+            SignRequest::from_parts(half, algorithm, padding, &hash, &encoded).map_err(|_| {
+                AppError::Protocol(
+                    "the message to sign does not encode the hash shown; refusing to use the PIN"
+                        .into(),
+                )
+            })
+        }
+        (Padding::Pss, None) => Err(missing("encodedMessage")),
+    }
 }

@@ -130,7 +130,12 @@ impl Service {
             transaction.hash_type = spec.hash_type.map(|h| h.api_name().to_owned());
             transaction.hash = spec.hash.clone();
             transaction.padding = Some("pkcs1v15".to_owned());
-            transaction.encoded_message = Some(BASE64.encode(request.encoded()));
+            // PKCS#1 v1.5 is deterministic: the app encodes the hash itself, which both saves a
+            // kilobyte per transaction and leaves no room for a substituted message. Only a
+            // randomised padding (PSS, RP API v3) needs the server's encoding sent along.
+            if request.padding() != Padding::Pkcs1v15 {
+                transaction.encoded_message = Some(BASE64.encode(request.encoded()));
+            }
         }
         Ok(transaction)
     }
