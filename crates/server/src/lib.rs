@@ -41,6 +41,9 @@ pub const DEMO_RELYING_PARTY_UUIDS: [&str; 2] = [
 /// The demo relying party's name.
 pub const DEMO_RELYING_PARTY_NAME: &str = "DEMO";
 
+/// Largest request body accepted (the largest real one, a registration, is about 3 KiB).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// How the service is set up.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -122,6 +125,7 @@ impl Service {
             .nest("/v2", rp_api::v2::router())
             .nest("/app/v1", app_api::router())
             .nest("/pki", pki::router())
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.clone())
     }
 

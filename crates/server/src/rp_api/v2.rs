@@ -41,6 +41,7 @@ pub fn router() -> Router<Service> {
             post(certificate_choice_by_document),
         )
         .route("/session/{id}", get(session_status))
+        .route("/openapi.json", get(openapi))
 }
 
 fn person(id: &str) -> ServiceResult<Target> {
@@ -202,6 +203,16 @@ async fn authorize(
         )));
     }
     Ok(rp)
+}
+
+/// The machine-readable description of this API (OpenAPI 3.1), kept next to the code.
+const OPENAPI: &str = include_str!("../../api/rp-v2.openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
 }
 
 #[derive(Debug, Deserialize)]
