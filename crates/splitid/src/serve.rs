@@ -1,32 +1,46 @@
 //! `splitid serve`: the service on one machine, with an embedded database.
+//!
+//! Settings come from the command line, then the environment (`SPLITID_…`), then a TOML file
+//! (`--config`), then the defaults; every option is documented in one place, `ServeArgs`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use serde::Deserialize;
+use splitid_proto::rp_v2::CertificateLevel;
 use splitid_server::clock::{Clock, OffsetClock, SystemClock};
+use splitid_server::store::RelyingPartyRecord;
 use splitid_server::{Config, DEMO_RELYING_PARTY_NAME, DEMO_RELYING_PARTY_UUIDS, Service};
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_DATA: &str = "./splitid-data";
+const DEFAULT_SESSION_TIMEOUT: u32 = 90;
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "SPLITID_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    /// Data directory: database, key-encryption key, CA. Created on first start.
-    #[arg(long, env = "SPLITID_DATA", default_value = "./splitid-data")]
-    data: PathBuf,
+    /// A TOML file with any of the settings below (as `listen = "…"`, `data = "…"`, …) and
+    /// `[[relying_party]]` tables (uuid, names, levels, ip_ranges).
+    #[arg(long, env = "SPLITID_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "SPLITID_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Data directory: database, key-encryption key, CA; created on first start
+    /// [default: ./splitid-data].
+    #[arg(long, env = "SPLITID_DATA")]
+    data: Option<PathBuf>,
     /// Demo mode: the demo relying party and self-asserted test identities.
     #[arg(long, env = "SPLITID_DEMO")]
     demo: bool,
-    /// The URL this service is reached at (written into certificates); defaults to
-    /// http://LISTEN.
+    /// The URL this service is reached at (written into certificates) [default: http://LISTEN].
     #[arg(long, env = "SPLITID_PUBLIC_URL")]
     public_url: Option<String>,
-    /// Seconds a person has to answer a transaction.
-    #[arg(long, env = "SPLITID_SESSION_TIMEOUT", default_value_t = 90)]
-    session_timeout: u32,
+    /// Seconds a person has to answer a transaction [default: 90].
+    #[arg(long, env = "SPLITID_SESSION_TIMEOUT")]
+    session_timeout: Option<u32>,
     /// Also accept keys with 2048-bit halves (older-style, weaker; for tests).
     #[arg(long, env = "SPLITID_ALLOW_2048")]
     allow_2048: bool,
@@ -35,26 +49,111 @@ pub struct ServeArgs {
     test_clock: bool,
 }
 
+/// The configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data: Option<PathBuf>,
+    #[serde(default)]
+    demo: bool,
+    public_url: Option<String>,
+    session_timeout: Option<u32>,
+    #[serde(default)]
+    allow_2048: bool,
+    #[serde(default)]
+    relying_party: Vec<FileRelyingParty>,
+}
+
+/// A relying party from the configuration file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRelyingParty {
+    uuid: uuid::Uuid,
+    names: Vec<String>,
+    #[serde(default = "default_levels")]
+    levels: Vec<CertificateLevel>,
+    #[serde(default)]
+    ip_ranges: Vec<String>,
+}
+
+fn default_levels() -> Vec<CertificateLevel> {
+    vec![CertificateLevel::Qualified, CertificateLevel::Qscd]
+}
+
+/// The settings in force, after merging.
+struct Settings {
+    listen: SocketAddr,
+    data: PathBuf,
+    demo: bool,
+    public_url: String,
+    session_timeout: u32,
+    allow_2048: bool,
+    relying_parties: Vec<FileRelyingParty>,
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid configuration", path.display()))
+}
+
+fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
+    let file = match &args.config {
+        Some(path) => read_file(path)?,
+        None => FileConfig::default(),
+    };
+    for rp in &file.relying_party {
+        for range in &rp.ip_ranges {
+            range.parse::<ipnet::IpNet>().with_context(|| {
+                format!("relying party {}: {range:?} is not a CIDR range", rp.uuid)
+            })?;
+        }
+    }
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+    Ok(Settings {
+        listen,
+        data: args
+            .data
+            .clone()
+            .or(file.data)
+            .unwrap_or_else(|| DEFAULT_DATA.into()),
+        demo: args.demo || file.demo,
+        public_url: args
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}")),
+        session_timeout: args
+            .session_timeout
+            .or(file.session_timeout)
+            .unwrap_or(DEFAULT_SESSION_TIMEOUT),
+        allow_2048: args.allow_2048 || file.allow_2048,
+        relying_parties: file.relying_party,
+    })
+}
+
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    tokio::runtime::Runtime::new()?.block_on(serve(args))
+    let settings = settings(&args)?;
+    tokio::runtime::Runtime::new()?.block_on(serve(settings, args.test_clock))
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.listen));
-    let mut config = Config::new(&args.data, &public_url);
-    config.demo = args.demo;
-    config.session_timeout = time::Duration::seconds(i64::from(args.session_timeout));
-    config.allow_2048_bit_halves = args.allow_2048;
+async fn serve(settings: Settings, use_test_clock: bool) -> anyhow::Result<()> {
+    let mut config = Config::new(&settings.data, &settings.public_url);
+    config.demo = settings.demo;
+    config.session_timeout = time::Duration::seconds(i64::from(settings.session_timeout));
+    config.allow_2048_bit_halves = settings.allow_2048;
     let test_clock = OffsetClock::default();
-    let clock: Arc<dyn Clock> = if args.test_clock {
+    let clock: Arc<dyn Clock> = if use_test_clock {
         Arc::new(test_clock.clone())
     } else {
         Arc::new(SystemClock)
@@ -62,16 +161,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let service = Service::open(config, clock)
         .await
         .context("cannot open the service")?;
+    register_relying_parties(&service, &settings.relying_parties).await?;
     let mut router = service.router();
-    if args.test_clock {
+    if use_test_clock {
         tracing::warn!("test clock enabled: anyone can move this server's clock forward");
         router = router.merge(splitid_server::test_clock_router(test_clock));
     }
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let address = listener.local_addr()?;
-    print_banner(&args, &public_url, address);
+    print_banner(&settings, address);
     service.spawn_background_tasks();
     axum::serve(
         listener,
@@ -84,17 +184,40 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_banner(args: &ServeArgs, public_url: &str, address: SocketAddr) {
+async fn register_relying_parties(
+    service: &Service,
+    parties: &[FileRelyingParty],
+) -> anyhow::Result<()> {
+    for rp in parties {
+        let record = RelyingPartyRecord {
+            uuid: rp.uuid,
+            names: rp.names.clone(),
+            allowed_levels: rp.levels.clone(),
+            ip_ranges: rp.ip_ranges.clone(),
+            enabled: true,
+        };
+        service
+            .store()
+            .put_relying_party(&record, service.now())
+            .await?;
+    }
+    Ok(())
+}
+
+fn print_banner(settings: &Settings, address: SocketAddr) {
+    let public_url = &settings.public_url;
     println!(
         "SplitID is listening on http://{address} (data in {})",
-        args.data.display()
+        settings.data.display()
     );
-    println!("  relying-party API (Smart-ID RP API v2): {public_url}/v2");
+    println!(
+        "  relying-party API (Smart-ID RP API v2): {public_url}/v2  (description: {public_url}/v2/openapi.json)"
+    );
     println!("  app API:                                {public_url}/app/v1");
     println!(
         "  CA certificates:                        {public_url}/pki/root-ca.crt, {public_url}/pki/issuing-ca.crt"
     );
-    if args.demo {
+    if settings.demo {
         println!(
             "\nDemo mode: relying party {DEMO_RELYING_PARTY_NAME} ({}), test identities, test CA.",
             DEMO_RELYING_PARTY_UUIDS[0]

@@ -1,0 +1,127 @@
+//! `splitid serve` without `--demo`, configured by a TOML file: the relying parties it lists
+//! exist, the demo relying party and self-asserted identities do not.
+
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const CONFIGURED_RP: &str = "11111111-2222-4333-8444-555555555555";
+const DEMO_RP: &str = "00000000-0000-4000-8000-000000000000";
+
+/// The server process and its directory, both gone when dropped.
+struct Running(std::process::Child, #[allow(dead_code)] tempfile::TempDir);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_from_file(config: &str) -> (Running, String) {
+    let temporary = tempfile::tempdir().unwrap();
+    let dir = temporary.path().to_owned();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let path = dir.join("splitid.toml");
+    let data = dir.join("data");
+    let text = format!(
+        "listen = \"127.0.0.1:{port}\"\ndata = {:?}\n{config}",
+        data.display().to_string()
+    );
+    std::fs::write(&path, text).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_splitid"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let address = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&address).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Running(child, temporary), format!("http://{address}"))
+}
+
+fn post(url: &str, body: &Value) -> (u16, Value) {
+    let response = reqwest::blocking::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.json().unwrap_or(Value::Null),
+    )
+}
+
+fn login(rp_uuid: &str, name: &str) -> Value {
+    json!({
+        "relyingPartyUUID": rp_uuid, "relyingPartyName": name,
+        "hash": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "hashType": "SHA256",
+        "allowedInteractionsOrder": [{ "type": "displayTextAndPIN", "displayText60": "Log in" }]
+    })
+}
+
+#[test]
+fn a_production_server_has_only_its_configured_relying_parties_and_no_demo_identities() {
+    let (_server, url) = start_from_file(&format!(
+        "public_url = \"https://id.example.test\"\n\n[[relying_party]]\nuuid = \"{CONFIGURED_RP}\"\nnames = [\"Bank of Tests\"]\nlevels = [\"QUALIFIED\"]\nip_ranges = [\"127.0.0.0/8\"]\n"
+    ));
+    let path = format!("{url}/v2/authentication/etsi/PNOEE-30303039914");
+
+    // The configured relying party is known (case-insensitive name): the person is not.
+    let (status, answer) = post(&path, &login(CONFIGURED_RP, "bank of tests"));
+    assert_eq!(status, 404, "{answer}");
+    // Its name must match; the demo relying party does not exist here.
+    assert_eq!(post(&path, &login(CONFIGURED_RP, "Other Bank")).0, 401);
+    assert_eq!(post(&path, &login(DEMO_RP, "DEMO")).0, 401);
+
+    // Self-asserted identities are refused before any key material is looked at.
+    let registration = json!({
+        "proofing": { "method": "demo", "semanticsIdentifier": "PNOEE-30303039914", "givenName": "MARY", "surname": "ÄNN" },
+        "authentication": { "halfBits": 3072, "deviceModulus": "AA==", "serverExponent": "AA==" },
+        "signing": { "halfBits": 3072, "deviceModulus": "AA==", "serverExponent": "AA==" }
+    });
+    let (status, answer) = post(&format!("{url}/app/v1/registrations"), &registration);
+    assert_eq!(status, 403, "{answer}");
+    assert!(answer["detail"].as_str().unwrap().contains("demo mode"));
+}
+
+#[test]
+fn a_relying_party_outside_its_address_ranges_is_refused() {
+    let (_server, url) = start_from_file(&format!(
+        "public_url = \"https://id.example.test\"\n\n[[relying_party]]\nuuid = \"{CONFIGURED_RP}\"\nnames = [\"Bank of Tests\"]\nip_ranges = [\"10.0.0.0/8\"]\n"
+    ));
+    let path = format!("{url}/v2/authentication/etsi/PNOEE-30303039914");
+    assert_eq!(post(&path, &login(CONFIGURED_RP, "Bank of Tests")).0, 401);
+}
+
+#[test]
+fn a_broken_configuration_file_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "listen = \"127.0.0.1:1\"\nsesion_timeout = 5\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_splitid"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown field `sesion_timeout`"),
+        "{stderr}"
+    );
+}
