@@ -9,7 +9,11 @@ use common::*;
 
 fn login_body() -> serde_json::Value {
     let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, b"push test");
-    signing_body(hash.as_ref(), "SHA512", display_text_and_pin("Log in to DEMO"))
+    signing_body(
+        hash.as_ref(),
+        "SHA512",
+        display_text_and_pin("Log in to DEMO"),
+    )
 }
 
 #[test]
@@ -33,7 +37,10 @@ fn the_push_channel_announces_a_transaction_as_it_starts() {
     let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, b"push test");
     let code = splitid_proto::VerificationCode::from_hash(hash.as_ref()).to_string();
     assert_eq!(event["transaction"]["verificationCode"], code.as_str());
-    assert!(delivered_after < Duration::from_secs(5), "pushed after {delivered_after:?}");
+    assert!(
+        delivered_after < Duration::from_secs(5),
+        "pushed after {delivered_after:?}"
+    );
 }
 
 #[test]
@@ -42,7 +49,11 @@ fn a_cloned_app_is_detected_and_the_account_closed() {
     let phone = Phone::new();
     let document = phone.register(&server, "PNOEE-30303039914", "1234", "12345");
     let copy = Phone::new();
-    std::fs::copy(phone.home.path().join("vault.json"), copy.home.path().join("vault.json")).unwrap();
+    std::fs::copy(
+        phone.home.path().join("vault.json"),
+        copy.home.path().join("vault.json"),
+    )
+    .unwrap();
 
     // The original is used: its ratchet moves on.
     let rp = RelyingParty::new(&server);
@@ -52,17 +63,31 @@ fn a_cloned_app_is_detected_and_the_account_closed() {
 
     // The copy still holds the old ratchet token: the server sees a clone.
     let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, b"second login");
-    let second = rp.start("/authentication/etsi/PNOEE-30303039914", &signing_body(hash.as_ref(), "SHA512", display_text_and_pin("Again")));
+    let second = rp.start(
+        "/authentication/etsi/PNOEE-30303039914",
+        &signing_body(hash.as_ref(), "SHA512", display_text_and_pin("Again")),
+    );
     let cloned = copy.run(&["confirm", "--next", "--wait", "10"], "1234\n");
     assert!(!cloned.status.success());
-    assert!(stderr(&cloned).contains("copy of this app"), "{}", stderr(&cloned));
+    assert!(
+        stderr(&cloned).contains("copy of this app"),
+        "{}",
+        stderr(&cloned)
+    );
 
     // The account is closed: the running session cannot be answered, new ones find nobody.
     let original = phone.run(&["confirm", "--next", "--wait", "1"], "1234\n");
     assert!(!original.status.success());
-    let (status, _) = rp.post(&format!("/authentication/document/{document}"), &login_body());
+    let (status, _) = rp.post(
+        &format!("/authentication/document/{document}"),
+        &login_body(),
+    );
     assert_eq!(status, 404);
     let accounts = phone.run(&["--json", "accounts"], "");
-    assert!(stdout(&accounts).contains("clone detected"), "{}", stdout(&accounts));
+    assert!(
+        stdout(&accounts).contains("clone detected"),
+        "{}",
+        stdout(&accounts)
+    );
     drop(second);
 }
