@@ -183,8 +183,14 @@ impl App {
             });
         }
         let mut found = Vec::new();
+        // The first account with transactions ends the wait for the others; their long polls
+        // are cancelled (and answers that were already in are kept).
         while let Some(joined) = tasks.join_next().await {
-            let pending = joined.map_err(|e| AppError::Protocol(e.to_string()))??;
+            let pending = match joined {
+                Ok(result) => result?,
+                Err(cancelled) if cancelled.is_cancelled() => continue,
+                Err(failed) => return Err(AppError::Protocol(failed.to_string())),
+            };
             if !pending.is_empty() {
                 found.extend(pending);
                 tasks.abort_all();
