@@ -22,6 +22,10 @@ pub enum ServiceError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
     Conflict(String),
     /// The person has accounts, but none of the requested kind (Smart-ID's HTTP 471).
     #[error("{0}")]
@@ -45,6 +49,8 @@ impl ServiceError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::NoSuitableAccount(_) => {
                 StatusCode::from_u16(471).expect("471 is a valid status code")

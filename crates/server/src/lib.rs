@@ -42,7 +42,7 @@ pub const DEMO_RELYING_PARTY_UUIDS: [&str; 2] = [
 pub const DEMO_RELYING_PARTY_NAME: &str = "DEMO";
 
 /// Largest request body accepted (the largest real one, a registration, is about 3 KiB).
-const MAX_BODY_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// How the service is set up.
 #[derive(Debug, Clone)]
@@ -159,6 +159,13 @@ impl Service {
 
     pub fn now(&self) -> time::OffsetDateTime {
         self.inner.clock.now()
+    }
+
+    /// The real time, for comparing with other machines' clocks (the freshness of an app's
+    /// request). It differs from [`now`](Self::now) only under a test clock, which moves the
+    /// service's own timers (PIN locks, session deadlines) but not the apps' clocks.
+    pub fn wall_clock(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
     }
 
     /// Runs the periodic housekeeping (timing out sessions nobody polls) until the process

@@ -96,8 +96,7 @@ impl Service {
                 let state = counted.state(now);
                 tracing::info!(account = %account.id, purpose = purpose.as_str(), ?state, "wrong PIN");
                 if state == PinState::PermanentlyLocked {
-                    self.store()
-                        .close_account(account.id, "PIN permanently locked")
+                    self.close_account(account.id, "PIN permanently locked")
                         .await?;
                 }
                 Ok(PinOutcome::WrongPin(state))
@@ -138,6 +137,24 @@ impl Service {
         )?;
         ServerShare::from_stored(half, &key.device_modulus, &exponent, &server_key)
             .map_err(ServiceError::internal)
+    }
+
+    /// Closes an account for good (deleted, permanently locked, cloned): its running sessions
+    /// are withdrawn from it, and those no other device can answer end with DOCUMENT_UNUSABLE.
+    pub async fn close_account(&self, account: Uuid, reason: &str) -> ServiceResult<()> {
+        self.store().close_account(account, reason).await?;
+        tracing::info!(%account, reason, "account closed");
+        for session in self.store().pending_sessions_for(account).await? {
+            let others_remain = self.store().withdraw_target(session.id, account).await?;
+            if !others_remain {
+                let status = crate::sessions::complete_status(
+                    splitid_proto::rp_v2::EndResult::DocumentUnusable,
+                );
+                self.finish(session.id, &status, None).await?;
+            }
+        }
+        self.waiters().account_changed(account);
+        Ok(())
     }
 
     /// Usable accounts of a person (active, not expired), oldest first.

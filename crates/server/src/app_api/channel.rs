@@ -91,7 +91,7 @@ impl Service {
         let sent_at: i64 = timestamp
             .parse()
             .map_err(|_| unauthorized("bad timestamp"))?;
-        if (self.now().unix_timestamp() - sent_at).abs() > CLOCK_SKEW_SECONDS {
+        if (self.wall_clock().unix_timestamp() - sent_at).abs() > CLOCK_SKEW_SECONDS {
             return Err(unauthorized(
                 "the request's timestamp is too far from the server's clock",
             ));
@@ -170,9 +170,7 @@ impl Service {
 
     async fn clone_detected(&self, account: &AccountRecord) -> ServiceResult<ServiceError> {
         tracing::warn!(account = %account.id, document = %account.document_number, "stale ratchet token with a valid MAC: cloned app, account closed");
-        self.store()
-            .close_account(account.id, "clone detected")
-            .await?;
+        self.close_account(account.id, "clone detected").await?;
         Ok(ServiceError::Conflict(
             "this app's state is stale: the account has been used from a copy of this app, so it is now closed; register again".into(),
         ))

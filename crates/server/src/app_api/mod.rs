@@ -204,7 +204,6 @@ async fn delete_account(
             let service = service.clone();
             async move {
                 service
-                    .store()
                     .close_account(account.id, "deleted by the person")
                     .await?;
                 tracing::info!(account = %account.id, "account deleted from the app");

@@ -5,9 +5,11 @@ pub mod v2;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use crate::error::{ServiceError, ServiceResult};
 
@@ -27,9 +29,101 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// Parses a JSON body, answering 400 with serde's explanation (not axum's 415/422).
+/// Beyond the body limit, up to this much more is read and thrown away before answering 413:
+/// a server that answers without reading leaves the client writing into a closed connection,
+/// and most HTTP clients then report a broken pipe instead of the answer. Bigger bodies are
+/// cut off all the same.
+const MAX_DISCARDED_BYTES: usize = 16 << 20;
+
+/// A relying party's raw request body, at most [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES). A
+/// longer one is a 413 and an unreadable one a 400, both with a JSON answer like every other
+/// refusal (axum alone answers in plain text, and without reading the rest).
+pub(crate) struct Body(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ServiceError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let mut chunks = request.into_body().into_data_stream();
+        let mut body = Vec::new();
+        let mut received = 0usize;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk
+                .map_err(|e| ServiceError::BadRequest(format!("request body: unreadable: {e}")))?;
+            received = received.saturating_add(chunk.len());
+            if received <= crate::MAX_BODY_BYTES {
+                body.extend_from_slice(&chunk);
+            } else if received > crate::MAX_BODY_BYTES + MAX_DISCARDED_BYTES {
+                break;
+            }
+        }
+        if received > crate::MAX_BODY_BYTES {
+            return Err(ServiceError::PayloadTooLarge(format!(
+                "request body: larger than {} KiB",
+                crate::MAX_BODY_BYTES / 1024
+            )));
+        }
+        Ok(Body(Bytes::from(body)))
+    }
+}
+
+/// The one parameter of a route's path. One that does not decode (bad percent-encoding, not
+/// UTF-8) is a 400 with a JSON answer.
+pub(crate) struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| PathParam(value))
+            .map_err(|r| ServiceError::BadRequest(format!("path: {}", r.body_text())))
+    }
+}
+
+/// The query string; one that does not parse (say, a parameter given twice) is a 400 with a
+/// JSON answer.
+pub(crate) struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| QueryParams(value))
+            .map_err(|r| ServiceError::BadRequest(format!("query: {}", r.body_text())))
+    }
+}
+
+/// Parses a JSON body, answering 400 with serde's explanation (not axum's 415/422), naming
+/// the field when one has the wrong type.
 pub(crate) fn parse_json<T: DeserializeOwned>(body: &Bytes) -> ServiceResult<T> {
-    serde_json::from_slice(body).map_err(|e| ServiceError::BadRequest(format!("request body: {e}")))
+    serde_json::from_slice(body).map_err(|error| {
+        let detail = match misread_field::<T>(body) {
+            Some((field, problem)) => format!("{field}: {problem}"),
+            None => format!("request body: {error}"),
+        };
+        ServiceError::BadRequest(detail)
+    })
+}
+
+/// Which top-level field of a JSON object body cannot be read, and why. serde's own message
+/// does not say (the request bodies flatten their common fields, which loses the path), so
+/// each field is tried alone. That only works for bodies whose fields are all optional, as
+/// the relying-party bodies are: an empty object must parse.
+fn misread_field<T: DeserializeOwned>(body: &[u8]) -> Option<(String, serde_json::Error)> {
+    serde_json::from_value::<T>(Value::Object(Map::new())).ok()?;
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    fields.into_iter().find_map(|(field, value)| {
+        let alone = Value::Object(Map::from_iter([(field.clone(), value)]));
+        serde_json::from_value::<T>(alone)
+            .err()
+            .map(|problem| (field, problem))
+    })
 }
 
 /// Whether `ip` lies in one of the CIDR `ranges` (an empty list allows every address).

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, State};
+use axum::http::Method;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use splitid_proto::rp_v2::{
 };
 use uuid::Uuid;
 
-use super::{ClientIp, ip_allowed, parse_json};
+use super::{Body, ClientIp, PathParam, QueryParams, ip_allowed, parse_json};
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
 use crate::sessions::Target;
@@ -42,6 +43,17 @@ pub fn router() -> Router<Service> {
         )
         .route("/session/{id}", get(session_status))
         .route("/openapi.json", get(openapi))
+        .fallback(no_such_endpoint)
+        .method_not_allowed_fallback(wrong_method)
+}
+
+/// Unknown paths (an empty identifier, say) get a JSON 404 like every other refusal.
+async fn no_such_endpoint(OriginalUri(uri): OriginalUri) -> ServiceError {
+    ServiceError::NotFound(format!("no such endpoint: {}", uri.path()))
+}
+
+async fn wrong_method(method: Method, OriginalUri(uri): OriginalUri) -> ServiceError {
+    ServiceError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
 }
 
 fn person(id: &str) -> ServiceResult<Target> {
@@ -61,8 +73,8 @@ fn document(id: &str) -> ServiceResult<Target> {
 async fn authentication_by_person(
     state: State<Service>,
     ip: ClientIp,
-    Path(id): Path<String>,
-    body: Bytes,
+    PathParam(id): PathParam,
+    Body(body): Body,
 ) -> ServiceResult<Json<SessionCreated>> {
     signing(
         state,
@@ -77,8 +89,8 @@ async fn authentication_by_person(
 async fn authentication_by_document(
     state: State<Service>,
     ip: ClientIp,
-    Path(id): Path<String>,
-    body: Bytes,
+    PathParam(id): PathParam,
+    Body(body): Body,
 ) -> ServiceResult<Json<SessionCreated>> {
     signing(
         state,
@@ -93,8 +105,8 @@ async fn authentication_by_document(
 async fn signature_by_person(
     state: State<Service>,
     ip: ClientIp,
-    Path(id): Path<String>,
-    body: Bytes,
+    PathParam(id): PathParam,
+    Body(body): Body,
 ) -> ServiceResult<Json<SessionCreated>> {
     signing(state, ip, person(&id)?, SigningPurpose::Signature, body).await
 }
@@ -102,8 +114,8 @@ async fn signature_by_person(
 async fn signature_by_document(
     state: State<Service>,
     ip: ClientIp,
-    Path(id): Path<String>,
-    body: Bytes,
+    PathParam(id): PathParam,
+    Body(body): Body,
 ) -> ServiceResult<Json<SessionCreated>> {
     signing(state, ip, document(&id)?, SigningPurpose::Signature, body).await
 }
@@ -111,8 +123,8 @@ async fn signature_by_document(
 async fn certificate_choice_by_person(
     state: State<Service>,
     ip: ClientIp,
-    Path(id): Path<String>,
-    body: Bytes,
+    PathParam(id): PathParam,
+    Body(body): Body,
 ) -> ServiceResult<Json<SessionCreated>> {
     certificate_choice(state, ip, person(&id)?, body).await
 }
@@ -120,8 +132,8 @@ async fn certificate_choice_by_person(
 async fn certificate_choice_by_document(
     state: State<Service>,
     ip: ClientIp,
-    Path(id): Path<String>,
-    body: Bytes,
+    PathParam(id): PathParam,
+    Body(body): Body,
 ) -> ServiceResult<Json<SessionCreated>> {
     certificate_choice(state, ip, document(&id)?, body).await
 }
@@ -224,8 +236,8 @@ struct StatusQuery {
 async fn session_status(
     State(service): State<Service>,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
-    Query(query): Query<StatusQuery>,
+    PathParam(id): PathParam,
+    QueryParams(query): QueryParams<StatusQuery>,
 ) -> ServiceResult<Json<SessionStatus>> {
     let timeout = parse_timeout(query.timeout_ms.as_deref())?;
     let not_found = || ServiceError::NotFound(format!("no session {id}"));

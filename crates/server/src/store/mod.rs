@@ -470,6 +470,23 @@ impl Store {
         rows.iter().map(session_from_row).collect()
     }
 
+    /// Withdraws a session from one account; returns whether other accounts still have it.
+    pub async fn withdraw_target(&self, session: Uuid, account: Uuid) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE session_targets SET state = 'withdrawn' WHERE session_id = ? AND account_id = ? AND state = 'pending'")
+            .bind(session.to_string())
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let others =
+            sqlx::query("SELECT 1 FROM session_targets WHERE session_id = ? AND state = 'pending'")
+                .bind(session.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(others.is_some())
+    }
+
     /// Every account a session was sent to.
     pub async fn session_target_accounts(&self, session: Uuid) -> Result<Vec<Uuid>, StoreError> {
         let rows = sqlx::query("SELECT account_id FROM session_targets WHERE session_id = ?")

@@ -75,6 +75,24 @@ impl Server {
         }
     }
 
+    /// The usage (billing) counts, read straight from the server's database: every completed
+    /// session is counted once, so an unchanged list means no session completed meanwhile.
+    pub fn usage_counts(&self) -> Vec<(String, String, u64)> {
+        let data = self.data.path().to_owned();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let counts = runtime.block_on(async move {
+            let store = splitid_server::store::Store::open(&data).await.unwrap();
+            store.usage_counts().await.unwrap()
+        });
+        counts
+            .into_iter()
+            .map(|c| (c.kind, c.end_result, c.count))
+            .collect()
+    }
+
     /// Moves the server's clock forward.
     pub fn advance_clock(&self, seconds: i64) {
         let response = reqwest::blocking_post(&format!(
@@ -163,6 +181,55 @@ impl Phone {
     }
 }
 
+impl Phone {
+    /// `check --json`: the transactions waiting on this device (each with `documentNumber` and
+    /// `transaction`).
+    pub fn pending(&self) -> Vec<Value> {
+        let output = self.run(&["--json", "check"], "");
+        assert_success(&output);
+        serde_json::from_slice::<Value>(&output.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// Waits up to `seconds` for a transaction and returns the first one's `transaction`.
+    pub fn wait_for_transaction(&self, seconds: u64) -> Value {
+        let output = self.run(&["--json", "check", "--wait", &seconds.to_string()], "");
+        assert_success(&output);
+        let list: Value = serde_json::from_slice(&output.stdout).unwrap();
+        list[0]["transaction"].clone()
+    }
+
+    /// `accounts --json`: each account with the server's view (`status.pin1`, `status.state`…).
+    pub fn accounts(&self) -> Vec<Value> {
+        let output = self.run(&["--json", "accounts"], "");
+        assert_success(&output);
+        serde_json::from_slice::<Value>(&output.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// The server's status of the account with this document number.
+    pub fn account_status(&self, document: &str) -> Value {
+        self.accounts()
+            .into_iter()
+            .find(|a| a["documentNumber"] == document)
+            .unwrap_or_else(|| panic!("no account {document} on this phone"))["status"]
+            .clone()
+    }
+
+    /// `confirm --next` with `stdin` as PIN input; `extra` adds options (e.g. `--vc`).
+    pub fn confirm_next(&self, extra: &[&str], stdin: &str) -> Output {
+        let mut args = vec!["--json", "confirm", "--next", "--wait", "10"];
+        args.extend_from_slice(extra);
+        self.run(&args, stdin)
+    }
+}
+
 fn run_app(home: &Path, args: &[String], stdin: &str) -> Output {
     let mut child = Command::new(splitid_binary())
         .arg("app")
@@ -246,6 +313,17 @@ impl RelyingParty {
         (status, response.json().unwrap_or(Value::Null))
     }
 
+    /// GETs `path` (under `/v2`); returns the status and the JSON answer.
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+
     /// Starts a session; panics unless it is created.
     pub fn start(&self, path: &str, body: &Value) -> String {
         let (status, answer) = self.post(path, body);
@@ -279,6 +357,35 @@ impl RelyingParty {
         }
         panic!("session {session} did not complete");
     }
+}
+
+/// An end result from the JSON outcome `confirm --json` / `refuse --json` prints.
+pub fn outcome(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+}
+
+/// A SHA-512 hash of fresh text, as a relying party makes for a login.
+pub fn fresh_hash(label: &str) -> Vec<u8> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let text = format!(
+        "{label} {} {:?}",
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        Instant::now()
+    );
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, text.as_bytes())
+        .as_ref()
+        .to_vec()
+}
+
+/// A login body (SHA-512 of fresh text) with the given interactions.
+pub fn login_body(interactions: Value) -> Value {
+    signing_body(&fresh_hash("login"), "SHA512", interactions)
+}
+
+/// A certificate-choice body of the demo relying party.
+pub fn certificate_choice_body() -> Value {
+    json!({ "relyingPartyUUID": DEMO_RP_UUID, "relyingPartyName": "DEMO" })
 }
 
 /// A signing request body as the demo relying party sends it.

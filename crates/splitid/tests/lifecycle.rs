@@ -1,0 +1,83 @@
+//! Account and session lifetimes, end to end with the test clock: accounts last three years,
+//! completed sessions stay readable for five minutes, one device holds several accounts.
+
+mod common;
+
+use common::*;
+
+fn login_body(text: &str) -> serde_json::Value {
+    let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+    signing_body(hash.as_ref(), "SHA256", display_text_and_pin(text))
+}
+
+#[test]
+fn a_completed_session_is_readable_for_five_minutes_then_gone() {
+    let server = Server::start(&[]);
+    let phone = Phone::new();
+    phone.register(&server, "PNOEE-30303039914", "1234", "12345");
+    let rp = RelyingParty::new(&server);
+    let session = rp.start("/authentication/etsi/PNOEE-30303039914", &login_body("ttl"));
+    assert_success(&phone.run(&["confirm", "--next", "--wait", "10"], "1234\n"));
+    assert_eq!(rp.result(&session)["result"]["endResult"], "OK");
+
+    server.advance_clock(4 * 60);
+    let (status, again) = rp.status(&session, 1000);
+    assert_eq!(
+        (status, again["result"]["endResult"].as_str()),
+        (200, Some("OK"))
+    );
+    server.advance_clock(2 * 60);
+    let (status, gone) = rp.status(&session, 1000);
+    assert_eq!(status, 404, "{gone}");
+}
+
+#[test]
+fn an_account_expires_after_three_years() {
+    let server = Server::start(&[]);
+    let phone = Phone::new();
+    let document = phone.register(&server, "PNOEE-30303039914", "1234", "12345");
+    let rp = RelyingParty::new(&server);
+
+    server.advance_clock((3 * 365 - 1) * 24 * 3600);
+    let session = rp.start(
+        &format!("/authentication/document/{document}"),
+        &login_body("day before"),
+    );
+    assert_success(&phone.run(&["confirm", "--next", "--wait", "10"], "1234\n"));
+    assert_eq!(rp.result(&session)["result"]["endResult"], "OK");
+
+    server.advance_clock(2 * 24 * 3600);
+    let (status, answer) = rp.post(
+        &format!("/authentication/document/{document}"),
+        &login_body("expired"),
+    );
+    assert_eq!(status, 404, "{answer}");
+    let (status, _) = rp.post(
+        "/authentication/etsi/PNOEE-30303039914",
+        &login_body("expired"),
+    );
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn one_device_holds_accounts_of_two_people_and_answers_each() {
+    let server = Server::start(&[]);
+    let phone = Phone::new();
+    let mary = phone.register(&server, "PNOEE-30303039914", "1234", "12345");
+    let john = phone.register(&server, "PNOLV-030303-10012", "4321", "54321");
+    let listed = stdout(&phone.run(&["--json", "accounts"], ""));
+    assert!(listed.contains(&mary) && listed.contains(&john), "{listed}");
+
+    let rp = RelyingParty::new(&server);
+    let session = rp.start(
+        "/authentication/etsi/PNOLV-030303-10012",
+        &login_body("John logs in"),
+    );
+    // Mary's PIN1 does not open John's key: the server counts it against John's account only.
+    let wrong = phone.run(&["confirm", "--next", "--wait", "10"], "1234\n");
+    assert!(!wrong.status.success());
+    assert_success(&phone.run(&["confirm", "--next", "--wait", "10"], "4321\n"));
+    let result = rp.result(&session);
+    assert_eq!(result["result"]["documentNumber"], john.as_str());
+    assert!(john.starts_with("PNOLV-030303-10012-"), "{john}");
+}
