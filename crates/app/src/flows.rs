@@ -427,8 +427,15 @@ fn checked_request(
         Some("pss") => Padding::Pss,
         _ => Padding::Pkcs1v15,
     };
+    // The code the e-service shows is computed from the hash: it must be the one shown here,
+    // or (for code choice) one of those offered.
     let code = VerificationCode::from_hash(&hash).to_string();
-    if transaction.verification_code.as_deref() != Some(code.as_str()) {
+    let code_matches = if transaction.code_choices.is_empty() {
+        transaction.verification_code.as_deref() == Some(code.as_str())
+    } else {
+        transaction.code_choices.contains(&code)
+    };
+    if !code_matches {
         return Err(AppError::Protocol(
             "the verification code does not match the hash".into(),
         ));

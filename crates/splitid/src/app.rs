@@ -289,15 +289,13 @@ fn describe(pending: &Pending) -> String {
     if let Some(text) = &t.text {
         line.push_str(&format!("\n    \"{text}\""));
     }
-    if let Some(code) = &t.verification_code {
-        if t.code_choices.is_empty() {
-            line.push_str(&format!("\n    Verification code: {code}"));
-        } else {
-            line.push_str(&format!(
-                "\n    Choose the code shown at the e-service: {}",
-                t.code_choices.join(" / ")
-            ));
-        }
+    if !t.code_choices.is_empty() {
+        line.push_str(&format!(
+            "\n    Choose the code shown at the e-service: {}",
+            t.code_choices.join(" / ")
+        ));
+    } else if let Some(code) = &t.verification_code {
+        line.push_str(&format!("\n    Verification code: {code}"));
     }
     line
 }
@@ -313,7 +311,9 @@ async fn choose(app: &App, which: &Which) -> anyhow::Result<Pending> {
             .find(|p| &p.transaction.transaction_id == id),
         None => pending.into_iter().next(),
     };
-    found.context("no such pending transaction")
+    found.context(
+        "no such pending transaction (it may have been answered on another device, withdrawn or timed out)",
+    )
 }
 
 fn choose_code(pending: &Pending, vc: Option<String>) -> anyhow::Result<String> {

@@ -127,6 +127,10 @@ fn code_choice_login(
     let shown = phone.wait_for_transaction(10);
     assert_eq!(shown["transactionId"], session.as_str());
     assert_eq!(shown["interaction"], kind);
+    assert!(
+        shown["verificationCode"].is_null(),
+        "with code choice the phone is not told the right code: {shown}"
+    );
     let choices: Vec<String> = shown["codeChoices"]
         .as_array()
         .unwrap_or_else(|| panic!("codeChoices: {shown}"))

@@ -147,21 +147,24 @@ async fn confirm(
     headers: HeaderMap,
     body: Bytes,
 ) -> ServiceResult<Response> {
-    let request = service
-        .authenticate_app(&account, &method, uri.path(), &headers, &body, true)
-        .await?;
-    let confirmation: Confirmation = parse_json(&body)?;
-    let response = service
-        .ratcheted(request, |account| {
-            let service = service.clone();
-            async move {
-                service
-                    .confirm_transaction(&account, &transaction, confirmation)
-                    .await
-            }
-        })
-        .await?;
-    Ok(json_bytes(response))
+    let request = TransactionRequest {
+        account,
+        transaction,
+        method,
+        path: uri.path().to_owned(),
+        headers,
+        body,
+    };
+    answer_transaction(
+        service,
+        request,
+        |service, account, transaction, confirmation: Confirmation| async move {
+            service
+                .confirm_transaction(&account, &transaction, confirmation)
+                .await
+        },
+    )
+    .await
 }
 
 async fn refuse(
@@ -172,18 +175,63 @@ async fn refuse(
     headers: HeaderMap,
     body: Bytes,
 ) -> ServiceResult<Response> {
-    let request = service
-        .authenticate_app(&account, &method, uri.path(), &headers, &body, true)
+    let request = TransactionRequest {
+        account,
+        transaction,
+        method,
+        path: uri.path().to_owned(),
+        headers,
+        body,
+    };
+    answer_transaction(
+        service,
+        request,
+        |service, account, transaction, refusal: Refusal| async move {
+            service
+                .refuse_transaction(&account, &transaction, refusal)
+                .await
+        },
+    )
+    .await
+}
+
+/// A device's answer to one transaction, as received.
+struct TransactionRequest {
+    account: String,
+    transaction: String,
+    method: Method,
+    path: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// Authenticates a ratcheted answer to a transaction, parses its body and runs `answer`
+/// under the ratchet.
+async fn answer_transaction<B, F, Fut>(
+    service: Service,
+    request: TransactionRequest,
+    answer: F,
+) -> ServiceResult<Response>
+where
+    B: serde::de::DeserializeOwned,
+    F: FnOnce(Service, crate::store::AccountRecord, String, B) -> Fut,
+    Fut: std::future::Future<Output = ServiceResult<splitid_proto::app_v1::TransactionOutcome>>,
+{
+    let authenticated = service
+        .authenticate_app(
+            &request.account,
+            &request.method,
+            &request.path,
+            &request.headers,
+            &request.body,
+            true,
+        )
         .await?;
-    let refusal: Refusal = parse_json(&body)?;
+    let parsed: B = parse_json(&request.body)?;
+    let transaction = request.transaction;
     let response = service
-        .ratcheted(request, |account| {
-            let service = service.clone();
-            async move {
-                service
-                    .refuse_transaction(&account, &transaction, refusal)
-                    .await
-            }
+        .ratcheted(authenticated, |account| {
+            answer(service.clone(), account, transaction, parsed)
         })
         .await?;
     Ok(json_bytes(response))

@@ -108,7 +108,12 @@ impl Service {
             relying_party_name: spec.relying_party_name.clone(),
             interaction: None,
             text: None,
-            verification_code: spec.verification_code.clone(),
+            // With code choice the phone must not point at the right code: the person has to
+            // compare with the e-service's screen.
+            verification_code: spec
+                .verification_code
+                .clone()
+                .filter(|_| spec.code_choices.is_empty()),
             code_choices: spec.code_choices.clone(),
             key: None,
             hash_type: None,
