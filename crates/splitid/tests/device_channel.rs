@@ -83,6 +83,15 @@ fn a_cloned_app_is_detected_and_the_account_closed() {
         &login_body(),
     );
     assert_eq!(status, 404);
+    // Both certificates are revoked as compromised.
+    for purpose in ["authentication", "signing"] {
+        let certificate = phone.certificate(&document, purpose);
+        assert_eq!(
+            server.revocation_reason(&certificate).as_deref(),
+            Some("keyCompromise"),
+            "{purpose}"
+        );
+    }
     let accounts = phone.run(&["--json", "accounts"], "");
     assert!(
         stdout(&accounts).contains("clone detected"),

@@ -81,3 +81,45 @@ fn one_device_holds_accounts_of_two_people_and_answers_each() {
     assert_eq!(result["result"]["documentNumber"], john.as_str());
     assert!(john.starts_with("PNOLV-030303-10012-"), "{john}");
 }
+
+#[test]
+fn deleting_an_account_closes_it_revokes_its_certificates_and_forgets_it_on_the_device() {
+    let server = Server::start(&[]);
+    let phone = Phone::new();
+    let document = phone.register(&server, "PNOEE-30303039914", "1234", "12345");
+    let certificates: Vec<Vec<u8>> = ["authentication", "signing"]
+        .iter()
+        .map(|p| phone.certificate(&document, p))
+        .collect();
+    for certificate in &certificates {
+        assert_eq!(
+            server.revocation_reason(certificate),
+            None,
+            "good while the account lives"
+        );
+    }
+    let rp = RelyingParty::new(&server);
+    let waiting = rp.start(
+        "/authentication/etsi/PNOEE-30303039914",
+        &login_body("before deletion"),
+    );
+
+    assert_success(&phone.run(&["delete", &document], ""));
+    for certificate in &certificates {
+        assert_eq!(
+            server.revocation_reason(certificate).as_deref(),
+            Some("cessationOfOperation")
+        );
+    }
+    // The session the deleted account was to answer ends at once; new ones find nobody.
+    assert_eq!(
+        rp.result(&waiting)["result"]["endResult"],
+        "DOCUMENT_UNUSABLE"
+    );
+    let (status, _) = rp.post(
+        &format!("/authentication/document/{document}"),
+        &login_body("after"),
+    );
+    assert_eq!(status, 404);
+    assert!(stdout(&phone.run(&["accounts"], "")).contains("No accounts on this device"));
+}

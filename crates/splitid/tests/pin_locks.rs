@@ -174,6 +174,14 @@ fn three_six_nine_wrong_pins_lock_for_three_hours_a_day_and_for_good() {
     let status = setup.phone.account_status(&setup.document);
     assert_eq!(status["state"], "closed", "{status}");
     assert_eq!(status["pin1"]["state"], "permanently_locked", "{status}");
+    for purpose in ["authentication", "signing"] {
+        let certificate = setup.phone.certificate(&setup.document, purpose);
+        assert_eq!(
+            setup.server.revocation_reason(&certificate).as_deref(),
+            Some("privilegeWithdrawn"),
+            "{purpose} certificate of a permanently locked account"
+        );
+    }
     // The person has no usable account any more: 404 everywhere, nothing reaches the phone.
     setup.advance(Duration::days(30));
     for kind in ["authentication", "signature"] {

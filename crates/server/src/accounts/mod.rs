@@ -19,12 +19,43 @@ pub(crate) use registration::ProvenIdentity;
 
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
-use crate::store::{AccountRecord, KeyPurpose, KeyRecord};
+use crate::store::{AccountRecord, KeyPurpose, KeyRecord, Revocation};
 use pin_policy::PinState;
 
 /// The sealing context of a key share: binds the sealed blob to its account, key and role.
 pub(crate) fn seal_context(account: Uuid, purpose: KeyPurpose, what: &str) -> String {
     format!("splitid/{account}/{}/{what}", purpose.as_str())
+}
+
+/// Why an account is closed for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closure {
+    /// The person deleted it (from the app, the portal, or through support).
+    Deleted,
+    /// The ninth wrong PIN in a row.
+    PinPermanentlyLocked,
+    /// A copy of the app was used: the keys' device shares are in two places.
+    CloneDetected,
+}
+
+impl Closure {
+    /// What the person and the operator are told.
+    pub fn text(self) -> &'static str {
+        match self {
+            Closure::Deleted => "deleted by the person",
+            Closure::PinPermanentlyLocked => "PIN permanently locked",
+            Closure::CloneDetected => "clone detected",
+        }
+    }
+
+    /// The RFC 5280 reason the certificates are revoked with.
+    fn revocation_reason(self) -> &'static str {
+        match self {
+            Closure::Deleted => "cessationOfOperation",
+            Closure::PinPermanentlyLocked => "privilegeWithdrawn",
+            Closure::CloneDetected => "keyCompromise",
+        }
+    }
 }
 
 /// What happened to a PIN attempt.
@@ -96,7 +127,7 @@ impl Service {
                 let state = counted.state(now);
                 tracing::info!(account = %account.id, purpose = purpose.as_str(), ?state, "wrong PIN");
                 if state == PinState::PermanentlyLocked {
-                    self.close_account(account.id, "PIN permanently locked")
+                    self.close_account(account.id, Closure::PinPermanentlyLocked)
                         .await?;
                 }
                 Ok(PinOutcome::WrongPin(state))
@@ -139,11 +170,31 @@ impl Service {
             .map_err(ServiceError::internal)
     }
 
-    /// Closes an account for good (deleted, permanently locked, cloned): its running sessions
-    /// are withdrawn from it, and those no other device can answer end with DOCUMENT_UNUSABLE.
-    pub async fn close_account(&self, account: Uuid, reason: &str) -> ServiceResult<()> {
-        self.store().close_account(account, reason).await?;
-        tracing::info!(%account, reason, "account closed");
+    /// Closes an account for good (deleted, permanently locked, cloned) and revokes both its
+    /// certificates with the matching reason; its running sessions are withdrawn from it, and
+    /// those no other device can answer end with DOCUMENT_UNUSABLE.
+    pub async fn close_account(&self, account: Uuid, closure: Closure) -> ServiceResult<()> {
+        let now = self.now();
+        let mut revocations = Vec::new();
+        for purpose in [KeyPurpose::Authentication, KeyPurpose::Signing] {
+            let key = self.key(account, purpose).await?;
+            let certificate =
+                splitid_pki::parse_identity(&key.certificate).map_err(ServiceError::internal)?;
+            revocations.push(Revocation {
+                serial: certificate.serial.to_hex().to_lowercase(),
+                purpose,
+                reason: closure.revocation_reason(),
+                revoked_at: now,
+            });
+        }
+        if !self
+            .store()
+            .close_account(account, closure.text(), &revocations)
+            .await?
+        {
+            return Ok(());
+        }
+        tracing::info!(%account, reason = closure.text(), "account closed, certificates revoked");
         for session in self.store().pending_sessions_for(account).await? {
             let others_remain = self.store().withdraw_target(session.id, account).await?;
             if !others_remain {

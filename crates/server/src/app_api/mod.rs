@@ -252,7 +252,7 @@ async fn delete_account(
             let service = service.clone();
             async move {
                 service
-                    .close_account(account.id, "deleted by the person")
+                    .close_account(account.id, crate::accounts::Closure::Deleted)
                     .await?;
                 tracing::info!(account = %account.id, "account deleted from the app");
                 Ok(serde_json::json!({ "deleted": account.document_number }))

@@ -230,14 +230,54 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Closes an account for good, with the reason.
-    pub async fn close_account(&self, id: Uuid, reason: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE accounts SET state = 'closed', closed_reason = ? WHERE id = ? AND state = 'active'")
+    /// Closes an account for good, with the reason, and revokes its certificates, in one
+    /// transaction. Returns false if it was already closed.
+    pub async fn close_account(
+        &self,
+        id: Uuid,
+        reason: &str,
+        revocations: &[Revocation],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let closed = sqlx::query("UPDATE accounts SET state = 'closed', closed_reason = ? WHERE id = ? AND state = 'active'")
             .bind(reason)
             .bind(id.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        if closed.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for revocation in revocations {
+            sqlx::query(
+                "INSERT OR IGNORE INTO revocations (serial, account_id, purpose, reason, revoked_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&revocation.serial)
+            .bind(id.to_string())
+            .bind(revocation.purpose.as_str())
+            .bind(revocation.reason)
+            .bind(format_time(revocation.revoked_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The revocation of a certificate, if it is revoked.
+    pub async fn revocation(&self, serial: &str) -> Result<Option<Revocation>, StoreError> {
+        let row = sqlx::query("SELECT * FROM revocations WHERE serial = ?")
+            .bind(serial)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(Revocation {
+                serial: row.try_get("serial")?,
+                purpose: KeyPurpose::parse(row.try_get("purpose")?)?,
+                reason: revocation_reason(row.try_get("reason")?)?,
+                revoked_at: parse_time(row.try_get("revoked_at")?)?,
+            })
+        })
+        .transpose()
     }
 
     pub async fn touch_account(&self, id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
@@ -536,6 +576,14 @@ impl Store {
             })
             .collect()
     }
+}
+
+fn revocation_reason(text: String) -> Result<&'static str, StoreError> {
+    REVOCATION_REASONS
+        .iter()
+        .find(|reason| **reason == text)
+        .copied()
+        .ok_or_else(|| damaged(format!("unknown revocation reason {text:?}")))
 }
 
 fn json_column<T: serde::de::DeserializeOwned>(

@@ -131,3 +131,21 @@ pub struct UsageCount {
     pub end_result: String,
     pub count: u64,
 }
+
+/// RFC 5280 CRLReason names the service uses.
+pub const REVOCATION_REASONS: [&str; 3] = [
+    "keyCompromise",
+    "cessationOfOperation",
+    "privilegeWithdrawn",
+];
+
+/// A revoked certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// Serial number, lower-case hex.
+    pub serial: String,
+    pub purpose: KeyPurpose,
+    /// One of [`REVOCATION_REASONS`].
+    pub reason: &'static str,
+    pub revoked_at: OffsetDateTime,
+}

@@ -93,6 +93,29 @@ impl Server {
             .collect()
     }
 
+    /// The reason a certificate was revoked with, read from the server's database, or `None`
+    /// while it is good.
+    pub fn revocation_reason(&self, certificate: &[u8]) -> Option<String> {
+        let serial = splitid_pki::parse_identity(certificate)
+            .unwrap()
+            .serial
+            .to_hex()
+            .to_lowercase();
+        let data = self.data.path().to_owned();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let store = splitid_server::store::Store::open(&data).await.unwrap();
+            store
+                .revocation(&serial)
+                .await
+                .unwrap()
+                .map(|r| r.reason.to_owned())
+        })
+    }
+
     /// Moves the server's clock forward.
     pub fn advance_clock(&self, seconds: i64) {
         let response = reqwest::blocking_post(&format!(
@@ -154,6 +177,23 @@ impl Phone {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let stdin = stdin.to_owned();
         std::thread::spawn(move || run_app(&home, &args, &stdin))
+    }
+
+    /// A certificate of an account on this phone (`authentication` or `signing`), as stored
+    /// in its vault.
+    pub fn certificate(&self, document: &str, purpose: &str) -> Vec<u8> {
+        let vault: Value =
+            serde_json::from_slice(&std::fs::read(self.home.path().join("vault.json")).unwrap())
+                .unwrap();
+        let account = vault["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["documentNumber"] == document)
+            .unwrap_or_else(|| panic!("{document} is not on this phone"));
+        BASE64
+            .decode(account[format!("{purpose}Certificate")].as_str().unwrap())
+            .unwrap()
     }
 
     /// Registers with PIN1 and PIN2; returns the document number.
