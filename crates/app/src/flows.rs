@@ -50,6 +50,8 @@ pub struct Registration {
     pub proofing: Proofing,
     pub half: HalfSize,
     pub kdf: KdfParams,
+    /// The interactions this app runs (RP API names); `None` for all four.
+    pub supported_interactions: Option<Vec<String>>,
 }
 
 /// The app, working on one home directory.
@@ -101,6 +103,7 @@ impl App {
             proofing: registration.proofing.clone(),
             authentication: handover_wire(&auth_handover),
             signing: handover_wire(&sign_handover),
+            supported_interactions: registration.supported_interactions.clone(),
         };
         drop((auth_handover, sign_handover));
         let challenge: RegistrationChallenge = self

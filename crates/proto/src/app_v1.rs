@@ -48,6 +48,10 @@ pub struct RegistrationRequest {
     pub proofing: Proofing,
     pub authentication: KeyHandover,
     pub signing: KeyHandover,
+    /// The interactions this app can run (RP API names); absent means all four. An older app
+    /// that lacks some is never sent a transaction that needs them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supported_interactions: Option<Vec<String>>,
 }
 
 /// The server's half of a new key: the composite modulus the certificate will carry.

@@ -42,6 +42,10 @@ enum AppCommand {
         /// Bits of each key half: 3072, or 2048 where the server allows it.
         #[arg(long, default_value_t = 3072)]
         half_bits: usize,
+        /// The interactions this app runs, comma-separated (default: all four), e.g. to behave
+        /// like an older app that only knows displayTextAndPIN.
+        #[arg(long, value_delimiter = ',')]
+        interactions: Option<Vec<String>>,
     },
     /// The accounts on this device, with their lock state.
     Accounts,
@@ -111,6 +115,7 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
             given_name,
             surname,
             half_bits,
+            interactions,
         } => {
             let registration = Registration {
                 server,
@@ -121,6 +126,7 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
                 },
                 half: HalfSize::from_bits(half_bits)?,
                 kdf: KdfParams::RECOMMENDED,
+                supported_interactions: interactions,
             };
             let pin1 = pins.read("PIN1 (at least 4 digits, for logging in)")?;
             let pin2 = pins.read("PIN2 (at least 5 digits, for signing)")?;

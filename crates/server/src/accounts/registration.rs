@@ -9,6 +9,7 @@ use splitid_proto::app_v1::{
     RegistrationProof, RegistrationRequest,
 };
 use splitid_proto::identifiers::SemanticsIdentifier;
+use splitid_proto::rp_v2::InteractionType;
 use splitkey::{
     CompositePublicKey, HalfSize, PartialSignature, ServerShare, ServerShareHandover,
     proof_of_possession_request, verify_proof_of_possession,
@@ -56,6 +57,33 @@ struct PendingRegistration {
     challenge: String,
     authentication: PendingKey,
     signing: PendingKey,
+    interactions: Vec<String>,
+}
+
+/// The interactions an app declares it can run; all four when it says nothing.
+fn supported_interactions(declared: Option<&[String]>) -> ServiceResult<Vec<String>> {
+    let all = || {
+        InteractionType::ALL
+            .iter()
+            .map(|t| t.api_name().to_owned())
+            .collect()
+    };
+    let Some(declared) = declared else {
+        return Ok(all());
+    };
+    if declared.is_empty() {
+        return Err(ServiceError::BadRequest(
+            "supportedInteractions: an app runs at least one interaction".into(),
+        ));
+    }
+    for name in declared {
+        if InteractionType::from_api_name(name).is_none() {
+            return Err(ServiceError::BadRequest(format!(
+                "supportedInteractions: unknown interaction {name:?}"
+            )));
+        }
+    }
+    Ok(declared.to_vec())
 }
 
 impl Service {
@@ -66,6 +94,7 @@ impl Service {
         request: RegistrationRequest,
     ) -> ServiceResult<RegistrationChallenge> {
         let identity = self.prove_identity(&request.proofing)?;
+        let interactions = supported_interactions(request.supported_interactions.as_deref())?;
         let account_id = Uuid::new_v4();
         let authentication = self
             .establish_key(
@@ -85,6 +114,7 @@ impl Service {
             challenge: BASE64.encode(challenge),
             authentication,
             signing,
+            interactions,
         };
         let registration_id = Uuid::new_v4();
         let now = self.now();
@@ -293,6 +323,7 @@ impl Service {
                 ratchet_token: crate::app_api::token_digest(&token),
                 ..ChannelState::default()
             },
+            interactions: pending.interactions.clone(),
         };
         self.store().insert_account(&account, &keys).await?;
         tracing::info!(account = %account.id, document = %document_number, method = %identity.method, "account registered");

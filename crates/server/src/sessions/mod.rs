@@ -82,6 +82,27 @@ pub fn key_for(kind: SessionKind) -> KeyPurpose {
     }
 }
 
+/// Whether an account's app can run an interaction.
+fn supports(account: &AccountRecord, interaction: &Interaction) -> bool {
+    account
+        .interactions
+        .iter()
+        .any(|name| name == interaction.api_name())
+}
+
+/// The relying party's most preferred interaction that at least one of the person's apps can
+/// run (only those apps are then asked).
+fn choose_interaction<'a>(
+    allowed: &'a [Interaction],
+    accounts: &[AccountRecord],
+) -> Option<&'a Interaction> {
+    allowed.iter().find(|interaction| {
+        accounts
+            .iter()
+            .any(|account| supports(account, interaction))
+    })
+}
+
 /// Whether an account's level satisfies the requested one (QSCD needs a qualified account).
 fn level_satisfies(account_level: &str, requested: CertificateLevel) -> bool {
     match requested {
@@ -120,28 +141,27 @@ impl Service {
         if let Some(existing) = self.recent_identical_session(&fingerprint).await? {
             return Ok(existing);
         }
-        let interaction = request.interactions.first().map(InteractionBody::from);
         let code = VerificationCode::from_hash(&request.hash);
-        let uses_code_choice = request
-            .interactions
-            .first()
-            .is_some_and(Interaction::has_code_choice);
         let spec = SessionSpec {
             relying_party_name: request.relying_party.name.clone(),
             certificate_level: request.options.certificate_level,
             hash: Some(hash_b64),
             hash_type: Some(request.hash_type),
-            interaction,
+            // Chosen when the session starts, from what the person's apps can run.
+            interaction: None,
             verification_code: Some(code.to_string()),
-            code_choices: if uses_code_choice {
-                self.code_choices(code)?
-            } else {
-                Vec::new()
-            },
+            code_choices: Vec::new(),
             ignored_properties: request.options.ignored_properties.clone(),
         };
-        self.start_session(rp_uuid, kind, target, spec, fingerprint)
-            .await
+        self.start_session(
+            rp_uuid,
+            kind,
+            target,
+            spec,
+            fingerprint,
+            &request.interactions,
+        )
+        .await
     }
 
     /// Starts a certificate choice: completes at once when the person has exactly one eligible
@@ -177,6 +197,7 @@ impl Service {
             target,
             spec,
             fingerprint,
+            &[],
         )
         .await
     }
@@ -194,8 +215,9 @@ impl Service {
         rp_uuid: Uuid,
         kind: SessionKind,
         target: Target,
-        spec: SessionSpec,
+        mut spec: SessionSpec,
         fingerprint: String,
+        interactions: &[Interaction],
     ) -> ServiceResult<Uuid> {
         let suitable = self
             .suitable_accounts(&target, spec.certificate_level)
@@ -206,6 +228,24 @@ impl Service {
             let key = self.key(account.id, key_for(kind)).await?;
             if matches!(self.pin_state(&key), PinState::Usable { .. }) {
                 usable.push(account.clone());
+            }
+        }
+        let mut unsupported = false;
+        if !interactions.is_empty() && !usable.is_empty() {
+            match choose_interaction(interactions, &usable) {
+                Some(interaction) => {
+                    usable.retain(|account| supports(account, interaction));
+                    if interaction.has_code_choice() {
+                        let code = spec
+                            .verification_code
+                            .as_deref()
+                            .and_then(|c| c.parse().ok());
+                        spec.code_choices = self
+                            .code_choices(code.ok_or_else(|| ServiceError::internal("no code"))?)?;
+                    }
+                    spec.interaction = Some(InteractionBody::from(interaction));
+                }
+                None => unsupported = true,
             }
         }
         let record = SessionRecord {
@@ -224,7 +264,15 @@ impl Service {
         self.store().insert_session(&record, &targets).await?;
         tracing::info!(session = %record.id, kind = kind.as_str(), devices = targets.len(), "session started");
 
-        if usable.is_empty() {
+        if unsupported {
+            // No app of the person's can run any interaction the relying party allows.
+            self.finish(
+                record.id,
+                &complete_status(EndResult::RequiredInteractionNotSupportedByApp),
+                None,
+            )
+            .await?;
+        } else if usable.is_empty() {
             // Every suitable account has its PIN locked.
             self.finish(
                 record.id,

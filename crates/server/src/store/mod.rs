@@ -146,8 +146,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO accounts (id, document_number, semantics_id, given_name, surname, country,
                  level, proofing_method, state, closed_reason, created_at, expires_at, last_used_at,
-                 mac_key_sealed, ratchet_token, previous_token, last_request, last_response)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 mac_key_sealed, ratchet_token, previous_token, last_request, last_response, interactions)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(account.id.to_string())
         .bind(&account.document_number)
@@ -167,6 +167,7 @@ impl Store {
         .bind(&account.channel.previous_token)
         .bind(&account.channel.last_request)
         .bind(&account.channel.last_response)
+        .bind(serde_json::to_string(&account.interactions).map_err(damaged)?)
         .execute(&mut *tx)
         .await?;
         for key in keys {
@@ -616,6 +617,7 @@ fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountRecord, Stor
             last_request: row.try_get("last_request")?,
             last_response: row.try_get("last_response")?,
         },
+        interactions: json_column(row, "interactions")?,
     })
 }
 

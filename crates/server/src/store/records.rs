@@ -78,6 +78,8 @@ pub struct AccountRecord {
     pub last_used_at: Option<OffsetDateTime>,
     pub mac_key_sealed: Vec<u8>,
     pub channel: ChannelState,
+    /// The interactions the account's app can run (RP API names).
+    pub interactions: Vec<String>,
 }
 
 impl AccountRecord {
