@@ -1,0 +1,141 @@
+//! Parallel wrong PINs cannot win extra guesses: attempts on one account are judged one at a
+//! time and counted before the check, so a burst of wrong partial signatures gets exactly the
+//! three the policy allows before the 3-hour lock, and the rest are refused uncounted.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use splitid_proto::app_v1::{KeyHandover, Proofing, RegistrationProof, RegistrationRequest};
+use splitid_server::accounts::PinOutcome;
+use splitid_server::accounts::pin_policy::PinState;
+use splitid_server::clock::SystemClock;
+use splitid_server::store::KeyPurpose;
+use splitid_server::{Config, Service};
+use splitkey::{
+    CompositePublicKey, DeviceKeyOptions, HalfSize, HashAlgorithm, KdfParams, Padding,
+    PartialSignature, Pin, SignRequest, generate_device_key, proof_of_possession_request,
+};
+
+const HALF: HalfSize = HalfSize::Bits2048;
+
+fn handover(pin: &Pin) -> (splitkey::DeviceShare, KeyHandover) {
+    let options = DeviceKeyOptions {
+        half: HALF,
+        kdf: KdfParams::INSECURE_FAST,
+        min_pin_digits: 4,
+    };
+    let (share, handover) = generate_device_key(pin, b"test", options).unwrap();
+    let wire = KeyHandover {
+        half_bits: 2048,
+        device_modulus: BASE64.encode(handover.device_modulus()),
+        server_exponent: BASE64.encode(handover.server_exponent()),
+    };
+    (share, wire)
+}
+
+fn prove(share: &splitkey::DeviceShare, pin: &Pin, modulus: &str, challenge: &str) -> String {
+    let key = CompositePublicKey::from_modulus(&BASE64.decode(modulus).unwrap()).unwrap();
+    let request = proof_of_possession_request(&key, &BASE64.decode(challenge).unwrap()).unwrap();
+    BASE64.encode(share.partial_sign(pin, &request).unwrap().as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_wrong_pins_gets_exactly_three_attempts() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::new(data.path(), "http://127.0.0.1:8080");
+    config.demo = true;
+    config.allow_2048_bit_halves = true;
+    let service = Service::open(config, Arc::new(SystemClock)).await.unwrap();
+
+    let (pin1, pin2) = (Pin::new("1234").unwrap(), Pin::new("12345").unwrap());
+    let (auth, auth_wire) = handover(&pin1);
+    let (sign, sign_wire) = handover(&pin2);
+    let challenge = service
+        .begin_registration(RegistrationRequest {
+            proofing: Proofing::Demo {
+                semantics_identifier: "PNOEE-30303039914".into(),
+                given_name: "MARY".into(),
+                surname: "ÄNN".into(),
+            },
+            authentication: auth_wire,
+            signing: sign_wire,
+            supported_interactions: None,
+        })
+        .await
+        .unwrap();
+    let proof = RegistrationProof {
+        authentication: prove(
+            &auth,
+            &pin1,
+            &challenge.authentication.modulus,
+            &challenge.challenge,
+        ),
+        signing: prove(
+            &sign,
+            &pin2,
+            &challenge.signing.modulus,
+            &challenge.challenge,
+        ),
+    };
+    let registered = service
+        .complete_registration(&challenge.registration_id, proof)
+        .await
+        .unwrap();
+    let account = service
+        .store()
+        .account(registered.account_id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+
+    let digest = HashAlgorithm::Sha256.digest(b"burst");
+    let request =
+        SignRequest::new(HALF, HashAlgorithm::Sha256, Padding::Pkcs1v15, &digest).unwrap();
+    let wrong = auth
+        .partial_sign(&Pin::new("0000").unwrap(), &request)
+        .unwrap();
+    let attempts: Vec<_> = (0..10)
+        .map(|_| {
+            let (service, account, request) = (service.clone(), account.clone(), request.clone());
+            let partial = PartialSignature::from_bytes(wrong.as_bytes());
+            tokio::spawn(async move {
+                service
+                    .sign_with_pin(&account, KeyPurpose::Authentication, &request, partial)
+                    .await
+            })
+        })
+        .collect();
+    let mut counted = 0;
+    let mut refused_while_locked = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap().unwrap() {
+            PinOutcome::WrongPin(_) => counted += 1,
+            PinOutcome::Locked(PinState::Locked { .. }) => refused_while_locked += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((counted, refused_while_locked), (3, 7));
+    let key = service
+        .store()
+        .key(account.id, KeyPurpose::Authentication)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(key.pin.wrong_in_a_row, 3);
+    assert!(matches!(service.pin_state(&key), PinState::Locked { .. }));
+
+    // Even the right PIN is refused now, and PIN2 counts on its own.
+    let right = auth.partial_sign(&pin1, &request).unwrap();
+    let outcome = service
+        .sign_with_pin(&account, KeyPurpose::Authentication, &request, right)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, PinOutcome::Locked(_)));
+    let signing = sign.partial_sign(&pin2, &request).unwrap();
+    let outcome = service
+        .sign_with_pin(&account, KeyPurpose::Signing, &request, signing)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, PinOutcome::Signed(_)));
+}
