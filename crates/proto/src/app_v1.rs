@@ -186,6 +186,9 @@ pub enum PinStatus {
     Usable {
         #[serde(rename = "attemptsBeforeLock")]
         attempts_before_lock: u32,
+        /// What those wrong PINs would bring: `3h`, `24h` or `permanent`.
+        #[serde(rename = "nextLock", default)]
+        next_lock: String,
     },
     Locked {
         /// RFC 3339.

@@ -370,13 +370,19 @@ fn wrong_pin_text(pending: &Pending, pin: &PinStatus) -> String {
     match pin {
         PinStatus::Usable {
             attempts_before_lock,
+            next_lock,
         } => {
-            let next_lock = if *attempts_before_lock > 0 {
-                "a lock"
-            } else {
-                "the lock"
+            let attempts = match attempts_before_lock {
+                1 => "1 attempt".to_owned(),
+                n => format!("{n} attempts"),
             };
-            format!("wrong {which}: {attempts_before_lock} attempts left before {next_lock}")
+            let lock = match next_lock.as_str() {
+                "3h" => "a 3-hour lock".to_owned(),
+                "24h" => "a 24-hour lock".to_owned(),
+                "permanent" => format!("{which} is locked for good"),
+                _ => "a lock".to_owned(),
+            };
+            format!("wrong {which}: {attempts} left before {lock}")
         }
         PinStatus::Locked { until } => format!("wrong {which}: {which} is locked until {until}"),
         PinStatus::PermanentlyLocked => {

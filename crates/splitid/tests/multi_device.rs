@@ -80,3 +80,35 @@ fn the_first_device_to_confirm_wins() {
     assert_eq!(rp.result(&session)["result"]["endResult"], "OK");
     assert!(second.pending().is_empty());
 }
+
+#[test]
+fn a_pin_locked_on_one_device_leaves_the_login_to_the_other() {
+    let server = Server::start(&[]);
+    let first = Phone::new();
+    let second = Phone::new();
+    first.register(&server, "PNOEE-30303039914", "1234", "12345");
+    let winner = second.register(&server, "PNOEE-30303039914", "4321", "54321");
+    let rp = RelyingParty::new(&server);
+    let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"one locks, one answers");
+    let session = rp.start(
+        "/authentication/etsi/PNOEE-30303039914",
+        &signing_body(hash.as_ref(), "SHA256", display_text_and_pin("Log in")),
+    );
+    for _ in 0..3 {
+        assert!(
+            !first
+                .run(&["confirm", "--next", "--wait", "10"], "9999\n")
+                .status
+                .success()
+        );
+    }
+    let (_, running) = rp.status(&session, 1000);
+    assert_eq!(
+        running["state"], "RUNNING",
+        "the other device can still answer: {running}"
+    );
+    assert_success(&second.run(&["confirm", "--next", "--wait", "10"], "4321\n"));
+    let result = rp.result(&session);
+    assert_eq!(result["result"]["endResult"], "OK");
+    assert_eq!(result["result"]["documentNumber"], winner.as_str());
+}

@@ -66,8 +66,9 @@ impl Setup {
         stderr(&output)
     }
 
-    /// A login answered with three wrong PIN1s: the last one locks.
-    fn three_wrong_pin1s(&self) -> String {
+    /// A login answered with three wrong PIN1s: the last one brings `next_lock` (as the app
+    /// announces it: "a 3-hour lock", "a 24-hour lock", "PIN1 is locked for good").
+    fn three_wrong_pin1s(&self, next_lock: &str) -> String {
         let session = self.login();
         assert_eq!(
             self.phone.wait_for_transaction(10)["transactionId"],
@@ -75,9 +76,11 @@ impl Setup {
             "PIN1 is usable, so the login reaches the phone"
         );
         let first = self.wrong_pin1();
-        assert!(first.contains("wrong PIN1: 2 attempts left"), "{first}");
+        let expected = format!("wrong PIN1: 2 attempts left before {next_lock}");
+        assert!(first.contains(&expected), "{first}");
         let second = self.wrong_pin1();
-        assert!(second.contains("wrong PIN1: 1 attempts left"), "{second}");
+        let expected = format!("wrong PIN1: 1 attempt left before {next_lock}");
+        assert!(second.contains(&expected), "{second}");
         let (_, running) = self.rp.status(&session, 1000);
         assert_eq!(running["state"], "RUNNING", "wrong PINs can be retried");
         let third = self.wrong_pin1();
@@ -134,7 +137,7 @@ fn three_six_nine_wrong_pins_lock_for_three_hours_a_day_and_for_good() {
     let mut setup = Setup::new();
 
     // 3 wrong: locked for 3 hours.
-    let message = setup.three_wrong_pin1s();
+    let message = setup.three_wrong_pin1s("a 3-hour lock");
     assert!(
         message.contains("wrong PIN1: PIN1 is locked until"),
         "{message}"
@@ -156,7 +159,7 @@ fn three_six_nine_wrong_pins_lock_for_three_hours_a_day_and_for_good() {
     assert_eq!(pin1["attemptsBeforeLock"], 3, "{pin1}");
 
     // 6 wrong: locked for 24 hours.
-    let message = setup.three_wrong_pin1s();
+    let message = setup.three_wrong_pin1s("a 24-hour lock");
     assert!(message.contains("PIN1 is locked until"), "{message}");
     setup.assert_locked_for(Duration::hours(24));
     setup.assert_logins_unusable();
@@ -166,7 +169,7 @@ fn three_six_nine_wrong_pins_lock_for_three_hours_a_day_and_for_good() {
     assert_eq!(setup.pin1()["state"], "usable");
 
     // 9 wrong: locked for good, and the account is closed.
-    let message = setup.three_wrong_pin1s();
+    let message = setup.three_wrong_pin1s("PIN1 is locked for good");
     assert!(
         message.contains("locked for good") && message.contains("closed"),
         "{message}"
@@ -239,12 +242,12 @@ fn a_right_pin_resets_the_count() {
 
     // A right PIN after a lock has passed starts the count again: the next lock is again the
     // 3-hour one, not the 24-hour one.
-    setup.three_wrong_pin1s();
+    setup.three_wrong_pin1s("a 3-hour lock");
     setup.assert_locked_for(Duration::hours(3));
     setup.advance(Duration::hours(3) + Duration::minutes(1));
     let session = setup.login();
     assert_success(&setup.phone.confirm_next(&[], &format!("{PIN1}\n")));
     assert_eq!(setup.end_result(&session), "OK");
-    setup.three_wrong_pin1s();
+    setup.three_wrong_pin1s("a 3-hour lock");
     setup.assert_locked_for(Duration::hours(3));
 }

@@ -196,15 +196,8 @@ impl Service {
         }
         tracing::info!(%account, reason = closure.text(), "account closed, certificates revoked");
         for session in self.store().pending_sessions_for(account).await? {
-            let others_remain = self.store().withdraw_target(session.id, account).await?;
-            if !others_remain {
-                let status = crate::sessions::complete_status(
-                    splitid_proto::rp_v2::EndResult::DocumentUnusable,
-                );
-                self.finish(session.id, &status, None).await?;
-            }
+            self.withdraw_device(session.id, account).await?;
         }
-        self.waiters().account_changed(account);
         Ok(())
     }
 

@@ -23,12 +23,24 @@ pub struct PinCounter {
     pub locked_until: Option<OffsetDateTime>,
 }
 
+/// The lock that the next run of wrong PINs brings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NextLock {
+    ThreeHours,
+    TwentyFourHours,
+    Permanent,
+}
+
 /// What a key's PIN allows right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum PinState {
-    /// Usable; this many wrong PINs more and it locks.
-    Usable { attempts_before_lock: u32 },
+    /// Usable; this many wrong PINs more and it locks, as `next_lock` says.
+    Usable {
+        attempts_before_lock: u32,
+        next_lock: NextLock,
+    },
     /// Locked until the given time.
     Locked {
         #[serde(with = "time::serde::rfc3339")]
@@ -46,12 +58,17 @@ impl PinCounter {
         if let Some(until) = self.locked_until.filter(|until| *until > now) {
             return PinState::Locked { until };
         }
-        let next_lock = [FIRST_LOCK_AFTER, SECOND_LOCK_AFTER, PERMANENT_LOCK_AFTER]
-            .into_iter()
-            .find(|&threshold| threshold > self.wrong_in_a_row)
-            .unwrap_or(PERMANENT_LOCK_AFTER);
+        let (threshold, next_lock) = [
+            (FIRST_LOCK_AFTER, NextLock::ThreeHours),
+            (SECOND_LOCK_AFTER, NextLock::TwentyFourHours),
+            (PERMANENT_LOCK_AFTER, NextLock::Permanent),
+        ]
+        .into_iter()
+        .find(|&(threshold, _)| threshold > self.wrong_in_a_row)
+        .unwrap_or((PERMANENT_LOCK_AFTER, NextLock::Permanent));
         PinState::Usable {
-            attempts_before_lock: next_lock - self.wrong_in_a_row,
+            attempts_before_lock: threshold - self.wrong_in_a_row,
+            next_lock,
         }
     }
 
@@ -81,6 +98,13 @@ impl PinCounter {
 mod tests {
     use super::*;
 
+    fn usable(attempts_before_lock: u32, next_lock: NextLock) -> PinState {
+        PinState::Usable {
+            attempts_before_lock,
+            next_lock,
+        }
+    }
+
     fn fail(counter: PinCounter, now: OffsetDateTime) -> PinCounter {
         counter.begin_attempt(now)
     }
@@ -89,20 +113,10 @@ mod tests {
     fn three_six_nine() {
         let mut now = OffsetDateTime::UNIX_EPOCH;
         let mut counter = PinCounter::default();
-        assert_eq!(
-            counter.state(now),
-            PinState::Usable {
-                attempts_before_lock: 3
-            }
-        );
+        assert_eq!(counter.state(now), usable(3, NextLock::ThreeHours));
         counter = fail(counter, now);
         counter = fail(counter, now);
-        assert_eq!(
-            counter.state(now),
-            PinState::Usable {
-                attempts_before_lock: 1
-            }
-        );
+        assert_eq!(counter.state(now), usable(1, NextLock::ThreeHours));
         counter = fail(counter, now);
         assert_eq!(
             counter.state(now),
@@ -116,12 +130,7 @@ mod tests {
         ));
 
         now += Duration::hours(3);
-        assert_eq!(
-            counter.state(now),
-            PinState::Usable {
-                attempts_before_lock: 3
-            }
-        );
+        assert_eq!(counter.state(now), usable(3, NextLock::TwentyFourHours));
         for _ in 0..3 {
             counter = fail(counter, now);
         }
@@ -133,12 +142,7 @@ mod tests {
         );
 
         now += Duration::hours(24);
-        assert_eq!(
-            counter.state(now),
-            PinState::Usable {
-                attempts_before_lock: 3
-            }
-        );
+        assert_eq!(counter.state(now), usable(3, NextLock::Permanent));
         for _ in 0..3 {
             counter = fail(counter, now);
         }
@@ -154,12 +158,7 @@ mod tests {
         let now = OffsetDateTime::UNIX_EPOCH;
         let counter = fail(fail(PinCounter::default(), now), now);
         let counter = counter.begin_attempt(now).right_pin();
-        assert_eq!(
-            counter.state(now),
-            PinState::Usable {
-                attempts_before_lock: 3
-            }
-        );
+        assert_eq!(counter.state(now), usable(3, NextLock::ThreeHours));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{SessionSpec, complete_status, is_past, key_for, signed_status};
 use crate::Service;
-use crate::accounts::pin_policy::PinState;
+use crate::accounts::pin_policy::{NextLock, PinState};
 use crate::accounts::{PinOutcome, decode_field, rfc3339};
 use crate::error::{ServiceError, ServiceResult};
 use crate::store::{AccountRecord, KeyPurpose, SessionKind, SessionRecord};
@@ -35,8 +35,15 @@ pub fn pin_status(state: PinState) -> PinStatus {
     match state {
         PinState::Usable {
             attempts_before_lock,
+            next_lock,
         } => PinStatus::Usable {
             attempts_before_lock,
+            next_lock: match next_lock {
+                NextLock::ThreeHours => "3h",
+                NextLock::TwentyFourHours => "24h",
+                NextLock::Permanent => "permanent",
+            }
+            .to_owned(),
         },
         PinState::Locked { until } => PinStatus::Locked {
             until: rfc3339(until),
@@ -233,13 +240,9 @@ impl Service {
             }
             PinOutcome::WrongPin(state) | PinOutcome::Locked(state) => {
                 if !matches!(state, PinState::Usable { .. }) {
-                    // The key is now locked: this device cannot answer any more.
-                    self.finish(
-                        session.id,
-                        &complete_status(EndResult::DocumentUnusable),
-                        None,
-                    )
-                    .await?;
+                    // The key is now locked: this device cannot answer any more, but the
+                    // person's other devices still can.
+                    self.withdraw_device(session.id, account.id).await?;
                 }
                 Ok(TransactionOutcome::WrongPin {
                     pin: pin_status(state),

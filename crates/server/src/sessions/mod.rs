@@ -427,6 +427,18 @@ impl Service {
         Ok(overdue.len())
     }
 
+    /// Takes a session away from one device (its account closed or its key locked); when no
+    /// other device can answer it, it ends with DOCUMENT_UNUSABLE.
+    pub(crate) async fn withdraw_device(&self, session: Uuid, account: Uuid) -> ServiceResult<()> {
+        let others_remain = self.store().withdraw_target(session, account).await?;
+        self.waiters().account_changed(account);
+        if !others_remain {
+            self.finish(session, &complete_status(EndResult::DocumentUnusable), None)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Completes a session (if still running) and wakes its waiters and its devices.
     pub(crate) async fn finish(
         &self,
