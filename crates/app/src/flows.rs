@@ -142,6 +142,7 @@ impl App {
             signing_certificate: registered.signing_certificate,
             expires_at: registered.expires_at,
         };
+        let _locked = self.vault.lock()?;
         let mut vault = self.vault.load()?;
         vault.accounts.push(account.clone());
         self.vault.save(&vault)?;
@@ -331,6 +332,7 @@ impl App {
         let _: serde_json::Value = self
             .ratcheted(&account, Method::DELETE, &path, None::<&()>)
             .await?;
+        let _locked = self.vault.lock()?;
         let mut vault = self.vault.load()?;
         vault
             .accounts
@@ -346,6 +348,7 @@ impl App {
         path: &str,
         body: Option<&impl serde::Serialize>,
     ) -> Result<R, AppError> {
+        let _locked = self.vault.lock()?;
         let mut vault = self.vault.load()?;
         let stored = vault
             .accounts
