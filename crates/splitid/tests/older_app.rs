@@ -8,23 +8,10 @@ use common::*;
 use serde_json::{Value, json};
 
 fn register_older_app(server: &Server, phone: &Phone) -> String {
-    let output = phone.run(
-        &[
-            "--json",
-            "register",
-            "--server",
-            &server.url,
-            "--identity",
-            "PNOEE-30303039914",
-            "--given-name",
-            "MARY",
-            "--surname",
-            "ÄNN",
-            "--half-bits",
-            "2048",
-            "--interactions",
-            "displayTextAndPIN",
-        ],
+    let output = phone.try_register(
+        server,
+        "PNOEE-30303039914",
+        &["--interactions", "displayTextAndPIN"],
         "1234\n12345\n",
     );
     assert_success(&output);
@@ -80,22 +67,10 @@ fn an_app_is_sent_only_interactions_it_can_run() {
 fn an_unknown_interaction_name_is_refused_at_registration() {
     let server = Server::start(&[]);
     let phone = Phone::new();
-    let output = phone.run(
-        &[
-            "register",
-            "--server",
-            &server.url,
-            "--identity",
-            "PNOEE-30303039914",
-            "--given-name",
-            "MARY",
-            "--surname",
-            "ÄNN",
-            "--half-bits",
-            "2048",
-            "--interactions",
-            "displayTextAndPIN,telepathy",
-        ],
+    let output = phone.try_register(
+        &server,
+        "PNOEE-30303039914",
+        &["--interactions", "displayTextAndPIN,telepathy"],
         "1234\n12345\n",
     );
     assert!(!output.status.success());

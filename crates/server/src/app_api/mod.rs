@@ -44,12 +44,8 @@ pub fn router() -> Router<Service> {
         )
         .route("/accounts/{account}/events", get(events))
         .route(
-            "/accounts/{account}/transactions/{transaction}/confirm",
-            post(confirm),
-        )
-        .route(
-            "/accounts/{account}/transactions/{transaction}/refuse",
-            post(refuse),
+            "/accounts/{account}/transactions/{transaction}/{action}",
+            post(answer),
         )
 }
 
@@ -139,9 +135,10 @@ async fn events(
     Ok(events::stream_for(service, request.account).into_response())
 }
 
-async fn confirm(
+/// `POST …/transactions/{id}/confirm` or `…/refuse`: the device's answer.
+async fn answer(
     State(service): State<Service>,
-    Path((account, transaction)): Path<(String, String)>,
+    Path((account, transaction, action)): Path<(String, String, String)>,
     method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -155,44 +152,35 @@ async fn confirm(
         headers,
         body,
     };
-    answer_transaction(
-        service,
-        request,
-        |service, account, transaction, confirmation: Confirmation| async move {
-            service
-                .confirm_transaction(&account, &transaction, confirmation)
-                .await
-        },
-    )
-    .await
-}
-
-async fn refuse(
-    State(service): State<Service>,
-    Path((account, transaction)): Path<(String, String)>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ServiceResult<Response> {
-    let request = TransactionRequest {
-        account,
-        transaction,
-        method,
-        path: uri.path().to_owned(),
-        headers,
-        body,
-    };
-    answer_transaction(
-        service,
-        request,
-        |service, account, transaction, refusal: Refusal| async move {
-            service
-                .refuse_transaction(&account, &transaction, refusal)
-                .await
-        },
-    )
-    .await
+    match action.as_str() {
+        "confirm" => {
+            answer_transaction(
+                service,
+                request,
+                |service, account, transaction, confirmation: Confirmation| async move {
+                    service
+                        .confirm_transaction(&account, &transaction, confirmation)
+                        .await
+                },
+            )
+            .await
+        }
+        "refuse" => {
+            answer_transaction(
+                service,
+                request,
+                |service, account, transaction, refusal: Refusal| async move {
+                    service
+                        .refuse_transaction(&account, &transaction, refusal)
+                        .await
+                },
+            )
+            .await
+        }
+        other => Err(crate::error::ServiceError::NotFound(format!(
+            "no transaction action {other:?} (confirm or refuse)"
+        ))),
+    }
 }
 
 /// A device's answer to one transaction, as received.
