@@ -1,21 +1,15 @@
 //! HTTP 471: the person has an account, but not of the level the relying party asks for.
 //! (Demo registrations are always QUALIFIED, so the ADVANCED account is written directly.)
 
-use std::sync::Arc;
+mod common;
 
-use axum::body::Body;
-use axum::http::Request;
+use axum::http::Method;
 use serde_json::Value;
-use splitid_server::clock::SystemClock;
+use splitid_server::Service;
 use splitid_server::store::{AccountRecord, AccountState, ChannelState, KeyPurpose, KeyRecord};
-use splitid_server::{Config, Service};
-use tower::ServiceExt;
 
 async fn service_with_an_advanced_account() -> (Service, tempfile::TempDir) {
-    let data = tempfile::tempdir().unwrap();
-    let mut config = Config::new(data.path(), "http://127.0.0.1:8080");
-    config.demo = true;
-    let service = Service::open(config, Arc::new(SystemClock)).await.unwrap();
+    let (service, data) = common::demo_service().await;
     let now = service.now();
     let account = AccountRecord {
         id: uuid::Uuid::new_v4(),
@@ -65,15 +59,13 @@ async fn start_login(service: &Service, level: &str) -> (u16, Value) {
         "hash": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "hashType": "SHA256",
         "allowedInteractionsOrder": [{ "type": "displayTextAndPIN", "displayText60": "Log in" }]
     });
-    let request = Request::post("/v2/authentication/etsi/PNOEE-30303039914")
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let response = service.router().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
+    let (status, bytes) = common::call(
+        service,
+        Method::POST,
+        "/v2/authentication/etsi/PNOEE-30303039914",
+        &body.to_string(),
+    )
+    .await;
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),

@@ -1,39 +1,11 @@
 //! The served OpenAPI description matches the router: every documented operation exists, and
 //! answers a sample request with one of the status codes documented for it.
 
-use std::sync::Arc;
+mod common;
 
-use axum::body::Body;
-use axum::http::{Method, Request};
+use axum::http::Method;
+use common::{call, demo_service};
 use serde_json::Value;
-use splitid_server::clock::SystemClock;
-use splitid_server::{Config, Service};
-use tower::ServiceExt;
-
-async fn demo_service() -> (Service, tempfile::TempDir) {
-    let data = tempfile::tempdir().unwrap();
-    let mut config = Config::new(data.path(), "http://127.0.0.1:8080");
-    config.demo = true;
-    (
-        Service::open(config, Arc::new(SystemClock)).await.unwrap(),
-        data,
-    )
-}
-
-async fn call(service: &Service, method: Method, uri: &str, body: &str) -> (u16, Vec<u8>) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_owned()))
-        .unwrap();
-    let response = service.router().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (status, bytes.to_vec())
-}
 
 fn sample_path(template: &str) -> String {
     template

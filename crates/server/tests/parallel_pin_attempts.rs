@@ -2,16 +2,14 @@
 //! time and counted before the check, so a burst of wrong partial signatures gets exactly the
 //! three the policy allows before the 3-hour lock, and the rest are refused uncounted.
 
-use std::sync::Arc;
+mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_proto::app_v1::{KeyHandover, Proofing, RegistrationProof, RegistrationRequest};
 use splitid_server::accounts::PinOutcome;
 use splitid_server::accounts::pin_policy::PinState;
-use splitid_server::clock::SystemClock;
 use splitid_server::store::KeyPurpose;
-use splitid_server::{Config, Service};
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, HalfSize, HashAlgorithm, KdfParams, Padding,
     PartialSignature, Pin, SignRequest, generate_device_key, proof_of_possession_request,
@@ -42,11 +40,8 @@ fn prove(share: &splitkey::DeviceShare, pin: &Pin, modulus: &str, challenge: &st
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_of_wrong_pins_gets_exactly_three_attempts() {
-    let data = tempfile::tempdir().unwrap();
-    let mut config = Config::new(data.path(), "http://127.0.0.1:8080");
-    config.demo = true;
-    config.allow_2048_bit_halves = true;
-    let service = Service::open(config, Arc::new(SystemClock)).await.unwrap();
+    let (service, _data) =
+        common::demo_service_with(|config| config.allow_2048_bit_halves = true).await;
 
     let (pin1, pin2) = (Pin::new("1234").unwrap(), Pin::new("12345").unwrap());
     let (auth, auth_wire) = handover(&pin1);

@@ -146,19 +146,18 @@ async fn signing(
     body: Bytes,
 ) -> ServiceResult<Json<SessionCreated>> {
     let request = parse_json::<SigningBody>(&body)?.validate(purpose)?;
-    authorize(
+    let rp = authorize(
         &service,
         &request.relying_party,
         ip,
         request.options.certificate_level,
     )
     .await?;
-    let id = service
-        .start_signing_session(request.relying_party.uuid, target, request)
-        .await?;
-    Ok(Json(SessionCreated {
-        session_id: id.to_string(),
-    }))
+    created(
+        service
+            .start_signing_session(rp.uuid, target, request)
+            .await?,
+    )
 }
 
 async fn certificate_choice(
@@ -168,18 +167,24 @@ async fn certificate_choice(
     body: Bytes,
 ) -> ServiceResult<Json<SessionCreated>> {
     let request = parse_json::<CertificateChoiceBody>(&body)?.validate()?;
-    authorize(
+    let rp = authorize(
         &service,
         &request.relying_party,
         ip,
         request.options.certificate_level,
     )
     .await?;
-    let id = service
-        .start_certificate_choice(request.relying_party.uuid, target, request)
-        .await?;
+    created(
+        service
+            .start_certificate_choice(rp.uuid, target, request)
+            .await?,
+    )
+}
+
+/// `{"sessionID": …}`, the answer to every session start.
+fn created(session: Uuid) -> ServiceResult<Json<SessionCreated>> {
     Ok(Json(SessionCreated {
-        session_id: id.to_string(),
+        session_id: session.to_string(),
     }))
 }
 

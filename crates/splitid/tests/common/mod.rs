@@ -236,13 +236,7 @@ impl Phone {
     /// `check --json`: the transactions waiting on this device (each with `documentNumber` and
     /// `transaction`).
     pub fn pending(&self) -> Vec<Value> {
-        let output = self.run(&["--json", "check"], "");
-        assert_success(&output);
-        serde_json::from_slice::<Value>(&output.stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
+        self.json_list(&["--json", "check"])
     }
 
     /// Waits up to `seconds` for a transaction and returns the first one's `transaction`.
@@ -255,13 +249,15 @@ impl Phone {
 
     /// `accounts --json`: each account with the server's view (`status.pin1`, `status.state`…).
     pub fn accounts(&self) -> Vec<Value> {
-        let output = self.run(&["--json", "accounts"], "");
+        self.json_list(&["--json", "accounts"])
+    }
+
+    /// Runs a `--json` command that answers with a list, and returns it.
+    fn json_list(&self, args: &[&str]) -> Vec<Value> {
+        let output = self.run(args, "");
         assert_success(&output);
-        serde_json::from_slice::<Value>(&output.stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
+        let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+        value.as_array().unwrap().clone()
     }
 
     /// The server's status of the account with this document number.
