@@ -224,9 +224,17 @@ pub struct AccountStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_reason: Option<String>,
     pub expires_at: String,
+    /// Whole days until the account expires, by the server's clock (0 or less: expired).
+    /// Absent from servers that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_left: Option<i64>,
     pub pin1: PinStatus,
     pub pin2: PinStatus,
 }
+
+/// The app warns this many days before an account expires, so the person registers a
+/// replacement in time.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
 /// The bytes an app request's MAC covers: a label, the method, the path (without query), the
 /// timestamp, nonce and ratchet headers (empty when absent) and the SHA-256 of the body.

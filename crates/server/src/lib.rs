@@ -10,6 +10,7 @@
 //! [`error::ServiceError`] maps every failure to its status code in one place.
 
 pub mod accounts;
+pub mod admin;
 pub mod app_api;
 pub mod clock;
 pub mod error;

@@ -6,7 +6,9 @@ mod common;
 use axum::http::Method;
 use serde_json::Value;
 use splitid_server::Service;
-use splitid_server::store::{AccountRecord, AccountState, ChannelState, KeyPurpose, KeyRecord};
+use splitid_server::store::{
+    AccountRecord, AccountState, AuditEvent, AuditKind, ChannelState, KeyPurpose, KeyRecord,
+};
 
 async fn service_with_an_advanced_account() -> (Service, tempfile::TempDir) {
     let (service, data) = common::demo_service().await;
@@ -46,6 +48,7 @@ async fn service_with_an_advanced_account() -> (Service, tempfile::TempDir) {
         .insert_account(
             &account,
             &[key(KeyPurpose::Authentication), key(KeyPurpose::Signing)],
+            &AuditEvent::new(AuditKind::Registration, "test", account.created_at).account(&account),
         )
         .await
         .unwrap();

@@ -249,13 +249,27 @@ fn account_line(
             status.closed_reason.as_deref().unwrap_or("no reason given")
         ),
         Ok(status) => format!(
-            "{}  active until {}  PIN1: {}  PIN2: {}",
+            "{}  active until {}  PIN1: {}  PIN2: {}{}",
             account.document_number,
             status.expires_at,
             pin_text(&status.pin1),
-            pin_text(&status.pin2)
+            pin_text(&status.pin2),
+            expiry_warning(&account.document_number, status.days_left)
         ),
         Err(error) => format!("{}  (server: {error})", account.document_number),
+    }
+}
+
+/// In the last days of an account: when it ends and what to do about it.
+fn expiry_warning(document_number: &str, days_left: Option<i64>) -> String {
+    match days_left {
+        Some(days) if days <= 0 => {
+            "\n  EXPIRED: register this device again to go on using SplitID".to_owned()
+        }
+        Some(days) if days <= splitid_proto::app_v1::EXPIRY_WARNING_DAYS => format!(
+            "\n  expires in {days} day(s): register a replacement now, proving who you are with this account:\n    splitid app register --proof account --with {document_number}"
+        ),
+        _ => String::new(),
     }
 }
 

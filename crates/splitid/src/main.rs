@@ -1,5 +1,6 @@
 //! `splitid`: the one SplitID binary. It parses the command line and calls the libraries.
 
+mod admin;
 mod app;
 mod demo;
 mod serve;
@@ -23,6 +24,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Play the phone: register this "device", check for and answer transactions.
     App(app::AppArgs),
+    /// Operate the service: relying parties, accounts, billing figures, the audit log.
+    Admin(admin::AdminArgs),
     /// Demonstrate the split-key protocol in one process: make a key with a PIN, sign with
     /// the server's help, verify with a standard RSA verifier, watch a wrong PIN get caught.
     Demo(demo::DemoArgs),
@@ -32,6 +35,7 @@ fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(args) => serve::run(args),
         Command::App(args) => app::run(args),
+        Command::Admin(args) => admin::run(args),
         Command::Demo(args) => demo::run(&args),
     };
     match result {

@@ -137,6 +137,20 @@ fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
     })
 }
 
+/// The service's configuration for the operator's tools: the data directory from the
+/// command line, else the configuration file, else the default; the public URL from the file.
+pub(crate) fn tool_config(config: Option<&Path>, data: Option<PathBuf>) -> anyhow::Result<Config> {
+    let file = match config {
+        Some(path) => read_file(path)?,
+        None => FileConfig::default(),
+    };
+    let data = data.or(file.data).unwrap_or_else(|| DEFAULT_DATA.into());
+    let public_url = file
+        .public_url
+        .unwrap_or_else(|| format!("http://{DEFAULT_LISTEN}"));
+    Ok(Config::new(data, public_url))
+}
+
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -37,8 +37,23 @@ fn an_account_expires_after_three_years() {
     let phone = Phone::new();
     let document = phone.register(&server, "PNOEE-30303039914", "1234", "12345");
     let rp = RelyingParty::new(&server);
+    let accounts_text = || stdout(&phone.run(&["accounts"], ""));
+    assert!(
+        !accounts_text().contains("expires in"),
+        "no warning early on"
+    );
 
-    server.advance_clock((3 * 365 - 1) * 24 * 3600);
+    // In the last 30 days the app warns and says how to register a replacement.
+    server.advance_clock((3 * 365 - 30) * 24 * 3600);
+    assert_eq!(phone.account_status(&document)["daysLeft"], 30);
+    let warning = accounts_text();
+    assert!(warning.contains("expires in 30 day(s)"), "{warning}");
+    assert!(
+        warning.contains(&format!("--proof account --with {document}")),
+        "{warning}"
+    );
+
+    server.advance_clock(29 * 24 * 3600);
     let session = rp.start(
         &format!("/authentication/document/{document}"),
         &login_body("day before"),
@@ -47,6 +62,7 @@ fn an_account_expires_after_three_years() {
     assert_eq!(rp.result(&session)["result"]["endResult"], "OK");
 
     server.advance_clock(2 * 24 * 3600);
+    assert!(accounts_text().contains("EXPIRED"));
     let (status, answer) = rp.post(
         &format!("/authentication/document/{document}"),
         &login_body("expired"),

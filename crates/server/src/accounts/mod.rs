@@ -19,8 +19,9 @@ pub(crate) use registration::ProvenIdentity;
 
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
-use crate::store::{AccountRecord, KeyPurpose, KeyRecord, Revocation};
+use crate::store::{AccountRecord, AuditEvent, AuditKind, KeyPurpose, KeyRecord, Revocation};
 use pin_policy::PinState;
+use serde_json::json;
 
 /// The sealing context of a key share: binds the sealed blob to its account, key and role.
 pub(crate) fn seal_context(account: Uuid, purpose: KeyPurpose, what: &str) -> String {
@@ -36,6 +37,8 @@ pub enum Closure {
     PinPermanentlyLocked,
     /// A copy of the app was used: the keys' device shares are in two places.
     CloneDetected,
+    /// Support closed it at the person's request: the device was lost or stolen.
+    LostDevice,
 }
 
 impl Closure {
@@ -45,6 +48,7 @@ impl Closure {
             Closure::Deleted => "deleted by the person",
             Closure::PinPermanentlyLocked => "PIN permanently locked",
             Closure::CloneDetected => "clone detected",
+            Closure::LostDevice => "closed by support: device lost or stolen",
         }
     }
 
@@ -53,7 +57,16 @@ impl Closure {
         match self {
             Closure::Deleted => "cessationOfOperation",
             Closure::PinPermanentlyLocked => "privilegeWithdrawn",
-            Closure::CloneDetected => "keyCompromise",
+            Closure::CloneDetected | Closure::LostDevice => "keyCompromise",
+        }
+    }
+
+    /// Who closes the account, for the audit log (support names its operator separately).
+    fn actor(self, account: &AccountRecord, operator: Option<&str>) -> String {
+        match (self, operator) {
+            (_, Some(operator)) => format!("operator:{operator}"),
+            (Closure::Deleted, None) => format!("person:{}", account.semantics_id),
+            _ => "system".into(),
         }
     }
 }
@@ -126,8 +139,10 @@ impl Service {
             Err(splitkey::Error::WrongPin) => {
                 let state = counted.state(now);
                 tracing::info!(account = %account.id, purpose = purpose.as_str(), ?state, "wrong PIN");
+                self.log_wrong_pin(account, purpose, counted.wrong_in_a_row, &state)
+                    .await?;
                 if state == PinState::PermanentlyLocked {
-                    self.close_account(account.id, Closure::PinPermanentlyLocked)
+                    self.close_account(account.id, Closure::PinPermanentlyLocked, None)
                         .await?;
                 }
                 Ok(PinOutcome::WrongPin(state))
@@ -143,6 +158,36 @@ impl Service {
             }
             Err(other) => Err(ServiceError::internal(other)),
         }
+    }
+
+    /// Logs a wrong PIN, and the lock it caused if it caused one.
+    async fn log_wrong_pin(
+        &self,
+        account: &AccountRecord,
+        purpose: KeyPurpose,
+        wrong_in_a_row: u32,
+        state: &PinState,
+    ) -> ServiceResult<()> {
+        let now = self.now();
+        let details =
+            json!({ "purpose": purpose.as_str(), "wrongInARow": wrong_in_a_row, "state": state });
+        self.store()
+            .append_audit(
+                &AuditEvent::new(AuditKind::WrongPin, "device", now)
+                    .account(account)
+                    .details(details.clone()),
+            )
+            .await?;
+        if !matches!(state, PinState::Usable { .. }) {
+            self.store()
+                .append_audit(
+                    &AuditEvent::new(AuditKind::PinLocked, "system", now)
+                        .account(account)
+                        .details(details),
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn key(&self, account: Uuid, purpose: KeyPurpose) -> ServiceResult<KeyRecord> {
@@ -170,33 +215,60 @@ impl Service {
             .map_err(ServiceError::internal)
     }
 
-    /// Closes an account for good (deleted, permanently locked, cloned) and revokes both its
-    /// certificates with the matching reason; its running sessions are withdrawn from it, and
-    /// those no other device can answer end with DOCUMENT_UNUSABLE.
-    pub async fn close_account(&self, account: Uuid, closure: Closure) -> ServiceResult<()> {
+    /// Closes an account for good (deleted, permanently locked, cloned, lost) and revokes both
+    /// its certificates with the matching reason, logging it all; its running sessions are
+    /// withdrawn from it, and those no other device can answer end with DOCUMENT_UNUSABLE.
+    /// `operator` names the support person who closed it, if one did.
+    pub async fn close_account(
+        &self,
+        account_id: Uuid,
+        closure: Closure,
+        operator: Option<&str>,
+    ) -> ServiceResult<()> {
+        let account = self
+            .store()
+            .account(account_id)
+            .await?
+            .ok_or_else(|| ServiceError::internal(format!("no account {account_id}")))?;
         let now = self.now();
+        let actor = closure.actor(&account, operator);
         let mut revocations = Vec::new();
+        let mut audit = vec![
+            AuditEvent::new(AuditKind::AccountClosed, &actor, now)
+                .account(&account)
+                .details(json!({ "reason": closure.text() })),
+        ];
         for purpose in [KeyPurpose::Authentication, KeyPurpose::Signing] {
-            let key = self.key(account, purpose).await?;
+            let key = self.key(account_id, purpose).await?;
             let certificate =
                 splitid_pki::parse_identity(&key.certificate).map_err(ServiceError::internal)?;
-            revocations.push(Revocation {
+            let revocation = Revocation {
                 serial: certificate.serial.to_hex().to_lowercase(),
                 purpose,
                 reason: closure.revocation_reason(),
                 revoked_at: now,
-            });
+            };
+            audit.push(
+                AuditEvent::new(AuditKind::CertificateRevoked, &actor, now)
+                    .account(&account)
+                    .details(json!({
+                        "serial": revocation.serial,
+                        "purpose": purpose.as_str(),
+                        "reason": revocation.reason,
+                    })),
+            );
+            revocations.push(revocation);
         }
         if !self
             .store()
-            .close_account(account, closure.text(), &revocations)
+            .close_account(account_id, closure.text(), &revocations, &audit)
             .await?
         {
             return Ok(());
         }
-        tracing::info!(%account, reason = closure.text(), "account closed, certificates revoked");
-        for session in self.store().pending_sessions_for(account).await? {
-            self.withdraw_device(session.id, account).await?;
+        tracing::info!(account = %account_id, reason = closure.text(), "account closed, certificates revoked");
+        for session in self.store().pending_sessions_for(account_id).await? {
+            self.withdraw_device(session.id, account_id).await?;
         }
         Ok(())
     }

@@ -21,7 +21,9 @@ use super::{decode_field, rfc3339, seal_context};
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
 use crate::pki::CertificateOrder;
-use crate::store::{AccountRecord, AccountState, ChannelState, KeyPurpose, KeyRecord};
+use crate::store::{
+    AccountRecord, AccountState, AuditEvent, AuditKind, ChannelState, KeyPurpose, KeyRecord,
+};
 
 /// Accounts (and their certificates) are valid for three years.
 pub const ACCOUNT_VALIDITY: Duration = Duration::days(3 * 365);
@@ -325,7 +327,14 @@ impl Service {
             },
             interactions: pending.interactions.clone(),
         };
-        self.store().insert_account(&account, &keys).await?;
+        let audit = AuditEvent::new(
+            AuditKind::Registration,
+            format!("person:{}", identity.semantics_id),
+            now,
+        )
+        .account(&account)
+        .details(serde_json::json!({ "method": identity.method, "level": identity.level }));
+        self.store().insert_account(&account, &keys, &audit).await?;
         tracing::info!(account = %account.id, document = %document_number, method = %identity.method, "account registered");
         Ok(RegisteredAccount {
             account_id: account.id.to_string(),

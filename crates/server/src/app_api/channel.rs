@@ -170,7 +170,14 @@ impl Service {
 
     async fn clone_detected(&self, account: &AccountRecord) -> ServiceResult<ServiceError> {
         tracing::warn!(account = %account.id, document = %account.document_number, "stale ratchet token with a valid MAC: cloned app, account closed");
-        self.close_account(account.id, crate::accounts::Closure::CloneDetected)
+        let event = crate::store::AuditEvent::new(
+            crate::store::AuditKind::CloneDetected,
+            "system",
+            self.now(),
+        )
+        .account(account);
+        self.store().append_audit(&event).await?;
+        self.close_account(account.id, crate::accounts::Closure::CloneDetected, None)
             .await?;
         Ok(ServiceError::Conflict(
             "this app's state is stale: the account has been used from a copy of this app, so it is now closed; register again".into(),

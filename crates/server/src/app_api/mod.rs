@@ -84,9 +84,20 @@ async fn account_status(
         state: account.state.as_str().to_owned(),
         closed_reason: account.closed_reason.clone(),
         expires_at: rfc3339(account.expires_at),
+        days_left: Some(days_left(account.expires_at - service.now())),
         pin1: pin_status(pin1),
         pin2: pin_status(pin2),
     }))
+}
+
+/// Days left, rounded up: a few hours left is "1 day", nothing left is 0 (expired).
+fn days_left(remaining: time::Duration) -> i64 {
+    let whole = remaining.whole_days();
+    if remaining > time::Duration::days(whole) {
+        whole + 1
+    } else {
+        whole
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,7 +251,7 @@ async fn delete_account(
             let service = service.clone();
             async move {
                 service
-                    .close_account(account.id, crate::accounts::Closure::Deleted)
+                    .close_account(account.id, crate::accounts::Closure::Deleted, None)
                     .await?;
                 tracing::info!(account = %account.id, "account deleted from the app");
                 Ok(serde_json::json!({ "deleted": account.document_number }))

@@ -27,7 +27,8 @@ use crate::Service;
 use crate::accounts::pin_policy::PinState;
 use crate::error::{ServiceError, ServiceResult};
 use crate::store::{
-    AccountRecord, KeyPurpose, SessionCompletion, SessionKind, SessionRecord, SessionState,
+    AccountRecord, AuditEvent, AuditKind, KeyPurpose, SessionCompletion, SessionKind,
+    SessionRecord, SessionState,
 };
 
 /// Identical requests within this time return the same session (unless the nonce differs).
@@ -453,6 +454,9 @@ impl Service {
             .unwrap_or(EndResult::Ok);
         let targets = self.store().session_target_accounts(id).await?;
         let result = serde_json::to_value(status).map_err(ServiceError::internal)?;
+        let audit = self
+            .session_audit(id, &end_result, answered_by, &targets)
+            .await?;
         let completed = self
             .store()
             .complete_session(&SessionCompletion {
@@ -461,6 +465,7 @@ impl Service {
                 end_result: &end_result.to_string(),
                 answered_by,
                 now: self.now(),
+                audit: &audit,
             })
             .await?;
         if completed {
@@ -471,6 +476,40 @@ impl Service {
                 .for_each(|account| self.waiters().account_changed(*account));
         }
         Ok(completed)
+    }
+
+    /// The audit record of a session's completion: the relying party, and the account that
+    /// answered, or the only one asked.
+    async fn session_audit(
+        &self,
+        id: Uuid,
+        end_result: &EndResult,
+        answered_by: Option<Uuid>,
+        targets: &[Uuid],
+    ) -> ServiceResult<AuditEvent> {
+        let session = self
+            .store()
+            .session(id)
+            .await?
+            .ok_or_else(|| ServiceError::internal(format!("no session {id}")))?;
+        let mut event = AuditEvent::new(
+            AuditKind::of_session(session.kind),
+            format!("rp:{}", session.rp_uuid),
+            self.now(),
+        )
+        .relying_party(session.rp_uuid)
+        .session(id)
+        .details(serde_json::json!({ "endResult": end_result.to_string() }));
+        let only_target = match targets {
+            [only] => Some(*only),
+            _ => None,
+        };
+        if let Some(account) = answered_by.or(only_target)
+            && let Some(account) = self.store().account(account).await?
+        {
+            event = event.account(&account);
+        }
+        Ok(event)
     }
 
     async fn certificate_choice_result(

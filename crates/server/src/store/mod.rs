@@ -4,6 +4,7 @@
 //! log, `synchronous = FULL` so a committed transaction survives a crash). Every state change
 //! of a request is one transaction. A PostgreSQL backend behind the same methods comes later.
 
+mod audit;
 mod records;
 
 use std::path::Path;
@@ -20,7 +21,8 @@ pub use records::*;
 
 use crate::accounts::pin_policy::PinCounter;
 
-const DATABASE_FILE: &str = "splitid.sqlite";
+/// The database file in the data directory.
+pub const DATABASE_FILE: &str = "splitid.sqlite";
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -122,25 +124,26 @@ impl Store {
             .bind(uuid.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            Ok(RelyingPartyRecord {
-                uuid,
-                names: json_column(&row, "names")?,
-                allowed_levels: json_column(&row, "allowed_levels")?,
-                ip_ranges: json_column(&row, "ip_ranges")?,
-                enabled: row.try_get("enabled")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(relying_party_from_row).transpose()
+    }
+
+    /// Every relying party, oldest first.
+    pub async fn relying_parties(&self) -> Result<Vec<RelyingPartyRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM relying_parties ORDER BY created_at, uuid")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(relying_party_from_row).collect()
     }
 
     // ---- accounts ----------------------------------------------------------------------
 
-    /// Stores a new account with its two keys, in one transaction.
+    /// Stores a new account with its two keys and the audit record of its registration, in
+    /// one transaction.
     pub async fn insert_account(
         &self,
         account: &AccountRecord,
         keys: &[KeyRecord],
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -188,6 +191,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        audit::append(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -231,13 +235,14 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Closes an account for good, with the reason, and revokes its certificates, in one
-    /// transaction. Returns false if it was already closed.
+    /// Closes an account for good, with the reason, revokes its certificates and logs it, in
+    /// one transaction. Returns false (and logs nothing) if it was already closed.
     pub async fn close_account(
         &self,
         id: Uuid,
         reason: &str,
         revocations: &[Revocation],
+        audit: &[AuditEvent],
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let closed = sqlx::query("UPDATE accounts SET state = 'closed', closed_reason = ? WHERE id = ? AND state = 'active'")
@@ -259,6 +264,9 @@ impl Store {
             .bind(format_time(revocation.revoked_at))
             .execute(&mut *tx)
             .await?;
+        }
+        for event in audit {
+            audit::append(&mut tx, event).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -491,6 +499,7 @@ impl Store {
         .bind(&id)
         .execute(&mut *tx)
         .await?;
+        audit::append(&mut tx, completion.audit).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -593,6 +602,16 @@ fn json_column<T: serde::de::DeserializeOwned>(
 ) -> Result<T, StoreError> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(damaged)
+}
+
+fn relying_party_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<RelyingPartyRecord, StoreError> {
+    Ok(RelyingPartyRecord {
+        uuid: parse_uuid(row.try_get("uuid")?)?,
+        names: json_column(row, "names")?,
+        allowed_levels: json_column(row, "allowed_levels")?,
+        ip_ranges: json_column(row, "ip_ranges")?,
+        enabled: row.try_get("enabled")?,
+    })
 }
 
 fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountRecord, StoreError> {

@@ -10,6 +10,7 @@ use crate::accounts::pin_policy::PinCounter;
 
 /// A registered relying party.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RelyingPartyRecord {
     pub uuid: Uuid,
     /// The `relyingPartyName` values it may use (compared case-insensitively).
@@ -123,6 +124,8 @@ pub struct SessionCompletion<'a> {
     pub end_result: &'a str,
     pub answered_by: Option<Uuid>,
     pub now: OffsetDateTime,
+    /// The login, signature or certificate choice, as the audit log records it.
+    pub audit: &'a AuditEvent,
 }
 
 /// Billing: transactions of one relying party of one kind with one result.
@@ -150,4 +153,127 @@ pub struct Revocation {
     /// One of [`REVOCATION_REASONS`].
     pub reason: &'static str,
     pub revoked_at: OffsetDateTime,
+}
+
+text_enum!(AuditKind {
+    Registration => "registration",
+    Login => "login",
+    Signature => "signature",
+    CertificateChoice => "certificate_choice",
+    WrongPin => "wrong_pin",
+    PinLocked => "pin_locked",
+    CloneDetected => "clone_detected",
+    AccountClosed => "account_closed",
+    CertificateRevoked => "certificate_revoked",
+    RelyingPartyAdded => "relying_party_added",
+    RelyingPartyChanged => "relying_party_changed",
+});
+
+impl AuditKind {
+    pub const ALL: [AuditKind; 11] = [
+        AuditKind::Registration,
+        AuditKind::Login,
+        AuditKind::Signature,
+        AuditKind::CertificateChoice,
+        AuditKind::WrongPin,
+        AuditKind::PinLocked,
+        AuditKind::CloneDetected,
+        AuditKind::AccountClosed,
+        AuditKind::CertificateRevoked,
+        AuditKind::RelyingPartyAdded,
+        AuditKind::RelyingPartyChanged,
+    ];
+
+    /// The event a completed session of this kind is logged as.
+    pub fn of_session(kind: SessionKind) -> AuditKind {
+        match kind {
+            SessionKind::Authentication => AuditKind::Login,
+            SessionKind::Signature => AuditKind::Signature,
+            SessionKind::CertificateChoice => AuditKind::CertificateChoice,
+        }
+    }
+}
+
+/// One security event for the audit log: who did what, to which account, when. Never
+/// carries a secret (no PIN, key, share or hash of one).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub kind: AuditKind,
+    /// `person:<semantics id>`, `rp:<uuid>`, `device`, `system` or `operator:<name>`.
+    pub actor: String,
+    pub account: Option<Uuid>,
+    pub document_number: Option<String>,
+    pub relying_party: Option<Uuid>,
+    pub session: Option<Uuid>,
+    pub details: serde_json::Value,
+}
+
+impl AuditEvent {
+    pub fn new(kind: AuditKind, actor: impl Into<String>, at: OffsetDateTime) -> Self {
+        AuditEvent {
+            at,
+            kind,
+            actor: actor.into(),
+            account: None,
+            document_number: None,
+            relying_party: None,
+            session: None,
+            details: serde_json::Value::Object(Default::default()),
+        }
+    }
+
+    pub fn account(mut self, account: &AccountRecord) -> Self {
+        self.account = Some(account.id);
+        self.document_number = Some(account.document_number.clone());
+        self
+    }
+
+    pub fn relying_party(mut self, uuid: Uuid) -> Self {
+        self.relying_party = Some(uuid);
+        self
+    }
+
+    pub fn session(mut self, id: Uuid) -> Self {
+        self.session = Some(id);
+        self
+    }
+
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+/// A logged event with its place in the log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub event: AuditEvent,
+}
+
+/// Which audit events to read (all filters optional), oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub document_number: Option<String>,
+    pub kind: Option<AuditKind>,
+    pub since: Option<OffsetDateTime>,
+    /// At most this many of the newest matching events.
+    pub limit: Option<u32>,
+}
+
+/// Billing: one relying party's transactions of one month, kind and result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonthlyUsage {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub rp_uuid: Uuid,
+    pub kind: String,
+    pub end_result: String,
+    pub count: u64,
 }

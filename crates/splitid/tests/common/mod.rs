@@ -14,6 +14,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 pub const DEMO_RP_UUID: &str = "00000000-0000-4000-8000-000000000000";
+/// The support person `Server::admin` acts as.
+pub const ADMIN_OPERATOR: &str = "support-ann";
 
 pub fn splitid_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_splitid"))
@@ -114,6 +116,27 @@ impl Server {
                 .unwrap()
                 .map(|r| r.reason.to_owned())
         })
+    }
+
+    /// `splitid admin --data DIR --operator support-ann ARGS` on this server's data directory.
+    pub fn admin(&self, args: &[&str]) -> Output {
+        Command::new(splitid_binary())
+            .arg("admin")
+            .arg("--data")
+            .arg(self.data.path())
+            .args(["--operator", ADMIN_OPERATOR])
+            .args(args)
+            .output()
+            .expect("run splitid admin")
+    }
+
+    /// `splitid admin --json ARGS`, which must succeed; its JSON answer.
+    pub fn admin_json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let output = self.admin(&all);
+        assert_success(&output);
+        serde_json::from_slice(&output.stdout).unwrap()
     }
 
     /// Moves the server's clock forward.
