@@ -1,0 +1,325 @@
+//! The HTTP side: start a session, long-poll it to the end, turn every answer into a typed
+//! result, and validate what completed.
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use splitid_proto::rp_v2::{
+    CertificateChoiceBody, CertificateLevel, CommonBody, EndResult, ErrorBody, Interaction,
+    InteractionBody, SessionCreated, SessionState, SessionStatus, SigningBody,
+};
+use splitid_proto::verification_code::VerificationCode;
+
+use crate::error::{RpError, RpResult};
+use crate::identity::KeyRole;
+use crate::signable::SignableData;
+use crate::validate::{TrustConfig, ValidatedCertificate, validate_certificate, verify_signature};
+
+/// Where the service is and who this relying party is.
+#[derive(Debug, Clone)]
+pub struct RpConfig {
+    /// The RP API v2 base, e.g. `https://id.example.org/v2` (SplitID) or
+    /// `https://rp-api.smart-id.com/v2` (Smart-ID).
+    pub base_url: String,
+    pub relying_party_uuid: String,
+    pub relying_party_name: String,
+    /// How long each long poll may wait on the service (Smart-ID allows up to 120 s).
+    pub long_poll: Duration,
+    /// Give up waiting for a session after this long.
+    pub give_up_after: Duration,
+}
+
+impl RpConfig {
+    pub fn new(
+        base_url: impl Into<String>,
+        relying_party_uuid: impl Into<String>,
+        relying_party_name: impl Into<String>,
+    ) -> Self {
+        RpConfig {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            relying_party_uuid: relying_party_uuid.into(),
+            relying_party_name: relying_party_name.into(),
+            long_poll: Duration::from_secs(30),
+            give_up_after: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Whom a session is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A person by ETSI semantics identifier (`PNOEE-30303039914`): all their accounts.
+    Person(String),
+    /// One account by document number.
+    Document(String),
+}
+
+impl Target {
+    fn path(&self, kind: &str) -> String {
+        match self {
+            Target::Person(id) => format!("/{kind}/etsi/{id}"),
+            Target::Document(number) => format!("/{kind}/document/{number}"),
+        }
+    }
+}
+
+/// What a session is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Authentication,
+    Signature,
+    CertificateChoice,
+}
+
+/// A started session: show the verification code, then [`RpClient::wait`].
+#[derive(Debug, Clone)]
+pub struct PendingSession {
+    pub session_id: String,
+    pub kind: SessionKind,
+    /// For logins and signatures: the code the person must see on the phone too.
+    pub verification_code: Option<VerificationCode>,
+    level: CertificateLevel,
+    signed: Option<SignableData>,
+}
+
+/// A completed, validated session.
+#[derive(Debug, Clone)]
+pub struct Completed {
+    pub document_number: String,
+    pub certificate: ValidatedCertificate,
+    /// The RSA signature over the data (logins and signatures).
+    pub signature: Option<Vec<u8>>,
+    /// The interaction the person saw.
+    pub interaction_flow_used: Option<String>,
+}
+
+/// A relying party's client.
+#[derive(Debug, Clone)]
+pub struct RpClient {
+    config: RpConfig,
+    trust: TrustConfig,
+    http: reqwest::Client,
+}
+
+impl RpClient {
+    pub fn new(config: RpConfig, trust: TrustConfig) -> RpResult<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| RpError::Config(format!("HTTP client: {e}")))?;
+        Ok(RpClient {
+            config,
+            trust,
+            http,
+        })
+    }
+
+    fn common(&self, level: CertificateLevel) -> CommonBody {
+        CommonBody {
+            relying_party_uuid: Some(self.config.relying_party_uuid.clone()),
+            relying_party_name: Some(self.config.relying_party_name.clone()),
+            certificate_level: Some(level.api_name().to_owned()),
+            ..CommonBody::default()
+        }
+    }
+
+    /// Starts a login with a fresh random challenge; `interactions` in order of preference.
+    pub async fn start_authentication(
+        &self,
+        target: &Target,
+        level: CertificateLevel,
+        interactions: &[Interaction],
+    ) -> RpResult<PendingSession> {
+        let challenge = SignableData::random_challenge()?;
+        self.start_signing_shaped(
+            target,
+            SessionKind::Authentication,
+            level,
+            challenge,
+            interactions,
+        )
+        .await
+    }
+
+    /// Starts a signature over `data` (its hash is sent; the data stays here).
+    pub async fn start_signature(
+        &self,
+        target: &Target,
+        level: CertificateLevel,
+        data: SignableData,
+        interactions: &[Interaction],
+    ) -> RpResult<PendingSession> {
+        self.start_signing_shaped(target, SessionKind::Signature, level, data, interactions)
+            .await
+    }
+
+    /// Starts a certificate choice: which account (device) will sign, and its certificate.
+    pub async fn start_certificate_choice(
+        &self,
+        target: &Target,
+        level: CertificateLevel,
+    ) -> RpResult<PendingSession> {
+        let body = CertificateChoiceBody {
+            common: self.common(level),
+        };
+        let created = self.start(&target.path("certificatechoice"), &body).await?;
+        Ok(PendingSession {
+            session_id: created.session_id,
+            kind: SessionKind::CertificateChoice,
+            verification_code: None,
+            level,
+            signed: None,
+        })
+    }
+
+    async fn start_signing_shaped(
+        &self,
+        target: &Target,
+        kind: SessionKind,
+        level: CertificateLevel,
+        signed: SignableData,
+        interactions: &[Interaction],
+    ) -> RpResult<PendingSession> {
+        let body = SigningBody {
+            common: self.common(level),
+            hash: Some(BASE64.encode(signed.hash())),
+            hash_type: Some(signed.hash_type().api_name().to_owned()),
+            allowed_interactions_order: Some(
+                interactions.iter().map(InteractionBody::from).collect(),
+            ),
+        };
+        let path = match kind {
+            SessionKind::Authentication => target.path("authentication"),
+            _ => target.path("signature"),
+        };
+        let created = self.start(&path, &body).await?;
+        Ok(PendingSession {
+            session_id: created.session_id,
+            kind,
+            verification_code: Some(signed.verification_code()),
+            level,
+            signed: Some(signed),
+        })
+    }
+
+    async fn start(&self, path: &str, body: &impl serde::Serialize) -> RpResult<SessionCreated> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.config.base_url))
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| RpError::Transport(e.to_string()))?;
+        read_answer(response, true).await
+    }
+
+    /// Long-polls the session until it completes, then validates it (for [`SessionKind`]:
+    /// the certificate always; the signature for logins and signatures).
+    pub async fn wait(&self, pending: &PendingSession) -> RpResult<Completed> {
+        let status = self.poll_until_complete(&pending.session_id).await?;
+        self.check(pending, status, SystemTime::now())
+    }
+
+    async fn poll_until_complete(&self, session_id: &str) -> RpResult<SessionStatus> {
+        let give_up = tokio::time::Instant::now() + self.config.give_up_after;
+        let timeout_ms = self.config.long_poll.as_millis();
+        loop {
+            let response = self
+                .http
+                .get(format!(
+                    "{}/session/{session_id}?timeoutMs={timeout_ms}",
+                    self.config.base_url
+                ))
+                .timeout(self.config.long_poll + Duration::from_secs(10))
+                .send()
+                .await
+                .map_err(|e| RpError::Transport(e.to_string()))?;
+            let status: SessionStatus = read_answer(response, false).await?;
+            if status.state == SessionState::Complete {
+                return Ok(status);
+            }
+            if tokio::time::Instant::now() >= give_up {
+                return Err(RpError::Timeout);
+            }
+        }
+    }
+
+    /// Validates a completed session's status as of `at` (what [`wait`](Self::wait) does
+    /// after polling; for callers that poll themselves).
+    pub fn check(
+        &self,
+        pending: &PendingSession,
+        status: SessionStatus,
+        at: SystemTime,
+    ) -> RpResult<Completed> {
+        let result = status
+            .result
+            .ok_or_else(|| RpError::InvalidResponse("a completed session without result".into()))?;
+        if let Some(error) = RpError::from_end_result(result.end_result) {
+            return Err(error);
+        }
+        debug_assert_eq!(result.end_result, EndResult::Ok);
+        let document_number = result
+            .document_number
+            .ok_or_else(|| RpError::InvalidResponse("OK without documentNumber".into()))?;
+        let cert = status
+            .cert
+            .ok_or_else(|| RpError::InvalidResponse("OK without cert".into()))?;
+        let der = decode("cert.value", &cert.value)?;
+        let role = match pending.kind {
+            SessionKind::Authentication => KeyRole::Authentication,
+            SessionKind::Signature | SessionKind::CertificateChoice => KeyRole::Signing,
+        };
+        let certificate = validate_certificate(
+            &self.trust,
+            &der,
+            cert.certificate_level,
+            pending.level,
+            role,
+            at,
+        )?;
+        let signature = match &pending.signed {
+            None => None,
+            Some(signed) => {
+                let signature = status
+                    .signature
+                    .ok_or_else(|| RpError::InvalidResponse("OK without signature".into()))?;
+                let bytes = decode("signature.value", &signature.value)?;
+                verify_signature(&der, signed, &signature.algorithm, &bytes)?;
+                Some(bytes)
+            }
+        };
+        Ok(Completed {
+            document_number,
+            certificate,
+            signature,
+            interaction_flow_used: status.interaction_flow_used,
+        })
+    }
+}
+
+fn decode(field: &str, value: &str) -> RpResult<Vec<u8>> {
+    BASE64
+        .decode(value)
+        .map_err(|_| RpError::InvalidResponse(format!("{field} is not base64")))
+}
+
+/// The JSON body of a 200, or the typed error of any other status.
+async fn read_answer<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    starting: bool,
+) -> RpResult<T> {
+    let status = response.status().as_u16();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| RpError::Transport(e.to_string()))?;
+    if status != 200 {
+        let detail = serde_json::from_slice::<ErrorBody>(&bytes)
+            .map(|body| body.detail)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).chars().take(200).collect());
+        return Err(RpError::from_status(status, detail, starting));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| RpError::InvalidResponse(e.to_string()))
+}
