@@ -19,6 +19,7 @@ pub mod pki;
 pub mod rp_api;
 pub mod sessions;
 pub mod store;
+pub mod web;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -120,14 +121,16 @@ impl Service {
         Ok(service)
     }
 
-    /// The HTTP API: `/v2` for relying parties, `/app/v1` for the app, `/pki` for the CA.
+    /// The HTTP API: `/v2` for relying parties, `/app/v1` for the app, `/pki` for the CA,
+    /// and the web pages: `/portal`, and `/demo` in demo mode.
     pub fn router(&self) -> Router {
         Router::new()
             .nest("/v2", rp_api::v2::router())
             .nest("/app/v1", app_api::router())
             .nest("/pki", pki::router())
-            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.clone())
+            .merge(web::router(self))
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
     }
 
     pub fn config(&self) -> &Config {
@@ -197,6 +200,16 @@ impl Service {
             };
             self.store().put_relying_party(&record, self.now()).await?;
         }
+        let bank = store::RelyingPartyRecord {
+            uuid: web::DEMO_BANK_UUID
+                .parse()
+                .map_err(ServiceError::internal)?,
+            names: vec![web::DEMO_BANK_NAME.to_owned()],
+            allowed_levels: vec![CertificateLevel::Qualified, CertificateLevel::Qscd],
+            ip_ranges: vec![],
+            enabled: true,
+        };
+        self.store().put_relying_party(&bank, self.now()).await?;
         Ok(())
     }
 }

@@ -1,0 +1,552 @@
+//! "Demo Bank" (`/demo`, demo mode only): an e-service that uses SplitID the way a real one
+//! would, through the relying-party SDK over the RP API, so it is also the SDK's living
+//! example. Log in with PIN1, see who you are (from the validated certificate), sign a
+//! transfer with PIN2 whose details are the text on the phone and what the hash covers.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::{Markup, html};
+use splitid_proto::rp_v2::{CertificateLevel, HashType, Interaction};
+use splitid_rp::{
+    Identity, PendingSession, RpClient, RpConfig, RpError, SignableData, Target, TrustConfig,
+};
+use time::OffsetDateTime;
+
+use super::{
+    CsrfForm, Notice, Sessions, WebSession, bad_request, explain, notice, page, person_from_form,
+    waiting_page,
+};
+use crate::Service;
+
+const SITE: &str = "Demo Bank";
+/// The demo bank's relying-party UUID (registered in demo mode).
+pub const DEMO_BANK_UUID: &str = "00000000-0000-4000-8000-00000000ba2c";
+pub const DEMO_BANK_NAME: &str = "Demo Bank";
+/// Largest transfer the demo accepts, in cents.
+const LARGEST_TRANSFER_CENTS: u64 = 100_000_000;
+
+#[derive(Clone)]
+struct Bank {
+    sessions: Sessions<BankState>,
+    client: Arc<RpClient>,
+}
+
+#[derive(Clone, Default)]
+struct BankState {
+    customer: Option<Customer>,
+    pending: Option<Pending>,
+    notice: Option<Notice>,
+    receipt: Option<Receipt>,
+}
+
+#[derive(Clone)]
+struct Customer {
+    identity: Identity,
+    document_number: String,
+    level: CertificateLevel,
+}
+
+#[derive(Clone)]
+enum Pending {
+    Login(PendingSession),
+    Transfer {
+        session: PendingSession,
+        transfer: Transfer,
+    },
+}
+
+/// A transfer as the customer entered it, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Transfer {
+    recipient: String,
+    iban: String,
+    /// e.g. `25.00`.
+    amount: String,
+    description: String,
+}
+
+impl Transfer {
+    /// What the phone shows and what is signed: the hash covers exactly this text.
+    fn details(&self) -> String {
+        let mut text = format!(
+            "Pay {} EUR to {}, {}",
+            self.amount, self.recipient, self.iban
+        );
+        if !self.description.is_empty() {
+            text += &format!(": {}", self.description);
+        }
+        text
+    }
+
+    /// The short form for apps that show only 60 characters.
+    fn short(&self) -> String {
+        let text = format!("Pay {} EUR to {}", self.amount, self.recipient);
+        text.chars().take(60).collect()
+    }
+}
+
+#[derive(Clone)]
+struct Receipt {
+    details: String,
+    hash_hex: String,
+    signer: String,
+    document_number: String,
+    signature_bytes: usize,
+    at: OffsetDateTime,
+}
+
+pub(super) fn router(service: &Service) -> Router {
+    let bank = Bank {
+        sessions: Sessions::new(
+            "demo_bank",
+            "/demo",
+            service.config().public_url.starts_with("https://"),
+        ),
+        client: Arc::new(bank_client(service)),
+    };
+    Router::new()
+        .route("/", get(index))
+        .route("/login", post(login))
+        .route("/wait", get(wait))
+        .route("/finish", get(finish))
+        .route("/transfer", post(transfer))
+        .route("/receipt", get(receipt))
+        .route("/logout", post(logout))
+        .with_state(bank)
+}
+
+/// The bank's SDK client: the service's own RP API, trusting the service's own CA (a real
+/// bank installs the root certificate once, checked by its fingerprint).
+fn bank_client(service: &Service) -> RpClient {
+    let ca = service.ca();
+    let trust = TrustConfig::new(vec![ca.root_certificate_der()])
+        .expect("the service's own root certificate is valid")
+        .with_intermediates(vec![ca.issuing_certificate_der()]);
+    let base = format!("{}/v2", service.config().public_url.trim_end_matches('/'));
+    RpClient::new(RpConfig::new(base, DEMO_BANK_UUID, DEMO_BANK_NAME), trust)
+        .expect("an HTTP client can be built")
+}
+
+/// The page, the session cookie for a new browser, and the state kept.
+fn respond(bank: &Bank, session: &WebSession<BankState>, response: impl IntoResponse) -> Response {
+    bank.sessions.save(session);
+    let mut response = response.into_response();
+    if let Some((name, value)) = bank.sessions.set_cookie(session) {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
+async fn index(State(bank): State<Bank>, headers: HeaderMap) -> Response {
+    let mut session = bank.sessions.load(&headers);
+    let shown = session.state.notice.take();
+    let body = match &session.state.customer {
+        None => login_form(&session.csrf, &shown),
+        Some(customer) => account_page(&session.csrf, customer, &shown),
+    };
+    respond(&bank, &session, body)
+}
+
+fn login_form(csrf: &str, shown: &Option<Notice>) -> Markup {
+    page(
+        SITE,
+        "Log in",
+        None,
+        html! {
+            (notice(shown))
+            p { "Log in with SplitID: we send a request to your phone." }
+            form method="post" action="/demo/login" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="country" { "Country" }
+                select id="country" name="country" {
+                    option value="EE" { "Estonia" }
+                    option value="LV" { "Latvia" }
+                    option value="LT" { "Lithuania" }
+                }
+                label for="code" { "Personal identification code" }
+                input id="code" name="code" inputmode="numeric" autocomplete="off" required
+                    placeholder="30303039914";
+                button type="submit" { "Log in with SplitID" }
+            }
+            p.hint { "Demo: use the identity your SplitID app registered with." }
+        },
+    )
+}
+
+fn account_page(csrf: &str, customer: &Customer, shown: &Option<Notice>) -> Markup {
+    let who = &customer.identity;
+    page(
+        SITE,
+        &format!("Welcome, {} {}", who.given_name, who.surname),
+        None,
+        html! {
+            (notice(shown))
+            h2 { "Who you are (from your certificate)" }
+            dl {
+                dt { "Name" } dd { (who.given_name) " " (who.surname) }
+                dt { "Identity code" } dd { (who.identity_code) }
+                dt { "Country" } dd { (who.country) }
+                dt { "Date of birth" }
+                dd { (who.date_of_birth.map_or_else(|| "not given by the code".to_owned(), |d| d.to_string())) }
+                dt { "SplitID account" } dd { (customer.document_number) }
+                dt { "Certificate level" } dd { (customer.level.api_name()) }
+            }
+            h2 { "New transfer" }
+            form method="post" action="/demo/transfer" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="recipient" { "Recipient" }
+                input id="recipient" name="recipient" required maxlength="40";
+                label for="iban" { "Recipient's IBAN" }
+                input id="iban" name="iban" required maxlength="42" autocomplete="off";
+                label for="amount" { "Amount (EUR)" }
+                input id="amount" name="amount" required inputmode="decimal" placeholder="25.00";
+                label for="description" { "Description" }
+                input id="description" name="description" maxlength="60";
+                button type="submit" { "Sign with SplitID" }
+            }
+            form method="post" action="/demo/logout" {
+                input type="hidden" name="csrf" value=(csrf);
+                button.secondary type="submit" { "Log out" }
+            }
+        },
+    )
+}
+
+async fn login(
+    State(bank): State<Bank>,
+    headers: HeaderMap,
+    Form(form): Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let form = CsrfForm(form);
+    let mut session = bank.sessions.load(&headers);
+    if !form.is_from(&session) {
+        return bad_request(
+            SITE,
+            "This form has expired. Please go back, reload the page and try again.",
+        );
+    }
+    let person = match person_from_form(form.field("country"), form.field("code")) {
+        Ok(person) => person,
+        Err(message) => return back_with(&bank, session, Notice::Error(message)),
+    };
+    let started = bank
+        .client
+        .start_authentication(
+            &Target::Person(person),
+            CertificateLevel::Qualified,
+            &[Interaction::DisplayTextAndPin {
+                text: "Log in to Demo Bank".into(),
+            }],
+        )
+        .await;
+    match started {
+        Ok(pending) => {
+            session.state.pending = Some(Pending::Login(pending));
+            respond(&bank, &session, Redirect::to("/demo/wait"))
+        }
+        Err(error) => back_with(&bank, session, Notice::Error(explain(&error))),
+    }
+}
+
+/// Back to the start page with a notice.
+fn back_with(bank: &Bank, mut session: WebSession<BankState>, shown: Notice) -> Response {
+    session.state.notice = Some(shown);
+    respond(bank, &session, Redirect::to("/demo"))
+}
+
+async fn wait(State(bank): State<Bank>, headers: HeaderMap) -> Response {
+    let session = bank.sessions.load(&headers);
+    let (what, pending) = match &session.state.pending {
+        Some(Pending::Login(pending)) => {
+            ("We sent a login request to your phone.".to_owned(), pending)
+        }
+        Some(Pending::Transfer {
+            session: pending,
+            transfer,
+        }) => (
+            format!(
+                "We sent the transfer to your phone to sign: {}",
+                transfer.details()
+            ),
+            pending,
+        ),
+        None => return respond(&bank, &session, Redirect::to("/demo")),
+    };
+    let code = pending.verification_code.map(|c| c.to_string());
+    respond(
+        &bank,
+        &session,
+        waiting_page(SITE, &what, code, "/demo/finish"),
+    )
+}
+
+async fn finish(State(bank): State<Bank>, headers: HeaderMap) -> Response {
+    let mut session = bank.sessions.load(&headers);
+    let Some(pending) = session.state.pending.take() else {
+        return respond(&bank, &session, Redirect::to("/demo"));
+    };
+    match pending {
+        Pending::Login(login) => {
+            match bank.client.wait(&login).await {
+                Ok(done) => {
+                    session.state.customer = Some(Customer {
+                        identity: done.certificate.identity.clone(),
+                        document_number: done.document_number,
+                        level: done.certificate.level,
+                    });
+                }
+                Err(error) => session.state.notice = Some(Notice::Error(login_failed(&error))),
+            }
+            respond(&bank, &session, Redirect::to("/demo"))
+        }
+        Pending::Transfer {
+            session: signing,
+            transfer,
+        } => match bank.client.wait(&signing).await {
+            Ok(done) => {
+                let details = transfer.details();
+                let signed = SignableData::new(details.as_bytes(), HashType::Sha256);
+                let who = &done.certificate.identity;
+                session.state.receipt = Some(Receipt {
+                    hash_hex: hex_of(signed.hash()),
+                    details,
+                    signer: format!("{} {}", who.given_name, who.surname),
+                    document_number: done.document_number,
+                    signature_bytes: done.signature.map_or(0, |s| s.len()),
+                    at: OffsetDateTime::now_utc(),
+                });
+                respond(&bank, &session, Redirect::to("/demo/receipt"))
+            }
+            Err(error) => {
+                session.state.notice = Some(Notice::Error(format!(
+                    "The transfer was not signed. {}",
+                    explain(&error)
+                )));
+                respond(&bank, &session, Redirect::to("/demo"))
+            }
+        },
+    }
+}
+
+fn login_failed(error: &RpError) -> String {
+    format!("You are not logged in. {}", explain(error))
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn transfer(
+    State(bank): State<Bank>,
+    headers: HeaderMap,
+    Form(form): Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let form = CsrfForm(form);
+    let mut session = bank.sessions.load(&headers);
+    if !form.is_from(&session) {
+        return bad_request(
+            SITE,
+            "This form has expired. Please go back, reload the page and try again.",
+        );
+    }
+    let Some(customer) = session.state.customer.clone() else {
+        return back_with(&bank, session, Notice::Error("Please log in first.".into()));
+    };
+    let transfer = match read_transfer(&form) {
+        Ok(transfer) => transfer,
+        Err(message) => return back_with(&bank, session, Notice::Error(message)),
+    };
+    let started = bank
+        .client
+        .start_signature(
+            &Target::Document(customer.document_number.clone()),
+            CertificateLevel::Qualified,
+            SignableData::new(transfer.details().into_bytes(), HashType::Sha256),
+            &[
+                Interaction::ConfirmationMessage {
+                    text: transfer.details(),
+                },
+                Interaction::DisplayTextAndPin {
+                    text: transfer.short(),
+                },
+            ],
+        )
+        .await;
+    match started {
+        Ok(pending) => {
+            session.state.pending = Some(Pending::Transfer {
+                session: pending,
+                transfer,
+            });
+            respond(&bank, &session, Redirect::to("/demo/wait"))
+        }
+        Err(error) => back_with(
+            &bank,
+            session,
+            Notice::Error(format!(
+                "The transfer could not be sent for signing. {}",
+                explain(&error)
+            )),
+        ),
+    }
+}
+
+/// Reads and checks a transfer form; the message says what to fix.
+fn read_transfer(form: &CsrfForm) -> Result<Transfer, String> {
+    let recipient = form.field("recipient");
+    if recipient.is_empty()
+        || recipient.chars().count() > 40
+        || recipient.chars().any(char::is_control)
+    {
+        return Err("Recipient: 1 to 40 characters.".into());
+    }
+    let iban = normalise_iban(form.field("iban"))
+        .ok_or("Recipient's IBAN: that is not a valid IBAN (check the digits).")?;
+    let cents = parse_amount(form.field("amount")).ok_or(
+        "Amount: a positive number of euros with at most two decimals, up to 1,000,000.00.",
+    )?;
+    let description = form.field("description");
+    if description.chars().count() > 60 || description.chars().any(char::is_control) {
+        return Err("Description: at most 60 characters.".into());
+    }
+    Ok(Transfer {
+        recipient: recipient.to_owned(),
+        iban,
+        amount: format!("{}.{:02}", cents / 100, cents % 100),
+        description: description.to_owned(),
+    })
+}
+
+/// An IBAN without spaces, upper case, if its ISO 13616 check digits are right.
+fn normalise_iban(text: &str) -> Option<String> {
+    let iban: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let bytes = iban.as_bytes();
+    let shape_ok = (15..=34).contains(&bytes.len())
+        && bytes[..2].iter().all(u8::is_ascii_uppercase)
+        && bytes[2..4].iter().all(u8::is_ascii_digit)
+        && bytes.iter().all(u8::is_ascii_alphanumeric);
+    if !shape_ok {
+        return None;
+    }
+    // Move the first four characters to the end, letters become 10..35, remainder mod 97 is 1.
+    let remainder = bytes[4..].iter().chain(&bytes[..4]).fold(0u32, |acc, &b| {
+        let value = if b.is_ascii_digit() {
+            u32::from(b - b'0')
+        } else {
+            u32::from(b - b'A') + 10
+        };
+        if value >= 10 {
+            (acc * 100 + value) % 97
+        } else {
+            (acc * 10 + value) % 97
+        }
+    });
+    (remainder == 1).then_some(iban)
+}
+
+/// Euros as typed ("25", "25.5", "25,50") in cents, if positive and not too large.
+fn parse_amount(text: &str) -> Option<u64> {
+    let text = text.replace(',', ".");
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty() || whole.len() > 7 || fraction.len() > 2 {
+        return None;
+    }
+    if !whole
+        .bytes()
+        .chain(fraction.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let cents = whole.parse::<u64>().ok()? * 100 + format!("{fraction:0<2}").parse::<u64>().ok()?;
+    (cents > 0 && cents <= LARGEST_TRANSFER_CENTS).then_some(cents)
+}
+
+async fn receipt(State(bank): State<Bank>, headers: HeaderMap) -> Response {
+    let session = bank.sessions.load(&headers);
+    let Some(receipt) = &session.state.receipt else {
+        return respond(&bank, &session, Redirect::to("/demo"));
+    };
+    let body = page(
+        SITE,
+        "Transfer signed",
+        None,
+        html! {
+            p.notice.done role="status" {
+                "Signature verified: made with " (receipt.signer) "'s SplitID signing key over these transfer details."
+            }
+            dl {
+                dt { "Transfer" } dd { (receipt.details) }
+                dt { "Signed by" } dd { (receipt.signer) " (" (receipt.document_number) ")" }
+                dt { "SHA-256 of the details" } dd.hash { (receipt.hash_hex) }
+                dt { "Signature" } dd { (receipt.signature_bytes) " bytes, RSA PKCS#1 v1.5" }
+                dt { "Time" } dd { (format!("{} {:02}:{:02}:{:02} UTC", receipt.at.date(), receipt.at.hour(), receipt.at.minute(), receipt.at.second())) }
+            }
+            p { a href="/demo" { "Back to your account" } }
+        },
+    );
+    respond(&bank, &session, body)
+}
+
+async fn logout(
+    State(bank): State<Bank>,
+    headers: HeaderMap,
+    Form(form): Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let form = CsrfForm(form);
+    let session = bank.sessions.load(&headers);
+    if form.is_from(&session) {
+        bank.sessions.end(&session);
+    }
+    Redirect::to("/demo").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ibans_are_checked_by_their_check_digits() {
+        assert_eq!(
+            normalise_iban("ee38 2200 2210 2014 5685").as_deref(),
+            Some("EE382200221020145685")
+        );
+        assert_eq!(
+            normalise_iban("GB82WEST12345698765432").as_deref(),
+            Some("GB82WEST12345698765432")
+        );
+        assert_eq!(normalise_iban("EE382200221020145684"), None, "wrong check");
+        assert_eq!(normalise_iban("EE38"), None, "too short");
+        assert_eq!(normalise_iban("EE38 2200 2210 2014 568!"), None);
+    }
+
+    #[test]
+    fn amounts_are_positive_euros_with_two_decimals_at_most() {
+        assert_eq!(parse_amount("25"), Some(2500));
+        assert_eq!(parse_amount("25.5"), Some(2550));
+        assert_eq!(parse_amount("0,01"), Some(1));
+        assert_eq!(parse_amount("1000000.00"), Some(100_000_000));
+        for bad in [
+            "",
+            "0",
+            "0.00",
+            "-5",
+            "1.234",
+            "1e3",
+            "1000000.01",
+            "abc",
+            ".",
+        ] {
+            assert_eq!(parse_amount(bad), None, "{bad:?}");
+        }
+    }
+}

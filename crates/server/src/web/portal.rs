@@ -1,0 +1,600 @@
+//! The self-service portal (`/portal`): a person logs in with SplitID itself (PIN1), sees
+//! their accounts (devices) with level, dates, PIN locks and last use, and their recent
+//! transactions, and deletes an account after confirming with PIN1 on any of their active
+//! accounts. The portal is part of the service: it starts its sessions in-process, under a
+//! relying-party UUID that the RP API does not accept, so nobody can pose as the portal.
+
+use std::time::Duration as StdDuration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::{Markup, html};
+use splitid_proto::rp_v2::{
+    CertificateLevel, EndResult, HashType, Interaction, RelyingPartyClaim, RequestOptions,
+    SessionState, SigningPurpose, SigningRequest,
+};
+use splitid_proto::verification_code::VerificationCode;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    CsrfForm, Notice, Sessions, WebSession, bad_request, notice, page, person_from_form,
+    waiting_page,
+};
+use crate::Service;
+use crate::accounts::Closure;
+use crate::accounts::pin_policy::PinState;
+use crate::error::ServiceError;
+use crate::sessions::Target;
+use crate::store::{AccountRecord, AccountState, AuditKind, AuditQuery};
+
+const SITE: &str = "SplitID self-service";
+/// The portal's own relying-party identity: never registered, so the RP API refuses it.
+pub const PORTAL_UUID: Uuid = Uuid::from_u128(0x5e1f5e21_0000_4000_8000_000000000001);
+pub const PORTAL_NAME: &str = "SplitID self-service portal";
+/// How many recent transactions the portal lists.
+const RECENT_TRANSACTIONS: u32 = 20;
+
+#[derive(Clone)]
+struct Portal {
+    service: Service,
+    sessions: Sessions<PortalState>,
+}
+
+#[derive(Clone, Default)]
+struct PortalState {
+    /// The semantics identifier of the person logged in.
+    person: Option<String>,
+    pending: Option<Pending>,
+    notice: Option<Notice>,
+}
+
+#[derive(Clone)]
+enum Pending {
+    Login {
+        session: Uuid,
+        code: VerificationCode,
+    },
+    Delete {
+        session: Uuid,
+        code: VerificationCode,
+        document: String,
+    },
+}
+
+pub(super) fn router(service: &Service) -> Router {
+    let portal = Portal {
+        service: service.clone(),
+        sessions: Sessions::new(
+            "portal",
+            "/portal",
+            service.config().public_url.starts_with("https://"),
+        ),
+    };
+    Router::new()
+        .route("/", get(index))
+        .route("/login", post(login))
+        .route("/wait", get(wait))
+        .route("/finish", get(finish))
+        .route("/delete", post(delete))
+        .route("/logout", post(logout))
+        .with_state(portal)
+}
+
+fn respond(
+    portal: &Portal,
+    session: &WebSession<PortalState>,
+    response: impl IntoResponse,
+) -> Response {
+    portal.sessions.save(session);
+    let mut response = response.into_response();
+    if let Some((name, value)) = portal.sessions.set_cookie(session) {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
+fn back_with(portal: &Portal, mut session: WebSession<PortalState>, shown: Notice) -> Response {
+    session.state.notice = Some(shown);
+    respond(portal, &session, Redirect::to("/portal"))
+}
+
+const EXPIRED_FORM: &str = "This form has expired. Please go back, reload the page and try again.";
+
+async fn index(State(portal): State<Portal>, headers: HeaderMap) -> Response {
+    let mut session = portal.sessions.load(&headers);
+    let shown = session.state.notice.take();
+    let body = match session.state.person.clone() {
+        None => login_form(&session.csrf, &shown),
+        Some(person) => match overview(&portal.service, &person, &session.csrf, &shown).await {
+            Ok(body) => body,
+            Err(error) => {
+                tracing::error!(%error, "portal overview failed");
+                page(
+                    SITE,
+                    "Your SplitID",
+                    None,
+                    html! {
+                        p.notice.error role="alert" { "Your accounts cannot be shown right now. Please try again later." }
+                    },
+                )
+            }
+        },
+    };
+    respond(&portal, &session, body)
+}
+
+fn login_form(csrf: &str, shown: &Option<Notice>) -> Markup {
+    page(
+        SITE,
+        "Your SplitID",
+        None,
+        html! {
+            (notice(shown))
+            p { "See your SplitID accounts and devices, and delete the ones you no longer use. Log in with SplitID (PIN1)." }
+            form method="post" action="/portal/login" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="country" { "Country" }
+                select id="country" name="country" {
+                    option value="EE" { "Estonia" }
+                    option value="LV" { "Latvia" }
+                    option value="LT" { "Lithuania" }
+                }
+                label for="code" { "Personal identification code" }
+                input id="code" name="code" inputmode="numeric" autocomplete="off" required;
+                button type="submit" { "Log in with SplitID" }
+            }
+            (help())
+        },
+    )
+}
+
+fn help() -> Markup {
+    html! {
+        h2 { "Lost your phone, or forgot a PIN?" }
+        p {
+            "Delete the account of that phone here (confirm with PIN1 on another of your devices), "
+            "or ask support to close it. Its certificates are revoked at once. "
+            "A forgotten PIN cannot be recovered or reset: SplitID stores no PIN anywhere. "
+            "Delete the account and register the device again, choosing new PINs."
+        }
+    }
+}
+
+/// The authentication request the portal sends to a person's phones.
+fn portal_request(text: &str) -> Result<(SigningRequest, VerificationCode), ServiceError> {
+    let mut challenge = [0u8; 64];
+    aws_lc_rs::rand::fill(&mut challenge).map_err(|_| ServiceError::internal("no randomness"))?;
+    let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, &challenge)
+        .as_ref()
+        .to_vec();
+    let code = VerificationCode::from_hash(&hash);
+    let request = SigningRequest {
+        purpose: SigningPurpose::Authentication,
+        relying_party: RelyingPartyClaim {
+            uuid: PORTAL_UUID,
+            name: PORTAL_NAME.into(),
+        },
+        options: RequestOptions {
+            certificate_level: CertificateLevel::Advanced,
+            nonce: None,
+            capabilities: Vec::new(),
+            share_device_ip_address: false,
+            ignored_properties: Vec::new(),
+        },
+        hash,
+        hash_type: HashType::Sha512,
+        interactions: vec![Interaction::DisplayTextAndPin { text: text.into() }],
+    };
+    Ok((request, code))
+}
+
+/// What a failed start means for the person.
+fn start_failed(error: &ServiceError) -> String {
+    match error {
+        ServiceError::NotFound(_) | ServiceError::NoSuitableAccount(_) => {
+            "There is no active SplitID account for this person.".into()
+        }
+        _ => "The request could not be sent to your phone. Please try again later.".into(),
+    }
+}
+
+async fn login(
+    State(portal): State<Portal>,
+    headers: HeaderMap,
+    Form(form): Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let form = CsrfForm(form);
+    let mut session = portal.sessions.load(&headers);
+    if !form.is_from(&session) {
+        return bad_request(SITE, EXPIRED_FORM);
+    }
+    let person = match person_from_form(form.field("country"), form.field("code")) {
+        Ok(person) => person,
+        Err(message) => return back_with(&portal, session, Notice::Error(message)),
+    };
+    let started = match portal_request("Log in to the SplitID portal") {
+        Ok((request, code)) => portal
+            .service
+            .start_signing_session(PORTAL_UUID, Target::Person(person), request)
+            .await
+            .map(|id| (id, code)),
+        Err(error) => Err(error),
+    };
+    match started {
+        Ok((id, code)) => {
+            session.state.pending = Some(Pending::Login { session: id, code });
+            respond(&portal, &session, Redirect::to("/portal/wait"))
+        }
+        Err(error) => back_with(&portal, session, Notice::Error(start_failed(&error))),
+    }
+}
+
+async fn wait(State(portal): State<Portal>, headers: HeaderMap) -> Response {
+    let session = portal.sessions.load(&headers);
+    let (what, code) = match &session.state.pending {
+        Some(Pending::Login { code, .. }) => {
+            ("We sent a login request to your phones.".to_owned(), code)
+        }
+        Some(Pending::Delete { code, document, .. }) => (
+            format!(
+                "Confirm with PIN1 on any of your phones that account {document} is to be deleted."
+            ),
+            code,
+        ),
+        None => return respond(&portal, &session, Redirect::to("/portal")),
+    };
+    let body = waiting_page(SITE, &what, Some(code.to_string()), "/portal/finish");
+    respond(&portal, &session, body)
+}
+
+/// Waits for a portal session to end; the account that confirmed it, or why not.
+async fn confirmed_by(service: &Service, id: Uuid) -> Result<AccountRecord, String> {
+    fn failed() -> String {
+        "Something went wrong on our side. Please try again.".to_owned()
+    }
+    loop {
+        let status = service
+            .session_status(PORTAL_UUID, id, StdDuration::from_secs(30))
+            .await
+            .map_err(|_| failed())?;
+        if status.state == SessionState::Running {
+            continue;
+        }
+        let result = status.result.ok_or_else(failed)?;
+        return match result.end_result {
+            EndResult::Ok => {
+                let document = result.document_number.ok_or_else(failed)?;
+                service
+                    .store()
+                    .account_by_document(&document)
+                    .await
+                    .map_err(|_| failed())?
+                    .ok_or_else(failed)
+            }
+            EndResult::Timeout => Err("Your phone did not answer in time. Please try again.".into()),
+            EndResult::DocumentUnusable => Err(
+                "None of your accounts can confirm right now (for example, PIN1 is locked). Open the SplitID app to see why."
+                    .into(),
+            ),
+            _ => Err("You cancelled on your phone. Nothing was done.".into()),
+        };
+    }
+}
+
+async fn finish(State(portal): State<Portal>, headers: HeaderMap) -> Response {
+    let mut session = portal.sessions.load(&headers);
+    let Some(pending) = session.state.pending.take() else {
+        return respond(&portal, &session, Redirect::to("/portal"));
+    };
+    let shown = match pending {
+        Pending::Login { session: id, .. } => match confirmed_by(&portal.service, id).await {
+            Ok(account) => {
+                session.state.person = Some(account.semantics_id);
+                None
+            }
+            Err(message) => Some(Notice::Error(format!("You are not logged in. {message}"))),
+        },
+        Pending::Delete {
+            session: id,
+            document,
+            ..
+        } => Some(finish_deletion(&portal.service, &session.state, id, &document).await),
+    };
+    session.state.notice = shown;
+    respond(&portal, &session, Redirect::to("/portal"))
+}
+
+async fn finish_deletion(
+    service: &Service,
+    state: &PortalState,
+    id: Uuid,
+    document: &str,
+) -> Notice {
+    let confirmed = match confirmed_by(service, id).await {
+        Ok(account) => account,
+        Err(message) => {
+            return Notice::Error(format!("Account {document} was not deleted. {message}"));
+        }
+    };
+    let Some(target) = own_active_account(service, state, document).await else {
+        return Notice::Error(format!(
+            "Account {document} is not one of your active accounts."
+        ));
+    };
+    if Some(&confirmed.semantics_id) != state.person.as_ref() {
+        return Notice::Error("The confirmation came from someone else's account.".into());
+    }
+    match service
+        .close_account(target.id, Closure::Deleted, None)
+        .await
+    {
+        Ok(()) => Notice::Done(format!(
+            "Account {document} is deleted and its certificates are revoked. Remove it from the app on that phone, if you still have it."
+        )),
+        Err(error) => {
+            tracing::error!(%error, "portal deletion failed");
+            Notice::Error(format!(
+                "Account {document} could not be deleted. Please try again."
+            ))
+        }
+    }
+}
+
+/// The logged-in person's active account with this document number.
+async fn own_active_account(
+    service: &Service,
+    state: &PortalState,
+    document: &str,
+) -> Option<AccountRecord> {
+    let person = state.person.as_ref()?;
+    let account = service.store().account_by_document(document).await.ok()??;
+    (account.semantics_id == *person && account.state == AccountState::Active).then_some(account)
+}
+
+async fn delete(
+    State(portal): State<Portal>,
+    headers: HeaderMap,
+    Form(form): Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let form = CsrfForm(form);
+    let mut session = portal.sessions.load(&headers);
+    if !form.is_from(&session) {
+        return bad_request(SITE, EXPIRED_FORM);
+    }
+    let Some(person) = session.state.person.clone() else {
+        return back_with(
+            &portal,
+            session,
+            Notice::Error("Please log in first.".into()),
+        );
+    };
+    let document = form.field("document").to_owned();
+    if own_active_account(&portal.service, &session.state, &document)
+        .await
+        .is_none()
+    {
+        return back_with(
+            &portal,
+            session,
+            Notice::Error(format!(
+                "Account {document} is not one of your active accounts."
+            )),
+        );
+    }
+    let short = document.rsplitn(3, '-').take(2).collect::<Vec<_>>();
+    let text = format!(
+        "Delete SplitID account {}-{}?",
+        short.get(1).unwrap_or(&""),
+        short.first().unwrap_or(&"")
+    );
+    let started = match portal_request(&text) {
+        Ok((request, code)) => portal
+            .service
+            .start_signing_session(PORTAL_UUID, Target::Person(person), request)
+            .await
+            .map(|id| (id, code)),
+        Err(error) => Err(error),
+    };
+    match started {
+        Ok((id, code)) => {
+            session.state.pending = Some(Pending::Delete {
+                session: id,
+                code,
+                document,
+            });
+            respond(&portal, &session, Redirect::to("/portal/wait"))
+        }
+        Err(error) => back_with(&portal, session, Notice::Error(start_failed(&error))),
+    }
+}
+
+async fn logout(
+    State(portal): State<Portal>,
+    headers: HeaderMap,
+    Form(form): Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let form = CsrfForm(form);
+    let session = portal.sessions.load(&headers);
+    if form.is_from(&session) {
+        portal.sessions.end(&session);
+    }
+    Redirect::to("/portal").into_response()
+}
+
+fn date_time(at: OffsetDateTime) -> String {
+    format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute())
+}
+
+/// A PIN's state for people: usable, or locked with the time left.
+fn pin_text(state: &PinState, now: OffsetDateTime) -> String {
+    match state {
+        PinState::Usable { .. } => "usable".into(),
+        PinState::Locked { until } => {
+            let minutes = (*until - now).whole_minutes().max(1);
+            format!(
+                "locked for {} h {:02} min more (until {})",
+                minutes / 60,
+                minutes % 60,
+                date_time(*until)
+            )
+        }
+        PinState::PermanentlyLocked => {
+            "locked for good: delete this account and register again".into()
+        }
+    }
+}
+
+async fn overview(
+    service: &Service,
+    person: &str,
+    csrf: &str,
+    shown: &Option<Notice>,
+) -> Result<Markup, ServiceError> {
+    let now = service.now();
+    let accounts = service.store().accounts_of_person(person).await?;
+    let mut rows = Vec::new();
+    for account in &accounts {
+        let pin1 = service.pin_state(
+            &service
+                .key(account.id, crate::store::KeyPurpose::Authentication)
+                .await?,
+        );
+        let pin2 = service.pin_state(
+            &service
+                .key(account.id, crate::store::KeyPurpose::Signing)
+                .await?,
+        );
+        rows.push((account, pin_text(&pin1, now), pin_text(&pin2, now)));
+    }
+    let transactions = recent_transactions(service, &accounts).await?;
+    let name = accounts
+        .last()
+        .map(|a| format!("{} {}", a.given_name, a.surname))
+        .unwrap_or_default();
+    Ok(page(
+        SITE,
+        &format!("Your SplitID, {name}"),
+        None,
+        html! {
+            (notice(shown))
+            h2 { "Your accounts and devices" }
+            @for (account, pin1, pin2) in &rows {
+                section.account aria-label=(account.document_number) {
+                    h3 { (account.document_number) }
+                    dl {
+                        dt { "State" }
+                        dd { (account_state(account, now)) }
+                        dt { "Level" } dd { (account.level) }
+                        dt { "Created" } dd { (date_time(account.created_at)) }
+                        dt { "Expires" } dd { (date_time(account.expires_at)) }
+                        dt { "Last used" } dd { (account.last_used_at.map_or_else(|| "never".to_owned(), date_time)) }
+                        @if account.state == AccountState::Active {
+                            dt { "PIN1" } dd { (pin1) }
+                            dt { "PIN2" } dd { (pin2) }
+                        }
+                    }
+                    @if account.state == AccountState::Active {
+                        form method="post" action="/portal/delete" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="document" value=(account.document_number);
+                            button.danger type="submit" { "Delete account " (account.document_number) }
+                        }
+                    }
+                }
+            }
+            h2 { "Recent transactions" }
+            @if transactions.is_empty() {
+                p { "None yet." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Time" } th scope="col" { "E-service" } th scope="col" { "What" } th scope="col" { "Result" } th scope="col" { "Account" } } }
+                    tbody {
+                        @for t in &transactions {
+                            tr { td { (t.0) } td { (t.1) } td { (t.2) } td { (t.3) } td { (t.4) } }
+                        }
+                    }
+                }
+            }
+            (help())
+            form method="post" action="/portal/logout" {
+                input type="hidden" name="csrf" value=(csrf);
+                button.secondary type="submit" { "Log out" }
+            }
+        },
+    ))
+}
+
+fn account_state(account: &AccountRecord, now: OffsetDateTime) -> String {
+    match account.state {
+        AccountState::Closed => format!(
+            "closed ({})",
+            account
+                .closed_reason
+                .as_deref()
+                .unwrap_or("no reason recorded")
+        ),
+        AccountState::Active if account.is_usable(now) => "active".into(),
+        AccountState::Active => "expired".into(),
+    }
+}
+
+/// The newest logins, signatures and certificate choices of these accounts: (time, e-service,
+/// kind, result, account).
+async fn recent_transactions(
+    service: &Service,
+    accounts: &[AccountRecord],
+) -> Result<Vec<(String, String, String, String, String)>, ServiceError> {
+    let mut found = Vec::new();
+    for account in accounts {
+        for kind in [
+            AuditKind::Login,
+            AuditKind::Signature,
+            AuditKind::CertificateChoice,
+        ] {
+            let query = AuditQuery {
+                document_number: Some(account.document_number.clone()),
+                kind: Some(kind),
+                since: None,
+                limit: Some(RECENT_TRANSACTIONS),
+            };
+            found.extend(service.store().audit_events(&query).await?);
+        }
+    }
+    found.sort_by_key(|entry| std::cmp::Reverse(entry.seq));
+    found.truncate(RECENT_TRANSACTIONS as usize);
+    let mut rows = Vec::with_capacity(found.len());
+    for entry in found {
+        let event = entry.event;
+        let rp_name = match event.relying_party {
+            Some(uuid) if uuid == PORTAL_UUID => PORTAL_NAME.to_owned(),
+            Some(uuid) => service
+                .store()
+                .relying_party(uuid)
+                .await?
+                .and_then(|rp| rp.names.first().cloned())
+                .unwrap_or_else(|| uuid.to_string()),
+            None => String::new(),
+        };
+        let what = match event.kind {
+            AuditKind::Login => "login",
+            AuditKind::Signature => "signature",
+            _ => "certificate choice",
+        };
+        let result = event.details["endResult"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        rows.push((
+            date_time(event.at),
+            rp_name,
+            what.to_owned(),
+            result,
+            event.document_number.unwrap_or_default(),
+        ));
+    }
+    Ok(rows)
+}
