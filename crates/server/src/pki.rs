@@ -14,7 +14,9 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
-use splitid_pki::{CaConfig, CaParts, CertificateAuthority, CertificateRequest, Level, Purpose};
+use splitid_pki::{
+    CaConfig, CaParts, CertificateAuthority, CertificateRequest, Level, Purpose, ResponderParts,
+};
 use time::OffsetDateTime;
 
 use crate::accounts::ProvenIdentity;
@@ -26,8 +28,10 @@ use crate::{Config, Service};
 const CA_FILE: &str = "ca.json";
 const ROOT_KEY_CONTEXT: &str = "splitid/ca/root-key";
 const ISSUING_KEY_CONTEXT: &str = "splitid/ca/issuing-key";
+const RESPONDER_KEY_CONTEXT: &str = "splitid/ca/ocsp-responder-key";
 
-/// The CA as stored: certificates and sealed keys, base64.
+/// The CA as stored: certificates and sealed keys, base64. Files written before the OCSP
+/// responder existed lack its two fields; the responder is then made and the file rewritten.
 #[derive(Serialize, Deserialize)]
 struct StoredCa {
     test: bool,
@@ -35,6 +39,59 @@ struct StoredCa {
     root_key_sealed: String,
     issuing_certificate: String,
     issuing_key_sealed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocsp_responder_certificate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocsp_responder_key_sealed: Option<String>,
+}
+
+impl StoredCa {
+    fn seal(parts: &CaParts, test: bool, keys: &KeyStore) -> ServiceResult<Self> {
+        let responder = parts
+            .ocsp_responder
+            .as_ref()
+            .ok_or_else(|| internal("a CA without an OCSP responder"))?;
+        Ok(StoredCa {
+            test,
+            root_certificate: BASE64.encode(&parts.root_cert_der),
+            root_key_sealed: BASE64.encode(keys.seal(&parts.root_key_pkcs8, ROOT_KEY_CONTEXT)?),
+            issuing_certificate: BASE64.encode(&parts.issuing_cert_der),
+            issuing_key_sealed: BASE64
+                .encode(keys.seal(&parts.issuing_key_pkcs8, ISSUING_KEY_CONTEXT)?),
+            ocsp_responder_certificate: Some(BASE64.encode(&responder.cert_der)),
+            ocsp_responder_key_sealed: Some(
+                BASE64.encode(keys.seal(&responder.key_pkcs8, RESPONDER_KEY_CONTEXT)?),
+            ),
+        })
+    }
+
+    fn open(&self, keys: &KeyStore) -> ServiceResult<CaParts> {
+        let unsealed = |sealed: &str, context| -> ServiceResult<_> {
+            Ok(keys.open(&BASE64.decode(sealed).map_err(internal)?, context)?)
+        };
+        let ocsp_responder = match (
+            &self.ocsp_responder_certificate,
+            &self.ocsp_responder_key_sealed,
+        ) {
+            (Some(certificate), Some(key)) => Some(ResponderParts {
+                cert_der: BASE64.decode(certificate).map_err(internal)?,
+                key_pkcs8: unsealed(key, RESPONDER_KEY_CONTEXT)?,
+            }),
+            _ => None,
+        };
+        Ok(CaParts {
+            root_cert_der: BASE64.decode(&self.root_certificate).map_err(internal)?,
+            root_key_pkcs8: unsealed(&self.root_key_sealed, ROOT_KEY_CONTEXT)?,
+            issuing_cert_der: BASE64.decode(&self.issuing_certificate).map_err(internal)?,
+            issuing_key_pkcs8: unsealed(&self.issuing_key_sealed, ISSUING_KEY_CONTEXT)?,
+            ocsp_responder,
+        })
+    }
+
+    fn write(&self, path: &Path) -> ServiceResult<()> {
+        let text = serde_json::to_string_pretty(self).map_err(internal)?;
+        write_atomically(path, text.as_bytes()).map_err(internal)
+    }
 }
 
 /// The service's CA.
@@ -84,45 +141,21 @@ impl Ca {
                     "the CA in the data directory was made for the other mode"
                 );
             }
-            let parts = CaParts {
-                root_cert_der: BASE64.decode(&stored.root_certificate).map_err(internal)?,
-                root_key_pkcs8: keys.open(
-                    &BASE64.decode(&stored.root_key_sealed).map_err(internal)?,
-                    ROOT_KEY_CONTEXT,
-                )?,
-                issuing_cert_der: BASE64
-                    .decode(&stored.issuing_certificate)
-                    .map_err(internal)?,
-                issuing_key_pkcs8: keys.open(
-                    &BASE64
-                        .decode(&stored.issuing_key_sealed)
-                        .map_err(internal)?,
-                    ISSUING_KEY_CONTEXT,
-                )?,
-            };
+            let parts = stored.open(keys)?;
             let authority =
                 CertificateAuthority::from_parts(&parts, &ca_config(config, stored.test))
                     .map_err(internal)?;
+            // A new (or renewed) OCSP responder is kept, so every start answers with the same.
+            let responder = authority.ocsp_responder_certificate_der();
+            if parts.ocsp_responder.as_ref().map(|r| r.cert_der.as_slice()) != Some(responder) {
+                StoredCa::seal(&authority.to_parts(), stored.test, keys)?.write(&path)?;
+                tracing::info!("certified a new OCSP responder");
+            }
             return Ok(Ca { authority });
         }
         let authority =
             CertificateAuthority::generate(&ca_config(config, config.demo)).map_err(internal)?;
-        let parts = authority.to_parts();
-        let stored = StoredCa {
-            test: config.demo,
-            root_certificate: BASE64.encode(&parts.root_cert_der),
-            root_key_sealed: BASE64.encode(keys.seal(&parts.root_key_pkcs8, ROOT_KEY_CONTEXT)?),
-            issuing_certificate: BASE64.encode(&parts.issuing_cert_der),
-            issuing_key_sealed: BASE64
-                .encode(keys.seal(&parts.issuing_key_pkcs8, ISSUING_KEY_CONTEXT)?),
-        };
-        write_atomically(
-            &path,
-            serde_json::to_string_pretty(&stored)
-                .map_err(internal)?
-                .as_bytes(),
-        )
-        .map_err(internal)?;
+        StoredCa::seal(&authority.to_parts(), config.demo, keys)?.write(&path)?;
         tracing::info!(test = config.demo, "created the certificate authority");
         Ok(Ca { authority })
     }
