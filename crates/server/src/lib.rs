@@ -116,6 +116,7 @@ impl Service {
         if service.config().demo {
             service.register_demo_relying_party().await?;
         }
+        service.record_missing_serials().await?;
         Ok(service)
     }
 

@@ -1,29 +1,59 @@
 //! The service's certificate authority: created on first start, kept in the data directory
-//! (certificates in the clear, private keys sealed by the key store), publishing its
-//! certificates at the URLs written into every certificate it issues.
+//! (certificates in the clear, private keys sealed by the key store), publishing at the URLs
+//! written into every certificate it issues: the CA certificates, the CRLs of both CAs and
+//! the OCSP responder (RFC 6960 over HTTP, POST and GET as in its appendix A.1).
+//!
+//! Revocation status is read from the database on every OCSP request, and each CRL is
+//! re-signed as soon as the number of revocations in the database changes, so a revocation
+//! committed by any process (this one, an operator's tool, another node) shows at once. The
+//! latest CRL of each CA is kept in the database with its number, which only ever grows.
 
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 
 use axum::Router;
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use splitid_pki::{
-    CaConfig, CaParts, CertificateAuthority, CertificateRequest, Level, Purpose, ResponderParts,
+    CaConfig, CaParts, CertificateAuthority, CertificateRequest, CertificateStatus, CrlTerms,
+    Level, OcspQuery, Purpose, ResponderParts, RevocationReason, RevokedCertificate, SerialNumber,
 };
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::accounts::ProvenIdentity;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keystore::KeyStore;
-use crate::store::KeyPurpose;
+use crate::store::{KeyPurpose, Revocation, SerialStatus, StoredCrl};
 use crate::{Config, Service};
+
+/// A CRL promises the next one within a day; a new one is signed after half of that, or at
+/// once when a revocation is added.
+const CRL_VALIDITY: Duration = Duration::DAY;
+
+/// The two CRLs the service publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CrlIssuer {
+    /// The root CA's: covers the issuing CA certificate (never revoked: empty).
+    Root,
+    /// The issuing CA's: covers every end-user certificate.
+    Issuing,
+}
+
+impl CrlIssuer {
+    fn as_str(self) -> &'static str {
+        match self {
+            CrlIssuer::Root => "root",
+            CrlIssuer::Issuing => "issuing",
+        }
+    }
+}
 
 const CA_FILE: &str = "ca.json";
 const ROOT_KEY_CONTEXT: &str = "splitid/ca/root-key";
@@ -195,6 +225,163 @@ impl Ca {
     }
 }
 
+/// The serial number of a certificate the CA issued, lower-case hex (as revocations and the
+/// OCSP lookup key it).
+pub(crate) fn certificate_serial(certificate: &[u8]) -> ServiceResult<String> {
+    let identity = splitid_pki::parse_identity(certificate).map_err(internal)?;
+    Ok(identity.serial.to_hex())
+}
+
+impl Service {
+    /// Fills in the serial numbers of keys stored before they were recorded (done on start).
+    pub(crate) async fn record_missing_serials(&self) -> ServiceResult<()> {
+        for (account, purpose, certificate) in self.store().keys_without_serial().await? {
+            match certificate_serial(&certificate) {
+                Ok(serial) => {
+                    self.store()
+                        .set_key_serial(account, purpose, &serial)
+                        .await?
+                }
+                Err(error) => tracing::warn!(
+                    %account, purpose = purpose.as_str(), %error,
+                    "a stored certificate is unreadable; OCSP will call it unknown"
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// The OCSP response (DER) to a DER request: `malformedRequest` for one that does not
+    /// parse, `internalError` when the database cannot answer, otherwise signed statuses.
+    pub async fn ocsp_response(&self, request: &[u8]) -> Vec<u8> {
+        let query = match OcspQuery::from_der(request) {
+            Ok(query) => query,
+            Err(problem) => {
+                tracing::debug!(%problem, "malformed OCSP request");
+                return OcspQuery::malformed_response();
+            }
+        };
+        match self.answer_ocsp(&query).await {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::error!(%error, "OCSP answer failed");
+                OcspQuery::internal_error_response()
+            }
+        }
+    }
+
+    async fn answer_ocsp(&self, query: &OcspQuery) -> ServiceResult<Vec<u8>> {
+        let mut statuses: Vec<(SerialNumber, CertificateStatus)> = Vec::new();
+        for serial in query.serials() {
+            let status = match self.store().serial_status(&serial.to_hex()).await? {
+                SerialStatus::NotIssued => CertificateStatus::Unknown,
+                SerialStatus::Good => CertificateStatus::Good,
+                SerialStatus::Revoked(revocation) => CertificateStatus::Revoked {
+                    revoked_at: revocation.revoked_at,
+                    reason: reason(&revocation)?,
+                },
+            };
+            statuses.push((serial, status));
+        }
+        let lookup = |serial: &SerialNumber| {
+            statuses
+                .iter()
+                .find(|(s, _)| s == serial)
+                .map_or(CertificateStatus::Unknown, |(_, status)| *status)
+        };
+        self.ca()
+            .authority
+            .ocsp_response(query, self.now(), lookup)
+            .map_err(internal)
+    }
+
+    /// The current CRL (DER) of the root or issuing CA: the stored one while it lists every
+    /// revocation and is less than half its validity old, otherwise a newly signed one with
+    /// the next number.
+    async fn current_crl(&self, issuer: CrlIssuer) -> ServiceResult<Vec<u8>> {
+        // Another process may store a CRL between our read and our write; then we serve
+        // theirs (read again) rather than give two CRLs one number.
+        for _ in 0..5 {
+            let now = self.now();
+            let revocations = match issuer {
+                CrlIssuer::Root => 0,
+                CrlIssuer::Issuing => self.store().revocation_count().await?,
+            };
+            let stored = self.store().crl(issuer.as_str()).await?;
+            if let Some(crl) = &stored {
+                let fresh = now >= crl.this_update && now < crl.this_update + CRL_VALIDITY / 2;
+                if crl.revocations == revocations && fresh {
+                    return Ok(crl.der.clone());
+                }
+            }
+            let crl = self.sign_crl(issuer, stored.as_ref(), now).await?;
+            let replaces = stored.as_ref().map(|crl| crl.number);
+            if self
+                .store()
+                .replace_crl(issuer.as_str(), replaces, &crl)
+                .await?
+            {
+                tracing::info!(
+                    ca = issuer.as_str(),
+                    number = crl.number,
+                    revoked = crl.revocations,
+                    "signed a CRL"
+                );
+                return Ok(crl.der);
+            }
+        }
+        Err(internal("the CRL kept changing under us"))
+    }
+
+    async fn sign_crl(
+        &self,
+        issuer: CrlIssuer,
+        previous: Option<&StoredCrl>,
+        now: OffsetDateTime,
+    ) -> ServiceResult<StoredCrl> {
+        let number = previous.map_or(1, |crl| crl.number + 1);
+        let terms = CrlTerms {
+            number: u64::try_from(number).map_err(internal)?,
+            this_update: now,
+            next_update: now + CRL_VALIDITY,
+        };
+        let authority = &self.ca().authority;
+        let (der, revocations) = match issuer {
+            CrlIssuer::Root => (authority.root_crl(terms).map_err(internal)?, 0),
+            CrlIssuer::Issuing => {
+                let revoked = self.store().revocations().await?;
+                let entries = revoked
+                    .iter()
+                    .map(revoked_certificate)
+                    .collect::<ServiceResult<Vec<_>>>()?;
+                let der = authority.issuing_crl(terms, &entries).map_err(internal)?;
+                (der, i64::try_from(revoked.len()).map_err(internal)?)
+            }
+        };
+        Ok(StoredCrl {
+            number,
+            revocations,
+            this_update: terms.this_update,
+            next_update: terms.next_update,
+            der,
+        })
+    }
+}
+
+fn reason(revocation: &Revocation) -> ServiceResult<RevocationReason> {
+    RevocationReason::from_name(revocation.reason)
+        .ok_or_else(|| internal(format!("unknown revocation reason {}", revocation.reason)))
+}
+
+fn revoked_certificate(revocation: &Revocation) -> ServiceResult<RevokedCertificate> {
+    let octets = hex::decode(&revocation.serial).map_err(internal)?;
+    Ok(RevokedCertificate {
+        serial: SerialNumber::from_be_bytes(&octets).map_err(internal)?,
+        revoked_at: revocation.revoked_at,
+        reason: reason(revocation)?,
+    })
+}
+
 /// Writes a file so that a crash leaves either the old or the new contents, never a mix.
 fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let temporary = path.with_extension("tmp");
@@ -208,11 +395,71 @@ fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `/pki`: the CA certificates, at the URLs written into issued certificates.
+/// `/pki`: the CA certificates, CRLs and OCSP, at the URLs written into issued certificates.
 pub fn router() -> Router<Service> {
     Router::new()
         .route("/root-ca.crt", get(root_certificate))
         .route("/issuing-ca.crt", get(issuing_certificate))
+        .route("/root-ca.crl", get(root_crl))
+        .route("/issuing-ca.crl", get(issuing_crl))
+        .route("/ocsp", post(ocsp_post))
+        .route("/ocsp/{*request}", get(ocsp_get))
+}
+
+/// Statuses change the moment a revocation commits: nothing may cache them longer than the
+/// response says (OCSP) or at all (CRLs are re-signed on every revocation).
+const NO_CACHE: &str = "no-cache";
+
+async fn root_crl(State(service): State<Service>) -> ServiceResult<impl IntoResponse> {
+    crl_response(service.current_crl(CrlIssuer::Root).await?)
+}
+
+async fn issuing_crl(State(service): State<Service>) -> ServiceResult<impl IntoResponse> {
+    crl_response(service.current_crl(CrlIssuer::Issuing).await?)
+}
+
+fn crl_response(der: Vec<u8>) -> ServiceResult<impl IntoResponse> {
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pkix-crl"),
+            (header::CACHE_CONTROL, NO_CACHE),
+        ],
+        der,
+    ))
+}
+
+/// `POST /pki/ocsp` with the DER request as the body (application/ocsp-request). Whatever
+/// the body, the answer is an OCSP response with HTTP 200: `malformedRequest` for one that
+/// does not parse, as RFC 6960 §2.3 has it.
+async fn ocsp_post(State(service): State<Service>, body: Bytes) -> impl IntoResponse {
+    ocsp_reply(service.ocsp_response(&body).await)
+}
+
+/// `GET /pki/ocsp/{url-encoded base64 of the DER request}` (RFC 6960 A.1), for caches.
+/// URL-safe base64 and missing padding are accepted too.
+async fn ocsp_get(
+    State(service): State<Service>,
+    UrlPath(encoded): UrlPath<String>,
+) -> impl IntoResponse {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let encoded = encoded.trim_start_matches('/');
+    let request = [BASE64, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(encoded).ok());
+    ocsp_reply(match request {
+        Some(request) => service.ocsp_response(&request).await,
+        None => OcspQuery::malformed_response(),
+    })
+}
+
+fn ocsp_reply(response: Vec<u8>) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "application/ocsp-response"),
+            (header::CACHE_CONTROL, NO_CACHE),
+        ],
+        response,
+    )
 }
 
 async fn root_certificate(State(service): State<Service>) -> impl IntoResponse {

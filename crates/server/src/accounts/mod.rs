@@ -178,10 +178,8 @@ impl Service {
         let mut revocations = Vec::new();
         for purpose in [KeyPurpose::Authentication, KeyPurpose::Signing] {
             let key = self.key(account, purpose).await?;
-            let certificate =
-                splitid_pki::parse_identity(&key.certificate).map_err(ServiceError::internal)?;
             revocations.push(Revocation {
-                serial: certificate.serial.to_hex().to_lowercase(),
+                serial: crate::pki::certificate_serial(&key.certificate)?,
                 purpose,
                 reason: closure.revocation_reason(),
                 revoked_at: now,
