@@ -435,3 +435,23 @@ fn ocsp_over_get_and_malformed_requests() {
         assert_eq!((status, answer.as_slice()), (200, &MALFORMED[..]), "{path}");
     }
 }
+
+#[test]
+fn exporting_certificates_of_an_unknown_account_fails_clearly_and_writes_nothing() {
+    let server = Server::start(&[]);
+    let phone = Phone::new();
+    phone.register(&server, "PNOEE-30303039914", "1234", "12345");
+    let dir = Dir::new();
+    let out = dir.text("out");
+    let refused = phone.run(
+        &["certificates", "PNOEE-30303039914-NONE-Q", "--out", &out],
+        "",
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("no account PNOEE-30303039914-NONE-Q on this device"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!dir.path("out").exists(), "nothing written");
+}
