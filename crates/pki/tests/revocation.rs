@@ -441,3 +441,46 @@ fn malformed_ocsp_requests_get_malformed_request_not_a_panic() {
         [0x30, 0x03, 0x0a, 0x01, 0x02]
     );
 }
+
+#[test]
+fn the_responder_is_renewed_only_within_its_last_60_days() {
+    let mut ca = CertificateAuthority::from_parts(&CA.to_parts(), &test_config()).unwrap();
+    let now = OffsetDateTime::now_utc();
+    assert!(!ca.renew_ocsp_responder_if_due(now).unwrap());
+    assert!(
+        !ca.renew_ocsp_responder_if_due(now + time::Duration::days(300))
+            .unwrap()
+    );
+    assert_eq!(
+        ca.ocsp_responder_certificate_der(),
+        CA.ocsp_responder_certificate_der()
+    );
+    let later = now + time::Duration::days(310);
+    assert!(ca.renew_ocsp_responder_if_due(later).unwrap());
+    let renewed = cert(ca.ocsp_responder_certificate_der());
+    let not_before = renewed
+        .tbs_certificate
+        .validity
+        .not_before
+        .to_unix_duration();
+    assert!(not_before.as_secs() as i64 > later.unix_timestamp() - 2 * 3600);
+    // The new responder answers, and what it signs verifies with its certificate.
+    let query = OcspQuery::from_der(&request_der(
+        vec![cert_id(CA.issuing_certificate_der(), &[0x40; 16], SHA1)],
+        None,
+    ))
+    .unwrap();
+    let der = ca
+        .ocsp_response(&query, later, |_| CertificateStatus::Good)
+        .unwrap();
+    let bytes = OcspResponse::from_der(&der)
+        .unwrap()
+        .response_bytes
+        .unwrap();
+    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes()).unwrap();
+    assert!(verify_ecdsa(
+        &renewed,
+        &basic.tbs_response_data.to_der().unwrap(),
+        basic.signature.raw_bytes()
+    ));
+}

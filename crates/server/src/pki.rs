@@ -10,7 +10,8 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{RwLock, RwLockReadGuard};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -124,9 +125,12 @@ impl StoredCa {
     }
 }
 
-/// The service's CA.
+/// The service's CA. The lock is only ever written to replace the OCSP responder.
 pub struct Ca {
-    authority: CertificateAuthority,
+    authority: RwLock<CertificateAuthority>,
+    /// Where it is stored, and whether it is a test CA (for rewriting it).
+    path: PathBuf,
+    test: bool,
 }
 
 /// What a certificate is issued for.
@@ -181,13 +185,42 @@ impl Ca {
                 StoredCa::seal(&authority.to_parts(), stored.test, keys)?.write(&path)?;
                 tracing::info!("certified a new OCSP responder");
             }
-            return Ok(Ca { authority });
+            return Ok(Ca::new(authority, path, stored.test));
         }
         let authority =
             CertificateAuthority::generate(&ca_config(config, config.demo)).map_err(internal)?;
         StoredCa::seal(&authority.to_parts(), config.demo, keys)?.write(&path)?;
         tracing::info!(test = config.demo, "created the certificate authority");
-        Ok(Ca { authority })
+        Ok(Ca::new(authority, path, config.demo))
+    }
+
+    fn new(authority: CertificateAuthority, path: PathBuf, test: bool) -> Self {
+        Ca {
+            authority: RwLock::new(authority),
+            path,
+            test,
+        }
+    }
+
+    /// The CA for signing. (A poisoned lock still holds a consistent CA: the only writer
+    /// replaces it whole.)
+    fn authority(&self) -> RwLockReadGuard<'_, CertificateAuthority> {
+        self.authority.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Certifies a new OCSP responder when the current one is within its renewal period,
+    /// and stores it; the service runs this daily, so a long-running server never answers
+    /// with an expired responder certificate.
+    pub(crate) fn renew_ocsp_responder_if_due(&self, keys: &KeyStore) -> ServiceResult<bool> {
+        let mut authority = self.authority.write().unwrap_or_else(|e| e.into_inner());
+        let renewed = authority
+            .renew_ocsp_responder_if_due(OffsetDateTime::now_utc())
+            .map_err(internal)?;
+        if renewed {
+            StoredCa::seal(&authority.to_parts(), self.test, keys)?.write(&self.path)?;
+            tracing::info!("certified a new OCSP responder");
+        }
+        Ok(renewed)
     }
 
     /// Issues a certificate for a composite key (after its proof of possession was checked).
@@ -213,15 +246,15 @@ impl Ca {
             not_before: order.not_before,
             serial: None,
         };
-        self.authority.issue(&request).map_err(internal)
+        self.authority().issue(&request).map_err(internal)
     }
 
     pub fn root_certificate_der(&self) -> Vec<u8> {
-        self.authority.root_certificate_der().to_vec()
+        self.authority().root_certificate_der().to_vec()
     }
 
     pub fn issuing_certificate_der(&self) -> Vec<u8> {
-        self.authority.issuing_certificate_der().to_vec()
+        self.authority().issuing_certificate_der().to_vec()
     }
 }
 
@@ -290,7 +323,7 @@ impl Service {
                 .map_or(CertificateStatus::Unknown, |(_, status)| *status)
         };
         self.ca()
-            .authority
+            .authority()
             .ocsp_response(query, self.now(), lookup)
             .map_err(internal)
     }
@@ -345,16 +378,19 @@ impl Service {
             this_update: now,
             next_update: now + CRL_VALIDITY,
         };
-        let authority = &self.ca().authority;
         let (der, revocations) = match issuer {
-            CrlIssuer::Root => (authority.root_crl(terms).map_err(internal)?, 0),
+            CrlIssuer::Root => (self.ca().authority().root_crl(terms).map_err(internal)?, 0),
             CrlIssuer::Issuing => {
                 let revoked = self.store().revocations().await?;
                 let entries = revoked
                     .iter()
                     .map(revoked_certificate)
                     .collect::<ServiceResult<Vec<_>>>()?;
-                let der = authority.issuing_crl(terms, &entries).map_err(internal)?;
+                let der = self
+                    .ca()
+                    .authority()
+                    .issuing_crl(terms, &entries)
+                    .map_err(internal)?;
                 (der, i64::try_from(revoked.len()).map_err(internal)?)
             }
         };
