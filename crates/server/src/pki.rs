@@ -15,6 +15,7 @@ use std::sync::{RwLock, RwLockReadGuard};
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -475,9 +476,11 @@ async fn ocsp_post(State(service): State<Service>, body: Bytes) -> impl IntoResp
 /// URL-safe base64 and missing padding are accepted too.
 async fn ocsp_get(
     State(service): State<Service>,
-    UrlPath(encoded): UrlPath<String>,
+    encoded: Result<UrlPath<String>, PathRejection>,
 ) -> impl IntoResponse {
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    // A path that is not even UTF-8 once percent-decoded is a malformed request too.
+    let encoded = encoded.map(|UrlPath(encoded)| encoded).unwrap_or_default();
     let encoded = encoded.trim_start_matches('/');
     let request = [BASE64, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
         .iter()
