@@ -1,5 +1,5 @@
 //! What the person does with the app: register, check for transactions, confirm or refuse,
-//! look at accounts, delete one.
+//! look at accounts and their certificates, delete one.
 
 use std::path::Path;
 use std::time::Duration;
@@ -317,6 +317,27 @@ impl App {
             Some(&Refusal { screen }),
         )
         .await
+    }
+
+    /// The account's authentication and signing certificates (DER), as the server issued
+    /// them at registration.
+    pub fn certificates(&self, document_number: &str) -> Result<(Vec<u8>, Vec<u8>), AppError> {
+        let account = self
+            .accounts()?
+            .into_iter()
+            .find(|a| a.document_number == document_number)
+            .ok_or_else(|| {
+                AppError::Usage(format!("no account {document_number} on this device"))
+            })?;
+        let decode = |what: &str, text: &str| {
+            BASE64
+                .decode(text)
+                .map_err(|_| AppError::Vault(format!("the {what} certificate is not base64")))
+        };
+        Ok((
+            decode("authentication", &account.authentication_certificate)?,
+            decode("signing", &account.signing_certificate)?,
+        ))
     }
 
     /// Deletes an account on the server and from this device.

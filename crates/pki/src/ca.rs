@@ -15,8 +15,10 @@ use x509_cert::name::Name;
 use zeroize::Zeroizing;
 
 use crate::config::{CaConfig, PublicationUrls};
+use crate::crl::{CrlTerms, RevokedCertificate, sign_crl};
 use crate::error::{PkiError, Result};
 use crate::keys::{CaKey, RsaSubjectKey, SerialNumber};
+use crate::ocsp::{CertificateStatus, OcspQuery, Responder};
 use crate::profile::{self, CertificateRequest};
 use crate::{ext, oids};
 
@@ -26,8 +28,9 @@ pub const ROOT_VALIDITY_YEARS: i32 = 20;
 /// for its first seven.
 pub const ISSUING_VALIDITY_YEARS: i32 = 10;
 
-/// The stored form of a CA: both certificates and both private keys (PKCS#8 DER).
-/// Where and how these are kept (database, HSM wrapping, files) is the caller's business.
+/// The stored form of a CA: both certificates and both private keys (PKCS#8 DER), and the
+/// OCSP responder's. Where and how these are kept (database, HSM wrapping, files) is the
+/// caller's business.
 pub struct CaParts {
     /// Root CA certificate, DER.
     pub root_cert_der: Vec<u8>,
@@ -37,6 +40,18 @@ pub struct CaParts {
     pub issuing_cert_der: Vec<u8>,
     /// Issuing CA private key, PKCS#8 DER.
     pub issuing_key_pkcs8: Zeroizing<Vec<u8>>,
+    /// The delegated OCSP responder; `None` in parts stored before it existed, in which case
+    /// [`CertificateAuthority::from_parts`] certifies a new one (store the result again).
+    pub ocsp_responder: Option<ResponderParts>,
+}
+
+/// The stored form of the OCSP responder: its certificate and private key (PKCS#8 DER).
+#[derive(Clone)]
+pub struct ResponderParts {
+    /// Responder certificate, DER, issued by the issuing CA.
+    pub cert_der: Vec<u8>,
+    /// Responder private key (ECDSA P-384), PKCS#8 DER.
+    pub key_pkcs8: Zeroizing<Vec<u8>>,
 }
 
 impl fmt::Debug for CaParts {
@@ -52,6 +67,7 @@ impl fmt::Debug for CaParts {
                 &format_args!("{} bytes", self.issuing_cert_der.len()),
             )
             .field("issuing_key_pkcs8", &"[secret]")
+            .field("ocsp_responder", &self.ocsp_responder.is_some())
             .finish()
     }
 }
@@ -60,10 +76,14 @@ impl fmt::Debug for CaParts {
 pub struct CertificateAuthority {
     urls: PublicationUrls,
     root: CaCertificate,
-    root_key: CaKey,
+    /// The root CA's name, key identifier and key, as rcgen signs with them (its CRL).
+    root_issuer: Issuer<'static, CaKey>,
     issuing: CaCertificate,
     /// The issuing CA's name, key identifier and key, as rcgen signs with them.
     issuer: Issuer<'static, CaKey>,
+    /// The issuing CA's name in rcgen's form (for the responder certificate's name).
+    issuing_name: DistinguishedName,
+    responder: Responder,
 }
 
 /// A CA certificate with what the CA reads from it more than once.
@@ -72,6 +92,8 @@ struct CaCertificate {
     pem: String,
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
+    /// subjectKeyIdentifier: the AKI of what this CA signs, CRLs included.
+    key_id: Vec<u8>,
 }
 
 impl fmt::Debug for CertificateAuthority {
@@ -133,33 +155,97 @@ impl CertificateAuthority {
             root_key,
             issuing_cert.der().to_vec(),
             issuing_key,
+            None,
         )
     }
 
     /// Rebuilds a CA from stored parts, checking that each key belongs to its certificate and
-    /// that the root certified the issuing CA. The CA's names come from the certificates;
-    /// `config` supplies the publication URLs for what it issues from now on.
+    /// that the root certified the issuing CA (and the issuing CA the OCSP responder). The
+    /// CA's names come from the certificates; `config` supplies the publication URLs for what
+    /// it issues from now on. Parts without an OCSP responder, or with one due for renewal
+    /// (see [`CertificateAuthority::renew_ocsp_responder_if_due`]), get a new one: compare
+    /// [`CertificateAuthority::to_parts`] with what was stored, and store it again if it differs.
     pub fn from_parts(parts: &CaParts, config: &CaConfig) -> Result<Self> {
         config.validate()?;
         let root_key = CaKey::from_pkcs8(&parts.root_key_pkcs8)?;
         let issuing_key = CaKey::from_pkcs8(&parts.issuing_key_pkcs8)?;
-        Self::assemble(
+        let responder = match &parts.ocsp_responder {
+            Some(stored) => Some((
+                stored.cert_der.clone(),
+                CaKey::from_pkcs8(&stored.key_pkcs8)?,
+            )),
+            None => None,
+        };
+        let mut ca = Self::assemble(
             config,
             parts.root_cert_der.clone(),
             root_key,
             parts.issuing_cert_der.clone(),
             issuing_key,
-        )
+            responder,
+        )?;
+        ca.renew_ocsp_responder_if_due(OffsetDateTime::now_utc())?;
+        Ok(ca)
     }
 
     /// The stored form of this CA (see [`CaParts`]).
     pub fn to_parts(&self) -> CaParts {
         CaParts {
             root_cert_der: self.root.der.clone(),
-            root_key_pkcs8: Zeroizing::new(self.root_key.0.serialize_der()),
+            root_key_pkcs8: Zeroizing::new(self.root_issuer.key().0.serialize_der()),
             issuing_cert_der: self.issuing.der.clone(),
             issuing_key_pkcs8: Zeroizing::new(self.issuer.key().0.serialize_der()),
+            ocsp_responder: Some(ResponderParts {
+                cert_der: self.responder.cert_der().to_vec(),
+                key_pkcs8: Zeroizing::new(self.responder.key().0.serialize_der()),
+            }),
         }
+    }
+
+    /// Certifies a new OCSP responder key when the current certificate ends within
+    /// [`crate::RESPONDER_RENEWAL_DAYS`] days. Returns whether it did (then store
+    /// [`CertificateAuthority::to_parts`] again).
+    pub fn renew_ocsp_responder_if_due(&mut self, now: OffsetDateTime) -> Result<bool> {
+        if !self.responder.renewal_due(now) {
+            return Ok(false);
+        }
+        self.responder = Responder::generate(
+            &self.issuer,
+            &self.issuing_name,
+            &self.issuing.der,
+            (self.issuing.not_before, self.issuing.not_after),
+            now,
+        )?;
+        Ok(true)
+    }
+
+    /// The OCSP responder certificate (DER), issued by the issuing CA.
+    pub fn ocsp_responder_certificate_der(&self) -> &[u8] {
+        self.responder.cert_der()
+    }
+
+    /// The signed OCSP response (DER) to `query` at `now`; `lookup` tells the status of each
+    /// serial number asked about that belongs to the issuing CA (any other CertID is answered
+    /// `unknown` without asking). The response carries the responder and issuing CA
+    /// certificates and echoes the request's nonce.
+    pub fn ocsp_response(
+        &self,
+        query: &OcspQuery,
+        now: OffsetDateTime,
+        lookup: impl FnMut(&SerialNumber) -> CertificateStatus,
+    ) -> Result<Vec<u8>> {
+        self.responder.respond(query, now, lookup)
+    }
+
+    /// The issuing CA's CRL (DER) listing `revoked`; see [`CrlTerms`] for the number.
+    pub fn issuing_crl(&self, terms: CrlTerms, revoked: &[RevokedCertificate]) -> Result<Vec<u8>> {
+        sign_crl(&self.issuer, &self.issuing.key_id, terms, revoked)
+    }
+
+    /// The root CA's CRL (DER): the issuing CA certificate points at it. The root has never
+    /// revoked its issuing CA, so it is empty.
+    pub fn root_crl(&self, terms: CrlTerms) -> Result<Vec<u8>> {
+        sign_crl(&self.root_issuer, &self.root.key_id, terms, &[])
     }
 
     /// Issues an end-user certificate (DER) signed by the issuing CA.
@@ -234,6 +320,7 @@ impl CertificateAuthority {
         root_key: CaKey,
         issuing_der: Vec<u8>,
         issuing_key: CaKey,
+        responder: Option<(Vec<u8>, CaKey)>,
     ) -> Result<Self> {
         let root_cert = parse_ca_certificate(&root_der, "root CA certificate is not DER X.509")?;
         let issuing_cert =
@@ -250,13 +337,42 @@ impl CertificateAuthority {
         )?;
         ensure_issued_by(&issuing_cert, &root_cert, &root_key)?;
 
-        let issuer = Issuer::new(issuer_params(&issuing_cert)?, issuing_key);
+        let issuing_params = issuer_params(&issuing_cert)?;
+        let issuing_name = issuing_params.distinguished_name.clone();
+        let issuer = Issuer::new(issuing_params, issuing_key);
+        let root_issuer = Issuer::new(issuer_params(&root_cert)?, root_key);
+        let issuing = CaCertificate::new(issuing_der, &issuing_cert)?;
+        let responder = match responder {
+            Some((cert_der, key)) => {
+                let cert = Certificate::from_der(&cert_der).map_err(|_| {
+                    PkiError::CaParts("OCSP responder certificate is not DER X.509")
+                })?;
+                ensure_key_matches(
+                    &cert,
+                    &key,
+                    "OCSP responder key does not match its certificate",
+                )?;
+                ensure_issued_by(&cert, &issuing_cert, issuer.key()).map_err(|_| {
+                    PkiError::CaParts("the OCSP responder was not certified by the issuing CA")
+                })?;
+                Responder::from_parts(cert_der, key, &issuing.der)?
+            }
+            None => Responder::generate(
+                &issuer,
+                &issuing_name,
+                &issuing.der,
+                (issuing.not_before, issuing.not_after),
+                OffsetDateTime::now_utc(),
+            )?,
+        };
         Ok(CertificateAuthority {
             urls: config.urls(),
             root: CaCertificate::new(root_der, &root_cert)?,
-            root_key,
-            issuing: CaCertificate::new(issuing_der, &issuing_cert)?,
+            root_issuer,
+            issuing,
             issuer,
+            issuing_name,
+            responder,
         })
     }
 }
@@ -267,6 +383,7 @@ impl CaCertificate {
             .map_err(|e| PkiError::Backend(format!("PEM encoding: {e}")))?;
         let validity = &parsed.tbs_certificate.validity;
         Ok(CaCertificate {
+            key_id: subject_key_identifier(parsed)?,
             der,
             pem,
             not_before: to_offset_date_time(validity.not_before)?,
@@ -351,7 +468,8 @@ fn ensure_key_matches(cert: &Certificate, key: &CaKey, problem: &'static str) ->
     }
 }
 
-/// The issuing CA certificate must name the root as issuer and carry the root key's signature.
+/// A certificate (the issuing CA's, the OCSP responder's) must name its CA as issuer and carry
+/// the CA key's signature.
 fn ensure_issued_by(issuing: &Certificate, root: &Certificate, root_key: &CaKey) -> Result<()> {
     let not_issued = PkiError::CaParts("the issuing CA certificate was not issued by the root");
     if issuing.tbs_certificate.issuer != root.tbs_certificate.subject {

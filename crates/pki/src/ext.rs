@@ -81,6 +81,15 @@ pub(crate) fn subject_key_identifier(key_id: &[u8]) -> Result<CustomExtension> {
     Ok(non_critical(&oids::SUBJECT_KEY_IDENTIFIER, value.to_der()?))
 }
 
+/// id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1), value NULL: relying parties trust the
+/// responder certificate for its lifetime without asking about its own status.
+pub(crate) fn ocsp_no_check() -> Result<CustomExtension> {
+    Ok(non_critical(
+        &oids::OCSP_NO_CHECK,
+        der::asn1::Null.to_der()?,
+    ))
+}
+
 /// ```text
 /// QCStatement ::= SEQUENCE {
 ///     statementId   QC-STATEMENT.&id({SupportedStatements}),

@@ -10,8 +10,12 @@
 //!               from_parts ┘            └─issue(CertificateRequest)──▶ DER ──parse_identity──▶ CertifiedIdentity
 //! ```
 //!
+//! Revocation status is published two ways, both signed here from statuses the caller keeps:
+//! CRLs (`crl.rs`, the issuing CA's and the root's) and OCSP answers (`ocsp.rs`, signed by a
+//! delegated responder certificate that is part of [`CaParts`]).
+//!
 //! Files follow that flow: `config.rs` (CaConfig, publication URLs), `ca.rs` (CA generation,
-//! persistence, issuing), `profile.rs` (the end-user profile: subject, key usages, policies,
+//! persistence, issuing), `crl.rs`, `ocsp.rs`, `profile.rs` (the end-user profile: subject, key usages, policies,
 //! validity), `ext.rs` (extensions rcgen cannot write, hand-encoded with `der`), `keys.rs`
 //! (CA keys, the RSA subject key, serial numbers), `parse.rs` (reading certificates back),
 //! `oids.rs`, `error.rs`.
@@ -21,16 +25,25 @@
 
 mod ca;
 mod config;
+mod crl;
 mod error;
 mod ext;
 mod keys;
+mod ocsp;
 pub mod oids;
 mod parse;
 mod profile;
 
-pub use ca::{CaParts, CertificateAuthority, ISSUING_VALIDITY_YEARS, ROOT_VALIDITY_YEARS};
+pub use ca::{
+    CaParts, CertificateAuthority, ISSUING_VALIDITY_YEARS, ROOT_VALIDITY_YEARS, ResponderParts,
+};
 pub use config::{CaConfig, PublicationUrls};
+pub use crl::{CrlTerms, RevocationReason, RevokedCertificate};
 pub use error::{PkiError, Result};
 pub use keys::{ACCEPTED_MODULUS_BITS, SerialNumber};
+pub use ocsp::{
+    CertificateStatus, MAX_REQUESTS, OCSP_VALIDITY, OcspQuery, RESPONDER_RENEWAL_DAYS,
+    RESPONDER_VALIDITY_DAYS,
+};
 pub use parse::{CertifiedIdentity, parse_identity};
 pub use profile::{CertificateRequest, END_USER_VALIDITY_YEARS, Level, Purpose, policies_for};

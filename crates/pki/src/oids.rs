@@ -43,9 +43,34 @@ pub const AD_OCSP: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1");
 pub const AD_CA_ISSUERS: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.2");
 /// id-kp-clientAuth
 pub const KP_CLIENT_AUTH: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.2");
+/// id-kp-OCSPSigning (RFC 6960 §4.2.2.2): the delegated responder's extended key usage
+pub const KP_OCSP_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.9");
+/// id-ce-cRLNumber
+pub const CRL_NUMBER: Oid = Oid::new_unwrap("2.5.29.20");
+/// id-ce-cRLReasons (the reasonCode CRL entry extension)
+pub const CRL_REASON: Oid = Oid::new_unwrap("2.5.29.21");
+/// id-ce-authorityKeyIdentifier
+pub const AUTHORITY_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.35");
+
+// --- RFC 6960 / RFC 8954 OCSP ---
+
+/// id-pkix-ocsp-nonce
+pub const OCSP_NONCE: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.2");
+/// id-pkix-ocsp-nocheck: clients need not check the responder certificate's own status
+pub const OCSP_NO_CHECK: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.5");
 
 // --- Algorithms ---
 
+/// SHA-1 (OCSP CertIDs only: openssl's default; it identifies, it signs nothing)
+pub const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");
+/// SHA-256
+pub const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// SHA-384
+pub const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
+/// SHA-512
+pub const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
+/// ecdsa-with-SHA384: how every CA key (and the OCSP responder) signs
+pub const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
 /// rsaEncryption: the algorithm of every end-user (split-key RSA) public key
 pub const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
 

@@ -632,11 +632,21 @@ fn mismatched_or_malformed_parts_are_refused() {
             root_key_pkcs8: a.root_key_pkcs8.clone(),
             issuing_cert_der: a.issuing_cert_der.clone(),
             issuing_key_pkcs8: a.issuing_key_pkcs8.clone(),
+            ocsp_responder: a.ocsp_responder.clone(),
         };
         f(&mut parts, &b);
         CertificateAuthority::from_parts(&parts, &test_config()).map(|_| ())
     };
-    let cases: [fn(&mut CaParts, &CaParts); 7] = [
+    let cases: [fn(&mut CaParts, &CaParts); 9] = [
+        // Another CA's responder, and a responder certificate with another key.
+        |p, b| p.ocsp_responder = b.ocsp_responder.clone(),
+        |p, b| {
+            let (ours, theirs) = (
+                p.ocsp_responder.as_mut().unwrap(),
+                b.ocsp_responder.as_ref(),
+            );
+            ours.key_pkcs8 = theirs.unwrap().key_pkcs8.clone();
+        },
         |p, b| p.root_key_pkcs8 = b.root_key_pkcs8.clone(),
         |p, b| p.issuing_key_pkcs8 = b.issuing_key_pkcs8.clone(),
         |p, _| std::mem::swap(&mut p.root_key_pkcs8, &mut p.issuing_key_pkcs8),

@@ -118,6 +118,7 @@ impl Service {
         if service.config().demo {
             service.register_demo_relying_party().await?;
         }
+        service.record_missing_serials().await?;
         Ok(service)
     }
 
@@ -172,9 +173,19 @@ impl Service {
         time::OffsetDateTime::now_utc()
     }
 
-    /// Runs the periodic housekeeping (timing out sessions nobody polls) until the process
-    /// ends.
+    /// Runs the periodic housekeeping (timing out sessions nobody polls, renewing the OCSP
+    /// responder certificate when due) until the process ends.
     pub fn spawn_background_tasks(&self) {
+        let service = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+            loop {
+                tick.tick().await;
+                if let Err(error) = service.ca().renew_ocsp_responder_if_due(service.keys()) {
+                    tracing::error!(%error, "renewing the OCSP responder failed");
+                }
+            }
+        });
         let service = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));

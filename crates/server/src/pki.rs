@@ -1,33 +1,69 @@
 //! The service's certificate authority: created on first start, kept in the data directory
-//! (certificates in the clear, private keys sealed by the key store), publishing its
-//! certificates at the URLs written into every certificate it issues.
+//! (certificates in the clear, private keys sealed by the key store), publishing at the URLs
+//! written into every certificate it issues: the CA certificates, the CRLs of both CAs and
+//! the OCSP responder (RFC 6960 over HTTP, POST and GET as in its appendix A.1).
+//!
+//! Revocation status is read from the database on every OCSP request, and each CRL is
+//! re-signed as soon as the number of revocations in the database changes, so a revocation
+//! committed by any process (this one, an operator's tool, another node) shows at once. The
+//! latest CRL of each CA is kept in the database with its number, which only ever grows.
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{RwLock, RwLockReadGuard};
 
 use axum::Router;
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path as UrlPath, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
-use splitid_pki::{CaConfig, CaParts, CertificateAuthority, CertificateRequest, Level, Purpose};
-use time::OffsetDateTime;
+use splitid_pki::{
+    CaConfig, CaParts, CertificateAuthority, CertificateRequest, CertificateStatus, CrlTerms,
+    Level, OcspQuery, Purpose, ResponderParts, RevocationReason, RevokedCertificate, SerialNumber,
+};
+use time::{Duration, OffsetDateTime};
 
 use crate::accounts::ProvenIdentity;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keystore::KeyStore;
-use crate::store::KeyPurpose;
+use crate::store::{KeyPurpose, Revocation, SerialStatus, StoredCrl};
 use crate::{Config, Service};
+
+/// A CRL promises the next one within a day; a new one is signed after half of that, or at
+/// once when a revocation is added.
+const CRL_VALIDITY: Duration = Duration::DAY;
+
+/// The two CRLs the service publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CrlIssuer {
+    /// The root CA's: covers the issuing CA certificate (never revoked: empty).
+    Root,
+    /// The issuing CA's: covers every end-user certificate.
+    Issuing,
+}
+
+impl CrlIssuer {
+    fn as_str(self) -> &'static str {
+        match self {
+            CrlIssuer::Root => "root",
+            CrlIssuer::Issuing => "issuing",
+        }
+    }
+}
 
 const CA_FILE: &str = "ca.json";
 const ROOT_KEY_CONTEXT: &str = "splitid/ca/root-key";
 const ISSUING_KEY_CONTEXT: &str = "splitid/ca/issuing-key";
+const RESPONDER_KEY_CONTEXT: &str = "splitid/ca/ocsp-responder-key";
 
-/// The CA as stored: certificates and sealed keys, base64.
+/// The CA as stored: certificates and sealed keys, base64. Files written before the OCSP
+/// responder existed lack its two fields; the responder is then made and the file rewritten.
 #[derive(Serialize, Deserialize)]
 struct StoredCa {
     test: bool,
@@ -35,11 +71,67 @@ struct StoredCa {
     root_key_sealed: String,
     issuing_certificate: String,
     issuing_key_sealed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocsp_responder_certificate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocsp_responder_key_sealed: Option<String>,
 }
 
-/// The service's CA.
+impl StoredCa {
+    fn seal(parts: &CaParts, test: bool, keys: &KeyStore) -> ServiceResult<Self> {
+        let responder = parts
+            .ocsp_responder
+            .as_ref()
+            .ok_or_else(|| internal("a CA without an OCSP responder"))?;
+        Ok(StoredCa {
+            test,
+            root_certificate: BASE64.encode(&parts.root_cert_der),
+            root_key_sealed: BASE64.encode(keys.seal(&parts.root_key_pkcs8, ROOT_KEY_CONTEXT)?),
+            issuing_certificate: BASE64.encode(&parts.issuing_cert_der),
+            issuing_key_sealed: BASE64
+                .encode(keys.seal(&parts.issuing_key_pkcs8, ISSUING_KEY_CONTEXT)?),
+            ocsp_responder_certificate: Some(BASE64.encode(&responder.cert_der)),
+            ocsp_responder_key_sealed: Some(
+                BASE64.encode(keys.seal(&responder.key_pkcs8, RESPONDER_KEY_CONTEXT)?),
+            ),
+        })
+    }
+
+    fn open(&self, keys: &KeyStore) -> ServiceResult<CaParts> {
+        let unsealed = |sealed: &str, context| -> ServiceResult<_> {
+            Ok(keys.open(&BASE64.decode(sealed).map_err(internal)?, context)?)
+        };
+        let ocsp_responder = match (
+            &self.ocsp_responder_certificate,
+            &self.ocsp_responder_key_sealed,
+        ) {
+            (Some(certificate), Some(key)) => Some(ResponderParts {
+                cert_der: BASE64.decode(certificate).map_err(internal)?,
+                key_pkcs8: unsealed(key, RESPONDER_KEY_CONTEXT)?,
+            }),
+            _ => None,
+        };
+        Ok(CaParts {
+            root_cert_der: BASE64.decode(&self.root_certificate).map_err(internal)?,
+            root_key_pkcs8: unsealed(&self.root_key_sealed, ROOT_KEY_CONTEXT)?,
+            issuing_cert_der: BASE64.decode(&self.issuing_certificate).map_err(internal)?,
+            issuing_key_pkcs8: unsealed(&self.issuing_key_sealed, ISSUING_KEY_CONTEXT)?,
+            ocsp_responder,
+        })
+    }
+
+    fn write(&self, path: &Path) -> ServiceResult<()> {
+        let text = serde_json::to_string_pretty(self).map_err(internal)?;
+        write_atomically(path, text.as_bytes()).map_err(internal)
+    }
+}
+
+/// The service's CA. The lock is only ever written to replace the OCSP responder.
 pub struct Ca {
-    authority: CertificateAuthority,
+    authority: RwLock<CertificateAuthority>,
+    /// Where it is stored, and whether it is a test CA (for rewriting it).
+    path: PathBuf,
+    test: bool,
 }
 
 /// What a certificate is issued for.
@@ -84,47 +176,52 @@ impl Ca {
                     "the CA in the data directory was made for the other mode"
                 );
             }
-            let parts = CaParts {
-                root_cert_der: BASE64.decode(&stored.root_certificate).map_err(internal)?,
-                root_key_pkcs8: keys.open(
-                    &BASE64.decode(&stored.root_key_sealed).map_err(internal)?,
-                    ROOT_KEY_CONTEXT,
-                )?,
-                issuing_cert_der: BASE64
-                    .decode(&stored.issuing_certificate)
-                    .map_err(internal)?,
-                issuing_key_pkcs8: keys.open(
-                    &BASE64
-                        .decode(&stored.issuing_key_sealed)
-                        .map_err(internal)?,
-                    ISSUING_KEY_CONTEXT,
-                )?,
-            };
+            let parts = stored.open(keys)?;
             let authority =
                 CertificateAuthority::from_parts(&parts, &ca_config(config, stored.test))
                     .map_err(internal)?;
-            return Ok(Ca { authority });
+            // A new (or renewed) OCSP responder is kept, so every start answers with the same.
+            let responder = authority.ocsp_responder_certificate_der();
+            if parts.ocsp_responder.as_ref().map(|r| r.cert_der.as_slice()) != Some(responder) {
+                StoredCa::seal(&authority.to_parts(), stored.test, keys)?.write(&path)?;
+                tracing::info!("certified a new OCSP responder");
+            }
+            return Ok(Ca::new(authority, path, stored.test));
         }
         let authority =
             CertificateAuthority::generate(&ca_config(config, config.demo)).map_err(internal)?;
-        let parts = authority.to_parts();
-        let stored = StoredCa {
-            test: config.demo,
-            root_certificate: BASE64.encode(&parts.root_cert_der),
-            root_key_sealed: BASE64.encode(keys.seal(&parts.root_key_pkcs8, ROOT_KEY_CONTEXT)?),
-            issuing_certificate: BASE64.encode(&parts.issuing_cert_der),
-            issuing_key_sealed: BASE64
-                .encode(keys.seal(&parts.issuing_key_pkcs8, ISSUING_KEY_CONTEXT)?),
-        };
-        write_atomically(
-            &path,
-            serde_json::to_string_pretty(&stored)
-                .map_err(internal)?
-                .as_bytes(),
-        )
-        .map_err(internal)?;
+        StoredCa::seal(&authority.to_parts(), config.demo, keys)?.write(&path)?;
         tracing::info!(test = config.demo, "created the certificate authority");
-        Ok(Ca { authority })
+        Ok(Ca::new(authority, path, config.demo))
+    }
+
+    fn new(authority: CertificateAuthority, path: PathBuf, test: bool) -> Self {
+        Ca {
+            authority: RwLock::new(authority),
+            path,
+            test,
+        }
+    }
+
+    /// The CA for signing. (A poisoned lock still holds a consistent CA: the only writer
+    /// replaces it whole.)
+    fn authority(&self) -> RwLockReadGuard<'_, CertificateAuthority> {
+        self.authority.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Certifies a new OCSP responder when the current one is within its renewal period,
+    /// and stores it; the service runs this daily, so a long-running server never answers
+    /// with an expired responder certificate.
+    pub(crate) fn renew_ocsp_responder_if_due(&self, keys: &KeyStore) -> ServiceResult<bool> {
+        let mut authority = self.authority.write().unwrap_or_else(|e| e.into_inner());
+        let renewed = authority
+            .renew_ocsp_responder_if_due(OffsetDateTime::now_utc())
+            .map_err(internal)?;
+        if renewed {
+            StoredCa::seal(&authority.to_parts(), self.test, keys)?.write(&self.path)?;
+            tracing::info!("certified a new OCSP responder");
+        }
+        Ok(renewed)
     }
 
     /// Issues a certificate for a composite key (after its proof of possession was checked).
@@ -150,16 +247,176 @@ impl Ca {
             not_before: order.not_before,
             serial: None,
         };
-        self.authority.issue(&request).map_err(internal)
+        self.authority().issue(&request).map_err(internal)
     }
 
     pub fn root_certificate_der(&self) -> Vec<u8> {
-        self.authority.root_certificate_der().to_vec()
+        self.authority().root_certificate_der().to_vec()
     }
 
     pub fn issuing_certificate_der(&self) -> Vec<u8> {
-        self.authority.issuing_certificate_der().to_vec()
+        self.authority().issuing_certificate_der().to_vec()
     }
+}
+
+/// The serial number of a certificate the CA issued, lower-case hex (as revocations and the
+/// OCSP lookup key it).
+pub(crate) fn certificate_serial(certificate: &[u8]) -> ServiceResult<String> {
+    let identity = splitid_pki::parse_identity(certificate).map_err(internal)?;
+    Ok(identity.serial.to_hex())
+}
+
+impl Service {
+    /// Fills in the serial numbers of keys stored before they were recorded (done on start).
+    pub(crate) async fn record_missing_serials(&self) -> ServiceResult<()> {
+        for (account, purpose, certificate) in self.store().keys_without_serial().await? {
+            match certificate_serial(&certificate) {
+                Ok(serial) => {
+                    self.store()
+                        .set_key_serial(account, purpose, &serial)
+                        .await?
+                }
+                Err(error) => tracing::warn!(
+                    %account, purpose = purpose.as_str(), %error,
+                    "a stored certificate is unreadable; OCSP will call it unknown"
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// The OCSP response (DER) to a DER request: `malformedRequest` for one that does not
+    /// parse, `internalError` when the database cannot answer, otherwise signed statuses.
+    pub async fn ocsp_response(&self, request: &[u8]) -> Vec<u8> {
+        let query = match OcspQuery::from_der(request) {
+            Ok(query) => query,
+            Err(problem) => {
+                tracing::debug!(%problem, "malformed OCSP request");
+                return OcspQuery::malformed_response();
+            }
+        };
+        match self.answer_ocsp(&query).await {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::error!(%error, "OCSP answer failed");
+                OcspQuery::internal_error_response()
+            }
+        }
+    }
+
+    async fn answer_ocsp(&self, query: &OcspQuery) -> ServiceResult<Vec<u8>> {
+        let mut statuses: Vec<(SerialNumber, CertificateStatus)> = Vec::new();
+        for serial in query.serials() {
+            let status = match self.store().serial_status(&serial.to_hex()).await? {
+                SerialStatus::NotIssued => CertificateStatus::Unknown,
+                SerialStatus::Good => CertificateStatus::Good,
+                SerialStatus::Revoked(revocation) => CertificateStatus::Revoked {
+                    revoked_at: revocation.revoked_at,
+                    reason: reason(&revocation)?,
+                },
+            };
+            statuses.push((serial, status));
+        }
+        let lookup = |serial: &SerialNumber| {
+            statuses
+                .iter()
+                .find(|(s, _)| s == serial)
+                .map_or(CertificateStatus::Unknown, |(_, status)| *status)
+        };
+        self.ca()
+            .authority()
+            .ocsp_response(query, self.now(), lookup)
+            .map_err(internal)
+    }
+
+    /// The current CRL (DER) of the root or issuing CA: the stored one while it lists every
+    /// revocation and is less than half its validity old, otherwise a newly signed one with
+    /// the next number.
+    async fn current_crl(&self, issuer: CrlIssuer) -> ServiceResult<Vec<u8>> {
+        // Another process may store a CRL between our read and our write; then we serve
+        // theirs (read again) rather than give two CRLs one number.
+        for _ in 0..5 {
+            let now = self.now();
+            let revocations = match issuer {
+                CrlIssuer::Root => 0,
+                CrlIssuer::Issuing => self.store().revocation_count().await?,
+            };
+            let stored = self.store().crl(issuer.as_str()).await?;
+            if let Some(crl) = &stored {
+                let fresh = now >= crl.this_update && now < crl.this_update + CRL_VALIDITY / 2;
+                if crl.revocations == revocations && fresh {
+                    return Ok(crl.der.clone());
+                }
+            }
+            let crl = self.sign_crl(issuer, stored.as_ref(), now).await?;
+            let replaces = stored.as_ref().map(|crl| crl.number);
+            if self
+                .store()
+                .replace_crl(issuer.as_str(), replaces, &crl)
+                .await?
+            {
+                tracing::info!(
+                    ca = issuer.as_str(),
+                    number = crl.number,
+                    revoked = crl.revocations,
+                    "signed a CRL"
+                );
+                return Ok(crl.der);
+            }
+        }
+        Err(internal("the CRL kept changing under us"))
+    }
+
+    async fn sign_crl(
+        &self,
+        issuer: CrlIssuer,
+        previous: Option<&StoredCrl>,
+        now: OffsetDateTime,
+    ) -> ServiceResult<StoredCrl> {
+        let number = previous.map_or(1, |crl| crl.number + 1);
+        let terms = CrlTerms {
+            number: u64::try_from(number).map_err(internal)?,
+            this_update: now,
+            next_update: now + CRL_VALIDITY,
+        };
+        let (der, revocations) = match issuer {
+            CrlIssuer::Root => (self.ca().authority().root_crl(terms).map_err(internal)?, 0),
+            CrlIssuer::Issuing => {
+                let revoked = self.store().revocations().await?;
+                let entries = revoked
+                    .iter()
+                    .map(revoked_certificate)
+                    .collect::<ServiceResult<Vec<_>>>()?;
+                let der = self
+                    .ca()
+                    .authority()
+                    .issuing_crl(terms, &entries)
+                    .map_err(internal)?;
+                (der, i64::try_from(revoked.len()).map_err(internal)?)
+            }
+        };
+        Ok(StoredCrl {
+            number,
+            revocations,
+            this_update: terms.this_update,
+            next_update: terms.next_update,
+            der,
+        })
+    }
+}
+
+fn reason(revocation: &Revocation) -> ServiceResult<RevocationReason> {
+    RevocationReason::from_name(revocation.reason)
+        .ok_or_else(|| internal(format!("unknown revocation reason {}", revocation.reason)))
+}
+
+fn revoked_certificate(revocation: &Revocation) -> ServiceResult<RevokedCertificate> {
+    let octets = hex::decode(&revocation.serial).map_err(internal)?;
+    Ok(RevokedCertificate {
+        serial: SerialNumber::from_be_bytes(&octets).map_err(internal)?,
+        revoked_at: revocation.revoked_at,
+        reason: reason(revocation)?,
+    })
 }
 
 /// Writes a file so that a crash leaves either the old or the new contents, never a mix.
@@ -175,11 +432,73 @@ fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `/pki`: the CA certificates, at the URLs written into issued certificates.
+/// `/pki`: the CA certificates, CRLs and OCSP, at the URLs written into issued certificates.
 pub fn router() -> Router<Service> {
     Router::new()
         .route("/root-ca.crt", get(root_certificate))
         .route("/issuing-ca.crt", get(issuing_certificate))
+        .route("/root-ca.crl", get(root_crl))
+        .route("/issuing-ca.crl", get(issuing_crl))
+        .route("/ocsp", post(ocsp_post))
+        .route("/ocsp/{*request}", get(ocsp_get))
+}
+
+/// Statuses change the moment a revocation commits: nothing may cache them longer than the
+/// response says (OCSP) or at all (CRLs are re-signed on every revocation).
+const NO_CACHE: &str = "no-cache";
+
+async fn root_crl(State(service): State<Service>) -> ServiceResult<impl IntoResponse> {
+    crl_response(service.current_crl(CrlIssuer::Root).await?)
+}
+
+async fn issuing_crl(State(service): State<Service>) -> ServiceResult<impl IntoResponse> {
+    crl_response(service.current_crl(CrlIssuer::Issuing).await?)
+}
+
+fn crl_response(der: Vec<u8>) -> ServiceResult<impl IntoResponse> {
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pkix-crl"),
+            (header::CACHE_CONTROL, NO_CACHE),
+        ],
+        der,
+    ))
+}
+
+/// `POST /pki/ocsp` with the DER request as the body (application/ocsp-request). Whatever
+/// the body, the answer is an OCSP response with HTTP 200: `malformedRequest` for one that
+/// does not parse, as RFC 6960 §2.3 has it.
+async fn ocsp_post(State(service): State<Service>, body: Bytes) -> impl IntoResponse {
+    ocsp_reply(service.ocsp_response(&body).await)
+}
+
+/// `GET /pki/ocsp/{url-encoded base64 of the DER request}` (RFC 6960 A.1), for caches.
+/// URL-safe base64 and missing padding are accepted too.
+async fn ocsp_get(
+    State(service): State<Service>,
+    encoded: Result<UrlPath<String>, PathRejection>,
+) -> impl IntoResponse {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    // A path that is not even UTF-8 once percent-decoded is a malformed request too.
+    let encoded = encoded.map(|UrlPath(encoded)| encoded).unwrap_or_default();
+    let encoded = encoded.trim_start_matches('/');
+    let request = [BASE64, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(encoded).ok());
+    ocsp_reply(match request {
+        Some(request) => service.ocsp_response(&request).await,
+        None => OcspQuery::malformed_response(),
+    })
+}
+
+fn ocsp_reply(response: Vec<u8>) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "application/ocsp-response"),
+            (header::CACHE_CONTROL, NO_CACHE),
+        ],
+        response,
+    )
 }
 
 async fn root_certificate(State(service): State<Service>) -> impl IntoResponse {

@@ -41,6 +41,7 @@ async fn service_with_an_advanced_account() -> (Service, tempfile::TempDir) {
         server_exponent_sealed: vec![],
         server_key_sealed: vec![],
         certificate: vec![],
+        serial: None,
         pin: Default::default(),
     };
     service

@@ -79,6 +79,13 @@ enum AppCommand {
     },
     /// Delete an account, on the server and on this device.
     Delete { document_number: String },
+    /// Write an account's certificates as PEM files auth.pem and sign.pem.
+    Certificates {
+        document_number: String,
+        /// The directory to write them to (created if missing).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -201,6 +208,23 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
             .await
             .map_err(explain)?;
         }
+        AppCommand::Certificates {
+            document_number,
+            out,
+        } => {
+            let paths = export_certificates(&app, &document_number, &out)?;
+            output(
+                args.json,
+                &serde_json::json!({ "authentication": paths[0], "signing": paths[1] }),
+                || {
+                    paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+            );
+        }
         AppCommand::Delete { document_number } => {
             app.delete(&document_number).await.map_err(explain)?;
             output(
@@ -211,6 +235,24 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Writes the account's certificates to `out/auth.pem` and `out/sign.pem`; returns the paths.
+fn export_certificates(
+    app: &App,
+    document_number: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<[PathBuf; 2]> {
+    let (authentication, signing) = app.certificates(document_number).map_err(explain)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut paths = [out.join("auth.pem"), out.join("sign.pem")];
+    for (path, der) in paths.iter_mut().zip([authentication, signing]) {
+        let pem = der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &der)
+            .map_err(|e| anyhow::anyhow!("PEM encoding: {e}"))?;
+        std::fs::write(&*path, pem).with_context(|| format!("cannot write {}", path.display()))?;
+        *path = std::path::absolute(&*path).unwrap_or_else(|_| path.clone());
+    }
+    Ok(paths)
 }
 
 async fn show_accounts(app: &App, json: bool) -> anyhow::Result<()> {

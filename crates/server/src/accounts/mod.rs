@@ -240,10 +240,8 @@ impl Service {
         ];
         for purpose in [KeyPurpose::Authentication, KeyPurpose::Signing] {
             let key = self.key(account_id, purpose).await?;
-            let certificate =
-                splitid_pki::parse_identity(&key.certificate).map_err(ServiceError::internal)?;
             let revocation = Revocation {
-                serial: certificate.serial.to_hex().to_lowercase(),
+                serial: crate::pki::certificate_serial(&key.certificate)?,
                 purpose,
                 reason: closure.revocation_reason(),
                 revoked_at: now,

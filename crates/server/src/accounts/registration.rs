@@ -296,7 +296,11 @@ impl Service {
                 rsa_modulus: &modulus,
                 not_before: now,
             })?;
-            keys.push(pending_key_record(purpose, key, certificate)?);
+            let serial = crate::pki::certificate_serial(&certificate)?;
+            keys.push(KeyRecord {
+                serial: Some(serial),
+                ..pending_key_record(purpose, key, certificate)?
+            });
         }
         let mut mac_key = zeroize::Zeroizing::new([0u8; 32]);
         self.keys().random(&mut *mac_key)?;
@@ -379,6 +383,7 @@ fn pending_key_record(
         device_modulus: decode_field("deviceModulus", &key.device_modulus)?,
         server_exponent_sealed: decode_field("sealed", &key.server_exponent_sealed)?,
         server_key_sealed: decode_field("sealed", &key.server_key_sealed)?,
+        serial: None,
         certificate,
         pin: Default::default(),
     })

@@ -176,8 +176,9 @@ impl Store {
         for key in keys {
             sqlx::query(
                 "INSERT INTO account_keys (account_id, purpose, half_bits, device_modulus,
-                     server_exponent_sealed, server_key_sealed, certificate, wrong_pins, locked_until)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     server_exponent_sealed, server_key_sealed, certificate, serial, wrong_pins,
+                     locked_until)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(account.id.to_string())
             .bind(key.purpose.as_str())
@@ -186,6 +187,7 @@ impl Store {
             .bind(&key.server_exponent_sealed)
             .bind(&key.server_key_sealed)
             .bind(&key.certificate)
+            .bind(&key.serial)
             .bind(key.pin.wrong_in_a_row as i64)
             .bind(key.pin.locked_until.map(format_time))
             .execute(&mut *tx)
@@ -278,15 +280,124 @@ impl Store {
             .bind(serial)
             .fetch_optional(&self.pool)
             .await?;
+        row.as_ref().map(revocation_from_row).transpose()
+    }
+
+    // ---- certificate status (OCSP, CRLs) -------------------------------------------------
+
+    /// Whether a serial (lower-case hex) is one of ours, and revoked. Read per request, so a
+    /// revocation committed by any process counts at once.
+    pub async fn serial_status(&self, serial: &str) -> Result<SerialStatus, StoreError> {
+        if let Some(revocation) = self.revocation(serial).await? {
+            return Ok(SerialStatus::Revoked(revocation));
+        }
+        let issued = sqlx::query("SELECT 1 FROM account_keys WHERE serial = ?")
+            .bind(serial)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(if issued.is_some() {
+            SerialStatus::Good
+        } else {
+            SerialStatus::NotIssued
+        })
+    }
+
+    /// How many certificates have been revoked (revocations are never deleted).
+    pub async fn revocation_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM revocations")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Every revocation, oldest first.
+    pub async fn revocations(&self) -> Result<Vec<Revocation>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM revocations ORDER BY revoked_at, serial")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(revocation_from_row).collect()
+    }
+
+    /// The latest CRL of a CA (`root` or `issuing`).
+    pub async fn crl(&self, ca: &str) -> Result<Option<StoredCrl>, StoreError> {
+        let row = sqlx::query("SELECT * FROM crls WHERE ca = ?")
+            .bind(ca)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|row| {
-            Ok(Revocation {
-                serial: row.try_get("serial")?,
-                purpose: KeyPurpose::parse(row.try_get("purpose")?)?,
-                reason: revocation_reason(row.try_get("reason")?)?,
-                revoked_at: parse_time(row.try_get("revoked_at")?)?,
+            Ok(StoredCrl {
+                number: row.try_get("number")?,
+                revocations: row.try_get("revocations")?,
+                this_update: parse_time(row.try_get("this_update")?)?,
+                next_update: parse_time(row.try_get("next_update")?)?,
+                der: row.try_get("der")?,
             })
         })
         .transpose()
+    }
+
+    /// Stores a CA's new CRL if the latest is still the one numbered `replaces` (`None`: there
+    /// was none). Returns false when another process stored one meanwhile: the number stays
+    /// unique and growing.
+    pub async fn replace_crl(
+        &self,
+        ca: &str,
+        replaces: Option<i64>,
+        crl: &StoredCrl,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO crls (ca, number, revocations, this_update, next_update, der)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (ca) DO UPDATE SET number = excluded.number,
+                 revocations = excluded.revocations, this_update = excluded.this_update,
+                 next_update = excluded.next_update, der = excluded.der
+             WHERE crls.number = ?7",
+        )
+        .bind(ca)
+        .bind(crl.number)
+        .bind(crl.revocations)
+        .bind(format_time(crl.this_update))
+        .bind(format_time(crl.next_update))
+        .bind(&crl.der)
+        .bind(replaces)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Keys stored before serial numbers were recorded: (account, purpose, certificate).
+    pub async fn keys_without_serial(
+        &self,
+    ) -> Result<Vec<(Uuid, KeyPurpose, Vec<u8>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT account_id, purpose, certificate FROM account_keys WHERE serial IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    parse_uuid(row.try_get("account_id")?)?,
+                    KeyPurpose::parse(row.try_get("purpose")?)?,
+                    row.try_get("certificate")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Records the serial of a key's certificate (filling in keys stored without one).
+    pub async fn set_key_serial(
+        &self,
+        account: Uuid,
+        purpose: KeyPurpose,
+        serial: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE account_keys SET serial = ? WHERE account_id = ? AND purpose = ?")
+            .bind(serial)
+            .bind(account.to_string())
+            .bind(purpose.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn touch_account(&self, id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
@@ -596,6 +707,15 @@ fn revocation_reason(text: String) -> Result<&'static str, StoreError> {
         .ok_or_else(|| damaged(format!("unknown revocation reason {text:?}")))
 }
 
+fn revocation_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Revocation, StoreError> {
+    Ok(Revocation {
+        serial: row.try_get("serial")?,
+        purpose: KeyPurpose::parse(row.try_get("purpose")?)?,
+        reason: revocation_reason(row.try_get("reason")?)?,
+        revoked_at: parse_time(row.try_get("revoked_at")?)?,
+    })
+}
+
 fn json_column<T: serde::de::DeserializeOwned>(
     row: &sqlx::sqlite::SqliteRow,
     column: &str,
@@ -648,6 +768,7 @@ fn key_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<KeyRecord, StoreError> 
         server_exponent_sealed: row.try_get("server_exponent_sealed")?,
         server_key_sealed: row.try_get("server_key_sealed")?,
         certificate: row.try_get("certificate")?,
+        serial: row.try_get("serial")?,
         pin: PinCounter {
             wrong_in_a_row: row.try_get::<i64, _>("wrong_pins")? as u32,
             locked_until: parse_optional_time(row.try_get("locked_until")?)?,

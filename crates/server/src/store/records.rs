@@ -99,6 +99,9 @@ pub struct KeyRecord {
     pub server_exponent_sealed: Vec<u8>,
     pub server_key_sealed: Vec<u8>,
     pub certificate: Vec<u8>,
+    /// The certificate's serial number, lower-case hex; `None` only for keys stored before
+    /// serials were recorded, until the service fills it in on start.
+    pub serial: Option<String>,
     pub pin: PinCounter,
 }
 
@@ -143,6 +146,28 @@ pub const REVOCATION_REASONS: [&str; 3] = [
     "cessationOfOperation",
     "privilegeWithdrawn",
 ];
+
+/// What the database knows of a certificate serial number (for OCSP).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SerialStatus {
+    /// Not a serial of a certificate this service issued.
+    NotIssued,
+    /// Issued and not revoked.
+    Good,
+    /// Revoked.
+    Revoked(Revocation),
+}
+
+/// The latest CRL of one CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCrl {
+    pub number: i64,
+    /// How many revocations it lists.
+    pub revocations: i64,
+    pub this_update: OffsetDateTime,
+    pub next_update: OffsetDateTime,
+    pub der: Vec<u8>,
+}
 
 /// A revoked certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
