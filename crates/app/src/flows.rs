@@ -10,8 +10,8 @@ use reqwest::Method;
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, KeyHandover, PendingTransaction, PendingTransactions, Proofing,
-    Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest,
-    TransactionOutcome,
+    ProofingChallenge, Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof,
+    RegistrationRequest, TransactionOutcome, Vouch, vouch_message,
 };
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, DeviceShare, HalfSize, HashAlgorithm, KdfParams, Padding,
@@ -147,6 +147,55 @@ impl App {
         vault.accounts.push(account.clone());
         self.vault.save(&vault)?;
         Ok(account)
+    }
+
+    /// A single-use identity proofing challenge from the server (the nonce for an ID token,
+    /// what an eID certificate's key signs, what an existing account vouches for).
+    pub async fn proofing_challenge(&self, server: &str) -> Result<ProofingChallenge, AppError> {
+        let base = server.trim_end_matches('/');
+        self.channel
+            .post(
+                &format!("{base}/app/v1/proofing-challenges"),
+                &serde_json::json!({}),
+            )
+            .await
+    }
+
+    /// Vouches for a proofing challenge with an account on this device: a PIN1 login, judged
+    /// and counted like any other. `Completed` when the PIN was right.
+    pub async fn vouch(
+        &self,
+        document_number: &str,
+        challenge: &ProofingChallenge,
+        pin1: &Pin,
+    ) -> Result<TransactionOutcome, AppError> {
+        let account = self.account(document_number)?;
+        let share = account.authentication.to_share()?;
+        let digest = aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            &vouch_message(&challenge.challenge_id, &challenge.challenge),
+        );
+        let request = SignRequest::new(
+            share.half_size(),
+            HashAlgorithm::Sha256,
+            Padding::Pkcs1v15,
+            digest.as_ref(),
+        )?;
+        let partial = share.partial_sign(pin1, &request)?;
+        let vouch = Vouch {
+            challenge_id: challenge.challenge_id.clone(),
+            partial_signature: BASE64.encode(partial.as_bytes()),
+        };
+        let path = format!("/app/v1/accounts/{}/vouch", account.account_id);
+        self.ratcheted(&account, Method::POST, &path, Some(&vouch))
+            .await
+    }
+
+    fn account(&self, document_number: &str) -> Result<StoredAccount, AppError> {
+        self.accounts()?
+            .into_iter()
+            .find(|a| a.document_number == document_number)
+            .ok_or_else(|| AppError::Usage(format!("no account {document_number} on this device")))
     }
 
     /// The accounts on this device.

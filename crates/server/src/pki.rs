@@ -77,12 +77,18 @@ impl Ca {
         if path.exists() {
             let text = fs::read_to_string(&path).map_err(internal)?;
             let stored: StoredCa = serde_json::from_str(&text).map_err(internal)?;
-            if stored.test != config.demo {
-                tracing::warn!(
-                    test_ca = stored.test,
-                    demo = config.demo,
-                    "the CA in the data directory was made for the other mode"
-                );
+            // Demo accounts are test accounts under a test CA: a server without --demo must
+            // neither issue nor accept them, and a demo server must not issue self-asserted
+            // identities under a real CA. So each mode runs only on its own kind of CA.
+            if stored.test && !config.demo {
+                return Err(ServiceError::internal(
+                    "this data directory's CA is a test CA (made in demo mode): start it with --demo, or use a new data directory",
+                ));
+            }
+            if !stored.test && config.demo {
+                return Err(ServiceError::internal(
+                    "this data directory's CA is a real (non-test) CA: demo mode cannot run on it; use a new data directory",
+                ));
             }
             let parts = CaParts {
                 root_cert_der: BASE64.decode(&stored.root_certificate).map_err(internal)?,

@@ -2,6 +2,7 @@
 
 mod app;
 mod demo;
+mod eid;
 mod serve;
 
 use clap::{Parser, Subcommand};
