@@ -266,6 +266,12 @@ async fn proofing(
     proof: &ProofArgs,
     pins: &mut PinReader,
 ) -> anyhow::Result<Proofing> {
+    let typed = proof.identity.is_some() || proof.given_name.is_some() || proof.surname.is_some();
+    if typed && proof.proof != ProofMethod::Demo {
+        bail!(
+            "--identity, --given-name and --surname are for --proof demo only: the other methods take the identity from their evidence"
+        );
+    }
     Ok(match proof.proof {
         ProofMethod::Demo => {
             let (Some(identity), Some(given_name), Some(surname)) =

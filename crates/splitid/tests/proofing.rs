@@ -348,6 +348,30 @@ fn register_oidc(phone: &Phone, server: &Server, challenge_id: &str, token: &str
     )
 }
 
+/// The server's record of an account (read from its database).
+fn account_record(server: &Server, document: &str) -> splitid_server::store::AccountRecord {
+    let document = document.to_owned();
+    block_on_store(server, move |store| async move {
+        store.account_by_document(&document).await.unwrap().unwrap()
+    })
+}
+
+fn block_on_store<T, F, Fut>(server: &Server, work: F) -> T
+where
+    F: FnOnce(splitid_server::store::Store) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let data = server.data.path().to_owned();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            let store = splitid_server::store::Store::open(&data).await.unwrap();
+            work(store).await
+        })
+}
+
 fn days(n: i64) -> Duration {
     Duration::days(n)
 }
@@ -378,7 +402,38 @@ fn an_eid_certificate_proves_the_identity_it_certifies() {
         assert_eq!(certified.given_name, "JAAK-KRISTJAN");
         assert_eq!(certified.surname, "JÕEORG");
         assert_eq!(certified.level, Level::Qualified);
+        let record = account_record(&server, &document);
+        assert_eq!(record.proofing_method, "eid_certificate");
+        assert_eq!(
+            record.proofing_evidence["serial"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches('0'),
+            format!("{:x}", leaf.serial)
+        );
+        assert!(
+            record.proofing_evidence["issuer"]
+                .as_str()
+                .unwrap()
+                .contains("Test eID ESTEID")
+        );
     }
+
+    // What the registrant types is not evidence: the app will not even send it.
+    let leaf = ca.leaf(
+        dir.path(),
+        &rcgen::PKCS_ECDSA_P256_SHA256,
+        PERSON,
+        now - days(1),
+        now + days(30),
+    );
+    let mut args = eid_args(&leaf);
+    args.extend(["--identity".to_owned(), "PNOEE-30303039914".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_refused(
+        &register(&phone, &server, &args, "1234\n12345\n"),
+        "for --proof demo only",
+    );
 }
 
 #[test]
@@ -602,6 +657,86 @@ fn an_existing_account_vouches_with_pin1_and_passes_on_at_most_its_level() {
     let certified = splitid_pki::parse_identity(&phone.certificate(&inherited, "signing")).unwrap();
     assert_eq!(certified.level, Level::Advanced);
     assert_eq!(certified.semantics_identifier, PERSON);
+}
+
+#[test]
+fn a_closed_account_cannot_vouch() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("Test eID");
+    let idp = TestIdp::new(dir.path());
+    let server = server_with_proofing(dir.path(), &ca, &idp, "off");
+    let phone = Phone::new();
+    let voucher = phone.register(&server, "PNOEE-30303039914", "1111", "11111");
+    // Closed on the server side (e.g. by support), still on the phone.
+    let id = account_record(&server, &voucher).id;
+    block_on_store(&server, move |store| async move {
+        assert!(
+            store
+                .close_account(id, "closed by support", &[])
+                .await
+                .unwrap()
+        );
+    });
+    assert_refused(
+        &register(
+            &phone,
+            &server,
+            &["--proof", "account", "--with", &voucher],
+            "1111\n2222\n22222\n",
+        ),
+        "closed",
+    );
+    assert_eq!(phone.accounts().len(), 1);
+}
+
+#[test]
+fn a_broken_proofing_configuration_stops_the_start_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("jwks.json");
+    std::fs::write(&jwks, "{\"keys\": []}").unwrap();
+    let good_jwks = dir.path().join("good-jwks.json");
+    std::fs::write(
+        &good_jwks,
+        r#"{"keys": [{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}]}"#,
+    )
+    .unwrap();
+    let anchor = dir.path().join("anchor.pem");
+    std::fs::write(&anchor, "not a certificate").unwrap();
+    for (section, reason) in [
+        (
+            format!("[proofing.oidc]\nissuer = \"x\"\naudience = \"y\"\njwks_file = {jwks:?}\n"),
+            "the JWKS has no keys",
+        ),
+        (
+            format!("[proofing.eid_certificate]\ntrust_anchors = [{anchor:?}]\n"),
+            "holds no PEM certificate",
+        ),
+        (
+            format!("[proofing.oidc]\nissuer = \"x\"\naudience = \"y\"\njwks_file = {good_jwks:?}\nlevel = \"GOLD\"\n"),
+            "QUALIFIED or ADVANCED",
+        ),
+        (
+            "[proofing.oidc]\nissuer = \"x\"\naudience = \"y\"\njwks_file = \"/nonexistent/jwks.json\"\n".to_owned(),
+            "cannot read /nonexistent/jwks.json",
+        ),
+        ("[proofing.account]\nenabled = true\nlevel = \"QUALIFIED\"\n".to_owned(), "unknown field"),
+    ] {
+        let config = dir.path().join("splitid.toml");
+        std::fs::write(&config, section).unwrap();
+        let output = std::process::Command::new(common::splitid_binary())
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
+            .arg(dir.path().join("data"))
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        assert!(
+            stderr(&output).contains(reason),
+            "expected {reason:?} in {}",
+            stderr(&output)
+        );
+    }
 }
 
 #[test]

@@ -377,6 +377,11 @@ impl Store {
         now: OffsetDateTime,
         expires: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        // Challenges that expired a day ago are of no use, not even for a clear "expired".
+        sqlx::query("DELETE FROM proofing_challenges WHERE expires_at < ?")
+            .bind(format_time(now - time::Duration::days(1)))
+            .execute(&self.pool)
+            .await?;
         sqlx::query(
             "INSERT INTO proofing_challenges (id, challenge, created_at, expires_at) VALUES (?, ?, ?, ?)",
         )

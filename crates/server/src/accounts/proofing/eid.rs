@@ -325,7 +325,13 @@ fn identity_of(leaf: &Certificate, level: Assurance) -> ServiceResult<ProvenIden
         method: "eid_certificate".into(),
         evidence: serde_json::json!({
             "issuer": leaf.tbs_certificate.issuer.to_string(),
-            "serial": leaf.tbs_certificate.serial_number.to_string(),
+            "serial": leaf
+                .tbs_certificate
+                .serial_number
+                .as_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>(),
             "subject": subject.to_string(),
         }),
     })
