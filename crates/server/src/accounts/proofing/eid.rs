@@ -112,15 +112,18 @@ pub(super) async fn verify(
     let leaf = Certificate::from_der(&chain[0])
         .map_err(|e| refused(format!("the first certificate is not DER X.509: {e}")))?;
     require_digital_signature(&leaf)?;
-    let crl = match config.revocation {
-        RevocationCheck::Off => None,
-        mode => fetch_crl(&leaf, mode).await?,
-    };
     let signature = BASE64
         .decode(evidence.signature)
         .map_err(|_| refused("signature: must be standard base64"))?;
     let algorithm = signature_algorithm(evidence.signature_algorithm)?;
-    check_path(config, &chain, crl.as_ref(), now)?;
+    // The path first: the server fetches revocation data from addresses in the certificate
+    // only once a trusted issuer vouches for them (never for whatever a registrant made up).
+    check_path(config, &chain, None, now)?;
+    if config.revocation != RevocationCheck::Off
+        && let Some(crl) = fetch_crl(&leaf, config.revocation).await?
+    {
+        check_path(config, &chain, Some(&crl), now)?;
+    }
     let leaf_der = CertificateDer::from(chain[0].as_slice());
     let end_entity = webpki::EndEntityCert::try_from(&leaf_der)
         .map_err(|e| refused(format!("unreadable certificate: {e}")))?;
