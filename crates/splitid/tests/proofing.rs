@@ -38,6 +38,10 @@ struct TestCa {
     intermediate_pem: String,
     revoked: Arc<Mutex<Vec<RevokedCertParams>>>,
     crl_url: String,
+    /// The OCSP responder leaves name, if any.
+    ocsp_url: Option<String>,
+    intermediate_der: Vec<u8>,
+    intermediate_key_pkcs8: Vec<u8>,
 }
 
 struct Leaf {
@@ -74,6 +78,7 @@ impl TestCa {
             intermediate_key.serialize_pem(),
             revoked.clone(),
         );
+        let intermediate_key_pkcs8 = intermediate_key.serialize_der();
         let intermediate = Issuer::new(intermediate_params, intermediate_key);
         TestCa {
             root_pem: root_cert.pem(),
@@ -81,7 +86,20 @@ impl TestCa {
             intermediate_pem: intermediate_cert.pem(),
             revoked,
             crl_url,
+            ocsp_url: None,
+            intermediate_der: intermediate_cert.der().to_vec(),
+            intermediate_key_pkcs8,
         }
+    }
+
+    /// Starts an OCSP responder (signing as the issuing CA) that later leaves name.
+    fn with_ocsp(mut self) -> TestCa {
+        self.ocsp_url = Some(serve_ocsp(
+            self.intermediate_der.clone(),
+            self.intermediate_key_pkcs8.clone(),
+            self.revoked.clone(),
+        ));
+        self
     }
 
     /// An authentication certificate of `person`, valid from `from` to `until`, written with
@@ -121,6 +139,12 @@ impl TestCa {
         params.crl_distribution_points = vec![CrlDistributionPoint {
             uris: vec![self.crl_url.clone()],
         }];
+        if let Some(url) = &self.ocsp_url {
+            params.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+                authority_info_access(url),
+            )];
+        }
         let cert = params.signed_by(&key, &self.intermediate).unwrap();
         let cert_path = dir.join(format!("leaf-{serial}.pem"));
         let key_path = dir.join(format!("leaf-{serial}.key"));
@@ -184,6 +208,133 @@ fn serve_crls(
         }
     });
     url
+}
+
+/// authorityInfoAccess naming one OCSP responder (DER by hand: rcgen has no field for it).
+fn authority_info_access(url: &str) -> Vec<u8> {
+    assert!(url.len() < 100);
+    let ocsp_oid = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
+    let mut location = vec![0x86, url.len() as u8];
+    location.extend_from_slice(url.as_bytes());
+    let mut description = vec![0x30, (ocsp_oid.len() + location.len()) as u8];
+    description.extend_from_slice(&ocsp_oid);
+    description.extend_from_slice(&location);
+    let mut syntax = vec![0x30, description.len() as u8];
+    syntax.extend_from_slice(&description);
+    syntax
+}
+
+/// A tiny OCSP responder: answers each POSTed request for its CA's certificates, revoked if the
+/// serial is on the CA's revocation list, signed with the CA's key (P-384).
+fn serve_ocsp(
+    issuer_der: Vec<u8>,
+    issuer_key_pkcs8: Vec<u8>,
+    revoked: Arc<Mutex<Vec<RevokedCertParams>>>,
+) -> String {
+    use der::{Decode, Encode};
+    use x509_ocsp::{
+        BasicOcspResponse, CertStatus, OcspRequest, OcspResponse, ResponderId, ResponseData,
+        RevokedInfo, SingleResponse,
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/ocsp", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let issuer = x509_cert::Certificate::from_der(&issuer_der).unwrap();
+        let key = EcdsaKeyPair::from_pkcs8(
+            &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+            &issuer_key_pkcs8,
+        )
+        .unwrap();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let body = read_http_body(&mut stream);
+            let request = OcspRequest::from_der(&body).unwrap();
+            let cert_id = request.tbs_request.request_list[0].req_cert.clone();
+            let serial = cert_id.serial_number.as_bytes().to_vec();
+            let now = std::time::SystemTime::now();
+            let time =
+                |t: std::time::SystemTime| x509_ocsp::OcspGeneralizedTime::try_from(t).unwrap();
+            let is_revoked = revoked.lock().unwrap().iter().any(|r| {
+                r.serial_number
+                    .to_bytes()
+                    .iter()
+                    .skip_while(|b| **b == 0)
+                    .eq(serial.iter().skip_while(|b| **b == 0))
+            });
+            let cert_status = if is_revoked {
+                CertStatus::Revoked(RevokedInfo {
+                    revocation_time: time(now - std::time::Duration::from_secs(60)),
+                    revocation_reason: None,
+                })
+            } else {
+                CertStatus::Good(der::asn1::Null)
+            };
+            let data = ResponseData {
+                version: Default::default(),
+                responder_id: ResponderId::ByName(issuer.tbs_certificate.subject.clone()),
+                produced_at: time(now),
+                responses: vec![SingleResponse {
+                    cert_id,
+                    cert_status,
+                    this_update: time(now - std::time::Duration::from_secs(60)),
+                    next_update: Some(time(now + std::time::Duration::from_secs(3600))),
+                    single_extensions: None,
+                }],
+                response_extensions: None,
+            };
+            let signed = key
+                .sign(&SystemRandom::new(), &data.to_der().unwrap())
+                .unwrap();
+            let basic = BasicOcspResponse {
+                tbs_response_data: data,
+                signature_algorithm: x509_cert::spki::AlgorithmIdentifierOwned {
+                    oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3"),
+                    parameters: None,
+                },
+                signature: der::asn1::BitString::from_bytes(signed.as_ref()).unwrap(),
+                certs: None,
+            };
+            let answer = OcspResponse::successful(basic).unwrap().to_der().unwrap();
+            let _ = stream.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    answer.len()
+                )
+                .as_bytes(),
+            );
+            let _ = stream.write_all(&answer);
+        }
+    });
+    url
+}
+
+/// The body of an HTTP request (by its Content-Length).
+fn read_http_body(stream: &mut std::net::TcpStream) -> Vec<u8> {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buffer).unwrap_or(0);
+        if n == 0 {
+            return Vec::new();
+        }
+        received.extend_from_slice(&buffer[..n]);
+        if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&received[..end]).to_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map(|v| v.trim().parse().unwrap())
+                .unwrap_or(0);
+            while received.len() < end + 4 + length {
+                let n = stream.read(&mut buffer).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                received.extend_from_slice(&buffer[..n]);
+            }
+            return received[end + 4..].to_vec();
+        }
+    }
 }
 
 // ---- a test OpenID Connect issuer -----------------------------------------------------------
@@ -509,6 +660,35 @@ fn with_revocation_required_an_unreachable_crl_refuses_and_if_reachable_accepts(
     }
     let lenient = server_with_proofing(dir.path(), &ca, &idp, "if-reachable");
     document_number(&register_eid(&phone, &lenient, &leaf));
+}
+
+#[test]
+fn an_ocsp_responder_named_in_the_certificate_is_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca = TestCa::new("Test eID").with_ocsp();
+    // No CRL to fall back on: with revocation required, only OCSP can answer.
+    ca.crl_url = "http://127.0.0.1:9/nothing-listens-here.crl".into();
+    let idp = TestIdp::new(dir.path());
+    let server = server_with_proofing(dir.path(), &ca, &idp, "required");
+    let phone = Phone::new();
+    let now = OffsetDateTime::now_utc();
+    let good = ca.leaf(
+        dir.path(),
+        &rcgen::PKCS_RSA_SHA256,
+        PERSON,
+        now - days(1),
+        now + days(30),
+    );
+    let revoked = ca.leaf(
+        dir.path(),
+        &rcgen::PKCS_ECDSA_P256_SHA256,
+        PERSON,
+        now - days(1),
+        now + days(30),
+    );
+    ca.revoke(revoked.serial);
+    assert_refused(&register_eid(&phone, &server, &revoked), "is revoked");
+    document_number(&register_eid(&phone, &server, &good));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //!
 //! Path validation is rustls-webpki's (it is not TLS-specific: chain building, signatures,
 //! validity, basicConstraints, name constraints, CRLs). What it leaves out for non-TLS use —
-//! the leaf's keyUsage and reading the subject — is done here with x509-cert.
+//! the leaf's keyUsage and reading the subject — is done here with x509-cert; OCSP in ocsp.rs.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -19,7 +19,7 @@ use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{CrlDistributionPoints, KeyUsage};
 use x509_cert::name::Name;
 
-use super::{Assurance, check_name, check_semantics_id};
+use super::{Assurance, check_name, check_semantics_id, ocsp};
 use crate::accounts::ProvenIdentity;
 use crate::error::{ServiceError, ServiceResult};
 
@@ -36,7 +36,7 @@ const OID_GIVEN_NAME: Oid = Oid::new_unwrap("2.5.4.42");
 const OID_SERIAL_NUMBER: Oid = Oid::new_unwrap("2.5.4.5");
 
 /// The signature algorithms certificates in an eID chain may use (aws-lc-rs only).
-static CHAIN_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
+pub(super) static CHAIN_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     algs::ECDSA_P256_SHA256,
     algs::ECDSA_P256_SHA384,
     algs::ECDSA_P384_SHA256,
@@ -50,14 +50,14 @@ static CHAIN_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
 ];
 
-/// Whether, and how strictly, revocation is checked (CRL from the certificate's CRL
-/// distribution point over HTTP).
+/// Whether, and how strictly, revocation is checked (OCSP from the certificate's
+/// authorityInfoAccess, else the CRL from its CRL distribution point, over HTTP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevocationCheck {
     Off,
     /// Check where the CRL can be fetched; accept when it cannot.
     IfReachable,
-    /// Refuse unless a CRL was fetched and says the certificate is good.
+    /// Refuse unless an OCSP answer or a CRL says the certificate is good.
     Required,
 }
 
@@ -119,10 +119,8 @@ pub(super) async fn verify(
     // The path first: the server fetches revocation data from addresses in the certificate
     // only once a trusted issuer vouches for them (never for whatever a registrant made up).
     check_path(config, &chain, None, now)?;
-    if config.revocation != RevocationCheck::Off
-        && let Some(crl) = fetch_crl(&leaf, config.revocation).await?
-    {
-        check_path(config, &chain, Some(&crl), now)?;
+    if config.revocation != RevocationCheck::Off {
+        check_revocation(config, &leaf, &chain, now).await?;
     }
     let leaf_der = CertificateDer::from(chain[0].as_slice());
     let end_entity = webpki::EndEntityCert::try_from(&leaf_der)
@@ -232,6 +230,37 @@ fn path_error(error: webpki::Error) -> ServiceError {
         E::CaUsedAsEndEntity => refused("the first certificate is a CA certificate"),
         other => refused(format!("the certificate path is not valid ({other})")),
     }
+}
+
+/// OCSP where the certificate names a responder, else (or when it does not answer) the CRL.
+async fn check_revocation(
+    config: &EidCertificateConfig,
+    leaf: &Certificate,
+    chain: &[Vec<u8>],
+    now: OffsetDateTime,
+) -> ServiceResult<()> {
+    if let Some(url) = ocsp::responder_url(leaf)
+        && let Some(issuer) = issuer_of(leaf, chain, &config.trust_anchors)
+    {
+        match ocsp::query(&url, leaf, &issuer, now).await {
+            Ok(ocsp::Status::Good) => return Ok(()),
+            Ok(ocsp::Status::Revoked) => return Err(refused("the certificate is revoked")),
+            Err(why) => tracing::warn!(%url, %why, "OCSP gave no answer; trying the CRL"),
+        }
+    }
+    if let Some(crl) = fetch_crl(leaf, config.revocation).await? {
+        check_path(config, chain, Some(&crl), now)?;
+    }
+    Ok(())
+}
+
+/// The certificate (intermediate from the chain, or trust anchor) that issued `leaf`.
+fn issuer_of(leaf: &Certificate, chain: &[Vec<u8>], anchors: &[Vec<u8>]) -> Option<Certificate> {
+    chain[1..]
+        .iter()
+        .chain(anchors)
+        .filter_map(|der| Certificate::from_der(der).ok())
+        .find(|candidate| candidate.tbs_certificate.subject == leaf.tbs_certificate.issuer)
 }
 
 /// The CRL from the certificate's HTTP CRL distribution point. In `IfReachable` mode a

@@ -6,6 +6,7 @@
 //! types; the level is the method's configured assurance.
 
 mod eid;
+mod ocsp;
 mod oidc;
 
 use base64::Engine;
