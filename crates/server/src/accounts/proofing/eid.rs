@@ -200,7 +200,7 @@ fn check_path(
                 .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
                 .build()
         });
-    end_entity
+    let path = end_entity
         .verify_for_usage(
             CHAIN_ALGORITHMS,
             &anchors,
@@ -211,6 +211,19 @@ fn check_path(
             None,
         )
         .map_err(path_error)?;
+    // webpki ignores keyUsage (as browsers do); an eID path's CAs must be for signing
+    // certificates.
+    for intermediate in path.intermediate_certificates() {
+        let certificate = Certificate::from_der(intermediate.der().as_ref())
+            .map_err(|e| refused(format!("unreadable intermediate certificate: {e}")))?;
+        if let Ok(Some((_, usage))) = certificate.tbs_certificate.get::<KeyUsage>()
+            && !usage.key_cert_sign()
+        {
+            return Err(refused(
+                "an intermediate certificate's keyUsage does not allow signing certificates",
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -263,3 +263,120 @@ fn identity_of(config: &OidcConfig, claims: &Value) -> ServiceResult<ProvenIdent
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    use serde_json::json;
+
+    use super::*;
+
+    const NONCE: &str = "Y2hhbGxlbmdl";
+
+    fn issuer() -> (EcdsaKeyPair, OidcConfig) {
+        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+        let point = key.public_key().as_ref().to_vec();
+        let jwks = json!({ "keys": [{ "kty": "EC", "kid": "k1", "crv": "P-256",
+            "x": B64URL.encode(&point[1..33]), "y": B64URL.encode(&point[33..]) }] });
+        let config = OidcConfig::new(
+            "https://idp.test".into(),
+            "splitid".into(),
+            &jwks.to_string(),
+            Assurance::Advanced,
+            OidcClaims::default(),
+        )
+        .unwrap();
+        (key, config)
+    }
+
+    fn claims() -> Value {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        json!({ "iss": "https://idp.test", "aud": "splitid", "sub": "s", "iat": now,
+            "exp": now + 60, "nonce": NONCE, "semantics_identifier": "PNOEE-30303039914",
+            "given_name": "Mary", "family_name": "Änn" })
+    }
+
+    fn token(key: &EcdsaKeyPair, header: Value, claims: &Value) -> String {
+        let signed = format!(
+            "{}.{}",
+            B64URL.encode(header.to_string()),
+            B64URL.encode(claims.to_string())
+        );
+        let signature = key.sign(&SystemRandom::new(), signed.as_bytes()).unwrap();
+        format!("{signed}.{}", B64URL.encode(signature.as_ref()))
+    }
+
+    fn check(config: &OidcConfig, token: &str) -> Result<ProvenIdentity, String> {
+        verify(config, token, NONCE, OffsetDateTime::now_utc()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_good_token_gives_the_identity_in_its_claims() {
+        let (key, config) = issuer();
+        let identity = check(
+            &config,
+            &token(&key, json!({"alg": "ES256", "kid": "k1"}), &claims()),
+        )
+        .unwrap();
+        assert_eq!(identity.semantics_id, "PNOEE-30303039914");
+        assert_eq!(
+            (identity.given_name.as_str(), identity.surname.as_str()),
+            ("MARY", "ÄNN")
+        );
+        assert_eq!(identity.level, "ADVANCED");
+        assert_eq!(identity.evidence["sub"], "s");
+        // An audience list that names this service is as good.
+        let mut listed = claims();
+        listed["aud"] = json!(["other", "splitid"]);
+        check(&config, &token(&key, json!({"alg": "ES256"}), &listed)).unwrap();
+    }
+
+    #[test]
+    fn unsigned_tampered_or_foreign_tokens_are_refused() {
+        let (key, config) = issuer();
+        let good = token(&key, json!({"alg": "ES256", "kid": "k1"}), &claims());
+        let unsigned = format!(
+            "{}.{}.",
+            B64URL.encode(json!({"alg": "none"}).to_string()),
+            B64URL.encode(claims().to_string())
+        );
+        let mut other_claims = claims();
+        other_claims["semantics_identifier"] = json!("PNOEE-38001085718");
+        let parts: Vec<&str> = good.split('.').collect();
+        let tampered = format!(
+            "{}.{}.{}",
+            parts[0],
+            B64URL.encode(other_claims.to_string()),
+            parts[2]
+        );
+        let mut future = claims();
+        future["iat"] = json!(OffsetDateTime::now_utc().unix_timestamp() + 3600);
+        let mut wrong_issuer = claims();
+        wrong_issuer["iss"] = json!("https://evil.test");
+        for (token, reason) in [
+            (unsigned, "alg \"none\" is not accepted"),
+            (
+                token(&key, json!({"alg": "HS256"}), &claims()),
+                "alg \"HS256\"",
+            ),
+            (tampered, "does not verify"),
+            (
+                token(&key, json!({"alg": "ES256", "kid": "k2"}), &claims()),
+                "does not verify",
+            ),
+            (
+                token(&key, json!({"alg": "ES256"}), &future),
+                "issued in the future",
+            ),
+            (
+                token(&key, json!({"alg": "ES256"}), &wrong_issuer),
+                "iss is not",
+            ),
+            ("a.b".to_owned(), "not a compact JWS"),
+        ] {
+            let error = check(&config, &token).unwrap_err();
+            assert!(error.contains(reason), "{reason:?} not in {error:?}");
+        }
+    }
+}
