@@ -56,6 +56,9 @@ fn ca_params(name: &str) -> CertificateParams {
     params.distinguished_name.push(DnType::CountryName, "EE");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    if name.contains("no-keyCertSign") {
+        params.key_usages = vec![KeyUsagePurpose::CrlSign];
+    }
     params
 }
 
@@ -630,6 +633,16 @@ fn eid_certificates_that_do_not_prove_anything_are_refused() {
         &register_eid(&phone, &server, &mismatched),
         "does not verify with the certificate's key",
     );
+
+    // A CA whose keyUsage does not allow signing certificates issued it.
+    let misused = TestCa::new("Test eID no-keyCertSign");
+    let server_for_misused = server_with_proofing(dir.path(), &misused, &idp, "off");
+    let leaf = misused.leaf(dir.path(), p256, PERSON, valid.0, valid.1);
+    assert_refused(
+        &register_eid(&phone, &server_for_misused, &leaf),
+        "does not allow signing certificates",
+    );
+    drop(server_for_misused);
 
     assert!(phone.accounts().is_empty(), "no refusal may register");
     // The good certificate itself still works: refusals consumed nothing of it.
