@@ -853,6 +853,43 @@ fn an_existing_account_vouches_with_pin1_and_passes_on_at_most_its_level() {
 }
 
 #[test]
+fn a_replacement_is_registered_with_the_expiring_account_before_it_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("Test eID");
+    let idp = TestIdp::new(dir.path());
+    let server = server_with_proofing(dir.path(), &ca, &idp, "off");
+    let phone = Phone::new();
+    let expiring = phone.register(&server, "PNOEE-30303039914", "1111", "11111");
+    let other = phone.register(&server, "PNOEE-30303039914", "3333", "33333");
+
+    // A day before the three years are up, the account still vouches for its replacement.
+    server.advance_clock(3 * 365 * 86_400 - 86_400);
+    let replacement = document_number(&register(
+        &phone,
+        &server,
+        &["--proof", "account", "--with", &expiring],
+        "1111\n2222\n22222\n",
+    ));
+    let old = account_record(&server, &expiring);
+    let new = account_record(&server, &replacement);
+    assert_eq!(new.semantics_id, old.semantics_id);
+    assert!(new.expires_at > old.expires_at + days(3 * 365 - 2));
+    assert_eq!(new.proofing_evidence["documentNumber"], expiring.as_str());
+
+    // Once expired, it cannot.
+    server.advance_clock(2 * 86_400);
+    assert_refused(
+        &register(
+            &phone,
+            &server,
+            &["--proof", "account", "--with", &other],
+            "3333\n4444\n44444\n",
+        ),
+        "expired",
+    );
+}
+
+#[test]
 fn a_closed_account_cannot_vouch() {
     let dir = tempfile::tempdir().unwrap();
     let ca = TestCa::new("Test eID");
