@@ -11,7 +11,8 @@ use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, KeyHandover, PendingTransaction, PendingTransactions, Proofing,
     ProofingChallenge, Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof,
-    RegistrationRequest, TransactionOutcome, Vouch, vouch_message,
+    RegistrationRequest, TransactionOutcome, Vouch, VouchSession, VouchSessionRequest, VouchState,
+    vouch_message,
 };
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, DeviceShare, HalfSize, HashAlgorithm, KdfParams, Padding,
@@ -189,6 +190,50 @@ impl App {
         let path = format!("/app/v1/accounts/{}/vouch", account.account_id);
         self.ratcheted(&account, Method::POST, &path, Some(&vouch))
             .await
+    }
+
+    /// Asks the device of `document_number` (another phone) to vouch for the challenge with a
+    /// PIN1 login; returns the verification code to show.
+    pub async fn start_vouch_session(
+        &self,
+        server: &str,
+        challenge: &ProofingChallenge,
+        document_number: &str,
+    ) -> Result<VouchSession, AppError> {
+        let base = server.trim_end_matches('/');
+        self.channel
+            .post(
+                &format!(
+                    "{base}/app/v1/proofing-challenges/{}/vouch-session",
+                    challenge.challenge_id
+                ),
+                &VouchSessionRequest {
+                    document_number: document_number.to_owned(),
+                },
+            )
+            .await
+    }
+
+    /// Whether an account vouched for the challenge, waiting up to `wait`.
+    pub async fn vouch_state(
+        &self,
+        server: &str,
+        challenge: &ProofingChallenge,
+        wait: Duration,
+    ) -> Result<VouchState, AppError> {
+        let base = server.trim_end_matches('/');
+        self.channel
+            .get_public(&format!(
+                "{base}/app/v1/proofing-challenges/{}?waitMs={}",
+                challenge.challenge_id,
+                wait.as_millis()
+            ))
+            .await
+    }
+
+    /// Whether an account with this document number is on this device.
+    pub fn has_account(&self, document_number: &str) -> Result<bool, AppError> {
+        Ok(self.account(document_number).is_ok())
     }
 
     fn account(&self, document_number: &str) -> Result<StoredAccount, AppError> {

@@ -85,6 +85,34 @@ pub struct Vouch {
     pub partial_signature: String,
 }
 
+/// `POST /app/v1/proofing-challenges/{id}/vouch-session`: ask the device of an existing
+/// account (elsewhere) to vouch with a PIN1 login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VouchSessionRequest {
+    pub document_number: String,
+}
+
+/// The login sent to the vouching device: the new device shows the code, the person checks
+/// that their other device shows the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VouchSession {
+    pub verification_code: String,
+}
+
+/// `GET /app/v1/proofing-challenges/{id}?waitMs=`: whether an account vouched for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VouchState {
+    /// `NONE` (no vouching asked), `RUNNING`, `OK`, or the login's end result
+    /// (`USER_REFUSED`, `TIMEOUT`, …).
+    pub state: String,
+    /// The vouching account's document number, once it vouched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<String>,
+}
+
 /// What an eID certificate's key signs: domain-separated, so that no other protocol's
 /// signature (a TLS handshake, a document) can serve as proofing evidence.
 pub fn proofing_message(challenge_id: &str, challenge: &str) -> Vec<u8> {

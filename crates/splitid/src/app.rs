@@ -10,7 +10,9 @@ use clap::{Args, Subcommand};
 use splitid_app::flows::{Pending, Registration};
 use splitid_app::vault::StoredAccount;
 use splitid_app::{App, AppError};
-use splitid_proto::app_v1::{PinStatus, Proofing, TransactionKind, TransactionOutcome};
+use splitid_proto::app_v1::{
+    PinStatus, Proofing, ProofingChallenge, TransactionKind, TransactionOutcome,
+};
 use splitkey::{HalfSize, KdfParams, Pin};
 
 #[derive(Args)]
@@ -103,7 +105,8 @@ struct ProofArgs {
     /// eid-cert: PEM PKCS#8 private key of that certificate (RSA, ECDSA P-256 or P-384).
     #[arg(long)]
     key: Option<PathBuf>,
-    /// account: the document number of an account on this device that vouches (PIN1).
+    /// account: the document number of an account that vouches with a PIN1 login (on this
+    /// device, or on another that gets the login to confirm).
     #[arg(long = "with")]
     with: Option<String>,
     /// oidc: a file with the ID token (compact JWS) whose nonce is the challenge.
@@ -306,17 +309,10 @@ async fn proofing(
         ProofMethod::Account => {
             let voucher = needed(&proof.with, "--with DOCUMENT_NUMBER", "account")?;
             let challenge = app.proofing_challenge(server).await.map_err(explain)?;
-            let pin = pins.read(&format!("PIN1 of {voucher} (vouching for the new account)"))?;
-            match app
-                .vouch(voucher, &challenge, &pin)
-                .await
-                .map_err(explain)?
-            {
-                TransactionOutcome::Completed { .. } => {}
-                TransactionOutcome::WrongPin { pin } => {
-                    bail!("the vouching account's {}", wrong_pin_line("PIN1", &pin))
-                }
-                TransactionOutcome::Gone => bail!("the vouching was not accepted"),
+            if app.has_account(voucher).map_err(explain)? {
+                vouch_here(app, voucher, &challenge, pins).await?;
+            } else {
+                vouch_elsewhere(app, server, voucher, &challenge).await?;
             }
             Proofing::Account {
                 challenge_id: challenge.challenge_id,
@@ -333,6 +329,52 @@ async fn proofing(
             }
         }
     })
+}
+
+/// The vouching account is on this device: its PIN1 now.
+async fn vouch_here(
+    app: &App,
+    voucher: &str,
+    challenge: &ProofingChallenge,
+    pins: &mut PinReader,
+) -> anyhow::Result<()> {
+    let pin = pins.read(&format!("PIN1 of {voucher} (vouching for the new account)"))?;
+    match app.vouch(voucher, challenge, &pin).await.map_err(explain)? {
+        TransactionOutcome::Completed { .. } => Ok(()),
+        TransactionOutcome::WrongPin { pin } => {
+            bail!("the vouching account's {}", wrong_pin_line("PIN1", &pin))
+        }
+        TransactionOutcome::Gone => bail!("the vouching was not accepted"),
+    }
+}
+
+/// The vouching account is on another device: it gets a login to confirm with PIN1, and this
+/// device shows the verification code to compare and waits.
+async fn vouch_elsewhere(
+    app: &App,
+    server: &str,
+    voucher: &str,
+    challenge: &ProofingChallenge,
+) -> anyhow::Result<()> {
+    let session = app
+        .start_vouch_session(server, challenge, voucher)
+        .await
+        .map_err(explain)?;
+    eprintln!(
+        "Confirm \"Add a new device to your SplitID\" with PIN1 on the device of {voucher}.\nVerification code: {}",
+        session.verification_code
+    );
+    loop {
+        let state = app
+            .vouch_state(server, challenge, Duration::from_secs(30))
+            .await
+            .map_err(explain)?;
+        match state.state.as_str() {
+            "OK" => return Ok(()),
+            "RUNNING" => continue,
+            other => bail!("the vouching login on {voucher}'s device ended with {other}"),
+        }
+    }
 }
 
 /// A flag the chosen proofing method needs.

@@ -853,6 +853,59 @@ fn an_existing_account_vouches_with_pin1_and_passes_on_at_most_its_level() {
 }
 
 #[test]
+fn a_new_phone_is_added_by_a_pin1_login_on_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("Test eID");
+    let idp = TestIdp::new(dir.path());
+    let server = server_with_proofing(dir.path(), &ca, &idp, "off");
+    let old_phone = Phone::new();
+    let existing = old_phone.register(&server, "PNOEE-30303039914", "1111", "11111");
+    let new_phone = Phone::new();
+    let args = |with: &str| {
+        vec![
+            "--json".to_owned(),
+            "register".to_owned(),
+            "--server".to_owned(),
+            server.url.clone(),
+            "--half-bits".to_owned(),
+            "2048".to_owned(),
+            "--proof".to_owned(),
+            "account".to_owned(),
+            "--with".to_owned(),
+            with.to_owned(),
+        ]
+    };
+
+    // The old phone refuses: the new one registers nothing.
+    let owned = args(&existing);
+    let waiting = new_phone.spawn(
+        &owned.iter().map(String::as_str).collect::<Vec<_>>(),
+        "2222\n22222\n",
+    );
+    let transaction = old_phone.wait_for_transaction(10);
+    assert_eq!(transaction["text"], "Add a new device to your SplitID");
+    assert_eq!(transaction["relyingPartyName"], "SplitID");
+    assert_success(&old_phone.run(&["--json", "refuse", "--next"], ""));
+    assert_refused(&waiting.join().unwrap(), "ended with USER_REFUSED");
+
+    // The old phone confirms with PIN1: the new phone gets an account of the same person.
+    let waiting = new_phone.spawn(
+        &owned.iter().map(String::as_str).collect::<Vec<_>>(),
+        "2222\n22222\n",
+    );
+    assert_success(&old_phone.confirm_next(&[], "1111\n"));
+    let added = document_number(&waiting.join().unwrap());
+    assert!(added.starts_with("PNOEE-30303039914-"), "{added}");
+    let record = account_record(&server, &added);
+    assert_eq!(record.proofing_method, "account");
+    assert_eq!(
+        record.proofing_evidence["documentNumber"],
+        existing.as_str()
+    );
+    assert_eq!(new_phone.accounts().len(), 1);
+}
+
+#[test]
 fn a_replacement_is_registered_with_the_expiring_account_before_it_expires() {
     let dir = tempfile::tempdir().unwrap();
     let ca = TestCa::new("Test eID");

@@ -6,6 +6,7 @@ CREATE TABLE proofing_challenges (
     created_at   TEXT NOT NULL,
     expires_at   TEXT NOT NULL,
     vouched_by   TEXT REFERENCES accounts (id),-- the account whose PIN1 login proved it (method account)
+    vouch_session TEXT,                        -- the login session asked of that account's device
     used_at      TEXT                          -- set when a registration consumed it
 );
 

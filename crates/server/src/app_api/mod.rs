@@ -16,6 +16,7 @@ use serde::Deserialize;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, PendingTransactions, ProofingChallenge, Refusal,
     RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest, Vouch,
+    VouchSession, VouchSessionRequest, VouchState,
 };
 
 pub use channel::{Ratcheted, token_digest};
@@ -33,6 +34,11 @@ const MAX_WAIT_MS: u64 = 60_000;
 pub fn router() -> Router<Service> {
     Router::new()
         .route("/proofing-challenges", post(proofing_challenge))
+        .route("/proofing-challenges/{id}", get(vouch_state))
+        .route(
+            "/proofing-challenges/{id}/vouch-session",
+            post(vouch_session),
+        )
         .route("/registrations", post(begin_registration))
         .route("/registrations/{id}/complete", post(complete_registration))
         .route(
@@ -55,6 +61,26 @@ async fn proofing_challenge(
     State(service): State<Service>,
 ) -> ServiceResult<Json<ProofingChallenge>> {
     Ok(Json(service.issue_proofing_challenge().await?))
+}
+
+/// `POST /proofing-challenges/{id}/vouch-session`: a vouching login on another device.
+async fn vouch_session(
+    State(service): State<Service>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ServiceResult<Json<VouchSession>> {
+    let request: VouchSessionRequest = parse_json(&body)?;
+    Ok(Json(service.start_vouch_session(&id, request).await?))
+}
+
+/// `GET /proofing-challenges/{id}?waitMs=`: whether an account vouched for it yet.
+async fn vouch_state(
+    State(service): State<Service>,
+    Path(id): Path<String>,
+    Query(query): Query<WaitQuery>,
+) -> ServiceResult<Json<VouchState>> {
+    let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
+    Ok(Json(service.vouch_state(&id, wait).await?))
 }
 
 /// `POST /accounts/{id}/vouch` (ratcheted): the account's PIN1 login vouches for a proofing

@@ -404,11 +404,13 @@ impl Store {
             .await?;
         row.map(|row| {
             let vouched_by: Option<String> = row.try_get("vouched_by")?;
+            let vouch_session: Option<String> = row.try_get("vouch_session")?;
             Ok(ProofingChallengeRecord {
                 id,
                 challenge: row.try_get("challenge")?,
                 expires_at: parse_time(row.try_get("expires_at")?)?,
                 vouched_by: vouched_by.as_deref().map(parse_uuid).transpose()?,
+                vouch_session: vouch_session.as_deref().map(parse_uuid).transpose()?,
                 used: row.try_get::<Option<String>, _>("used_at")?.is_some(),
             })
         })
@@ -428,6 +430,26 @@ impl Store {
              WHERE id = ? AND vouched_by IS NULL AND used_at IS NULL AND expires_at > ?",
         )
         .bind(account.to_string())
+        .bind(id.to_string())
+        .bind(format_time(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Records the login session that asks an account's device to vouch for a challenge
+    /// (replacing an earlier one); false if the challenge is used, expired or vouched for.
+    pub async fn set_vouch_session(
+        &self,
+        id: Uuid,
+        session: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE proofing_challenges SET vouch_session = ?
+             WHERE id = ? AND vouched_by IS NULL AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(session.to_string())
         .bind(id.to_string())
         .bind(format_time(now))
         .execute(&self.pool)

@@ -93,6 +93,8 @@ pub struct ProofingChallengeRecord {
     pub expires_at: OffsetDateTime,
     /// The account whose PIN1 login proved it (method `account`).
     pub vouched_by: Option<Uuid>,
+    /// The login session sent to the vouching account's device (from another device).
+    pub vouch_session: Option<Uuid>,
     /// Consumed by a registration.
     pub used: bool,
 }

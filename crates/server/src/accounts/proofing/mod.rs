@@ -11,10 +11,16 @@ mod oidc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
-    Proofing, ProofingChallenge, TransactionOutcome, Vouch, proofing_message, vouch_message,
+    Proofing, ProofingChallenge, TransactionOutcome, Vouch, VouchSession, VouchSessionRequest,
+    VouchState, proofing_message, vouch_message,
 };
 use splitid_proto::identifiers::SemanticsIdentifier;
+use splitid_proto::rp_v2::{
+    CertificateLevel, HashType, Interaction, RelyingPartyClaim, RequestOptions, SigningPurpose,
+    SigningRequest,
+};
 use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
 use time::Duration;
 use uuid::Uuid;
@@ -25,6 +31,7 @@ pub use oidc::{OidcClaims, OidcConfig};
 use super::{PinOutcome, ProvenIdentity, decode_field, rfc3339};
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
+use crate::sessions::Target;
 use crate::sessions::device::pin_status;
 use crate::store::{AccountRecord, KeyPurpose};
 
@@ -188,7 +195,13 @@ impl Service {
                 if !proofing_config.account {
                     return Err(not_configured("account"));
                 }
-                let challenge = self.open_challenge(challenge_id).await?;
+                // A vouching login from another device that completed since the last look.
+                let mut challenge = self.open_challenge(challenge_id).await?;
+                if challenge.vouched_by.is_none() && challenge.vouch_session.is_some() {
+                    self.vouch_state(challenge_id, std::time::Duration::ZERO)
+                        .await?;
+                    challenge = self.open_challenge(challenge_id).await?;
+                }
                 let voucher = challenge.vouched_by.ok_or_else(|| {
                     ServiceError::BadRequest(
                         "challengeId: no account has vouched for this challenge (POST /app/v1/accounts/{id}/vouch with PIN1 first)".into(),
@@ -265,6 +278,141 @@ impl Service {
         }
     }
 }
+
+impl Service {
+    /// Asks the device of the account `document_number` for a PIN1 login that vouches for the
+    /// challenge (adding a device: the account lives on another phone). The new device shows
+    /// the verification code; the session completes like any login.
+    pub async fn start_vouch_session(
+        &self,
+        challenge_id: &str,
+        request: VouchSessionRequest,
+    ) -> ServiceResult<VouchSession> {
+        if !self.config().proofing.account {
+            return Err(not_configured("account"));
+        }
+        let challenge = self.open_challenge(challenge_id).await?;
+        if challenge.vouched_by.is_some() {
+            return Err(ServiceError::Conflict(
+                "challengeId: an account already vouched for this challenge".into(),
+            ));
+        }
+        let hash = aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA512,
+            &vouch_message(challenge_id, &challenge.challenge),
+        )
+        .as_ref()
+        .to_vec();
+        let login = SigningRequest {
+            purpose: SigningPurpose::Authentication,
+            relying_party: RelyingPartyClaim {
+                uuid: PROOFING_RELYING_PARTY,
+                name: "SplitID".into(),
+            },
+            options: RequestOptions {
+                certificate_level: CertificateLevel::Advanced,
+                nonce: Some(challenge.id.to_string()),
+                capabilities: Vec::new(),
+                share_device_ip_address: false,
+                ignored_properties: Vec::new(),
+            },
+            hash: hash.clone(),
+            hash_type: HashType::Sha512,
+            interactions: vec![Interaction::DisplayTextAndPin {
+                text: "Add a new device to your SplitID".into(),
+            }],
+        };
+        let session = self
+            .start_signing_session(
+                PROOFING_RELYING_PARTY,
+                Target::Document(request.document_number.clone()),
+                login,
+            )
+            .await?;
+        if !self
+            .store()
+            .set_vouch_session(challenge.id, session, self.now())
+            .await?
+        {
+            return Err(ServiceError::Conflict(
+                "challengeId: the challenge was used or vouched for meanwhile".into(),
+            ));
+        }
+        Ok(VouchSession {
+            verification_code: VerificationCode::from_hash(&hash).to_string(),
+        })
+    }
+
+    /// Whether an account vouched for the challenge, waiting up to `wait` for the vouching
+    /// login to finish. A login that completed OK marks the challenge as proven by its account.
+    pub async fn vouch_state(
+        &self,
+        challenge_id: &str,
+        wait: std::time::Duration,
+    ) -> ServiceResult<VouchState> {
+        let challenge = self.open_challenge(challenge_id).await?;
+        if let Some(voucher) = challenge.vouched_by {
+            return self.vouched(voucher).await;
+        }
+        let Some(session) = challenge.vouch_session else {
+            return Ok(VouchState {
+                state: "NONE".into(),
+                voucher: None,
+            });
+        };
+        let status = self
+            .session_status(PROOFING_RELYING_PARTY, session, wait)
+            .await?;
+        let Some(result) = status.result else {
+            return Ok(VouchState {
+                state: "RUNNING".into(),
+                voucher: None,
+            });
+        };
+        let end_result = result.end_result.to_string();
+        let document = match (end_result.as_str(), result.document_number) {
+            ("OK", Some(document)) => document,
+            _ => {
+                return Ok(VouchState {
+                    state: end_result,
+                    voucher: None,
+                });
+            }
+        };
+        let account = self
+            .store()
+            .account_by_document(&document)
+            .await?
+            .ok_or_else(|| ServiceError::internal("the vouching account vanished"))?;
+        if !self
+            .store()
+            .vouch_for_challenge(challenge.id, account.id, self.now())
+            .await?
+        {
+            return Err(ServiceError::Conflict(
+                "challengeId: the challenge was used meanwhile".into(),
+            ));
+        }
+        tracing::info!(account = %account.id, challenge = %challenge.id, "account vouched for a new device");
+        self.vouched(account.id).await
+    }
+
+    async fn vouched(&self, voucher: Uuid) -> ServiceResult<VouchState> {
+        let account = self
+            .store()
+            .account(voucher)
+            .await?
+            .ok_or_else(|| ServiceError::internal("the vouching account vanished"))?;
+        Ok(VouchState {
+            state: "OK".into(),
+            voucher: Some(account.document_number),
+        })
+    }
+}
+
+/// The relying-party UUID under which SplitID itself asks for vouching logins (no relying
+/// party can read these sessions).
+pub const PROOFING_RELYING_PARTY: Uuid = Uuid::from_u128(0x5b117d00_0000_4000_8000_00000000a11d);
 
 /// What the vouching account's PIN1 key signs (the app builds the same).
 pub fn vouch_request(
