@@ -338,6 +338,34 @@ async fn register_relying_parties(
     Ok(())
 }
 
+/// The proofing methods this server accepts, for the banner.
+fn proofing_methods(settings: &Settings) -> String {
+    let proofing = &settings.proofing;
+    let methods: Vec<String> = [
+        proofing.eid_certificate.as_ref().map(|eid| {
+            format!(
+                "eID certificate ({}, {} trust anchors)",
+                eid.level.as_str(),
+                eid.trust_anchors.len()
+            )
+        }),
+        proofing
+            .oidc
+            .as_ref()
+            .map(|oidc| format!("OpenID Connect ({}, {})", oidc.issuer, oidc.level.as_str())),
+        proofing.account.then(|| "existing account".to_owned()),
+        settings.demo.then(|| "demo self-assertion".to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if methods.is_empty() {
+        "none enabled (see [proofing.…] in the configuration): no one can register".to_owned()
+    } else {
+        methods.join(", ")
+    }
+}
+
 fn print_banner(settings: &Settings, address: SocketAddr) {
     let public_url = &settings.public_url;
     println!(
@@ -350,6 +378,10 @@ fn print_banner(settings: &Settings, address: SocketAddr) {
     println!("  app API:                                {public_url}/app/v1");
     println!(
         "  CA certificates:                        {public_url}/pki/root-ca.crt, {public_url}/pki/issuing-ca.crt"
+    );
+    println!(
+        "  identity proofing:                      {}",
+        proofing_methods(settings)
     );
     if settings.demo {
         println!(
