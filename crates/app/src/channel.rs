@@ -48,6 +48,12 @@ impl Channel {
         read(response).await
     }
 
+    /// An unauthenticated GET (a proofing challenge's state).
+    pub async fn get_public<R: DeserializeOwned>(&self, url: &str) -> Result<R, AppError> {
+        let response = self.http.get(url).send().await.map_err(network)?;
+        read(response).await
+    }
+
     /// An authenticated request that changes nothing on the server.
     pub async fn get<R: DeserializeOwned>(
         &self,

@@ -10,8 +10,9 @@ use reqwest::Method;
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, KeyHandover, PendingTransaction, PendingTransactions, Proofing,
-    Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest,
-    TransactionOutcome,
+    ProofingChallenge, Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof,
+    RegistrationRequest, TransactionOutcome, Vouch, VouchSession, VouchSessionRequest, VouchState,
+    vouch_message,
 };
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, DeviceShare, HalfSize, HashAlgorithm, KdfParams, Padding,
@@ -147,6 +148,99 @@ impl App {
         vault.accounts.push(account.clone());
         self.vault.save(&vault)?;
         Ok(account)
+    }
+
+    /// A single-use identity proofing challenge from the server (the nonce for an ID token,
+    /// what an eID certificate's key signs, what an existing account vouches for).
+    pub async fn proofing_challenge(&self, server: &str) -> Result<ProofingChallenge, AppError> {
+        let base = server.trim_end_matches('/');
+        self.channel
+            .post(
+                &format!("{base}/app/v1/proofing-challenges"),
+                &serde_json::json!({}),
+            )
+            .await
+    }
+
+    /// Vouches for a proofing challenge with an account on this device: a PIN1 login, judged
+    /// and counted like any other. `Completed` when the PIN was right.
+    pub async fn vouch(
+        &self,
+        document_number: &str,
+        challenge: &ProofingChallenge,
+        pin1: &Pin,
+    ) -> Result<TransactionOutcome, AppError> {
+        let account = self.account(document_number)?;
+        let share = account.authentication.to_share()?;
+        let digest = aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            &vouch_message(&challenge.challenge_id, &challenge.challenge),
+        );
+        let request = SignRequest::new(
+            share.half_size(),
+            HashAlgorithm::Sha256,
+            Padding::Pkcs1v15,
+            digest.as_ref(),
+        )?;
+        let partial = share.partial_sign(pin1, &request)?;
+        let vouch = Vouch {
+            challenge_id: challenge.challenge_id.clone(),
+            partial_signature: BASE64.encode(partial.as_bytes()),
+        };
+        let path = format!("/app/v1/accounts/{}/vouch", account.account_id);
+        self.ratcheted(&account, Method::POST, &path, Some(&vouch))
+            .await
+    }
+
+    /// Asks the device of `document_number` (another phone) to vouch for the challenge with a
+    /// PIN1 login; returns the verification code to show.
+    pub async fn start_vouch_session(
+        &self,
+        server: &str,
+        challenge: &ProofingChallenge,
+        document_number: &str,
+    ) -> Result<VouchSession, AppError> {
+        let base = server.trim_end_matches('/');
+        self.channel
+            .post(
+                &format!(
+                    "{base}/app/v1/proofing-challenges/{}/vouch-session",
+                    challenge.challenge_id
+                ),
+                &VouchSessionRequest {
+                    document_number: document_number.to_owned(),
+                },
+            )
+            .await
+    }
+
+    /// Whether an account vouched for the challenge, waiting up to `wait`.
+    pub async fn vouch_state(
+        &self,
+        server: &str,
+        challenge: &ProofingChallenge,
+        wait: Duration,
+    ) -> Result<VouchState, AppError> {
+        let base = server.trim_end_matches('/');
+        self.channel
+            .get_public(&format!(
+                "{base}/app/v1/proofing-challenges/{}?waitMs={}",
+                challenge.challenge_id,
+                wait.as_millis()
+            ))
+            .await
+    }
+
+    /// Whether an account with this document number is on this device.
+    pub fn has_account(&self, document_number: &str) -> Result<bool, AppError> {
+        Ok(self.account(document_number).is_ok())
+    }
+
+    fn account(&self, document_number: &str) -> Result<StoredAccount, AppError> {
+        self.accounts()?
+            .into_iter()
+            .find(|a| a.document_number == document_number)
+            .ok_or_else(|| AppError::Usage(format!("no account {document_number} on this device")))
     }
 
     /// The accounts on this device.

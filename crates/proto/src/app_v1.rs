@@ -17,7 +17,9 @@ pub mod headers {
     pub const MAC: &str = "x-splitid-mac";
 }
 
-/// How the person proves who they are when registering a device.
+/// How the person proves who they are when registering a device. Every method but demo
+/// binds its evidence to a server-issued proofing challenge (`POST /app/v1/proofing-challenges`),
+/// which one registration consumes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum Proofing {
@@ -28,6 +30,98 @@ pub enum Proofing {
         given_name: String,
         surname: String,
     },
+    /// An existing eID certificate (ID card, Mobile-ID): the chain (leaf first, base64 DER)
+    /// and the leaf key's signature over [`proofing_message`]. The identity is the
+    /// certificate's.
+    #[serde(rename_all = "camelCase")]
+    EidCertificate {
+        challenge_id: String,
+        certificate_chain: Vec<String>,
+        /// [`EidSignatureAlgorithm`] name.
+        signature_algorithm: String,
+        signature: String,
+    },
+    /// An OpenID Connect ID token (compact JWS) whose `nonce` is the challenge.
+    #[serde(rename_all = "camelCase")]
+    Oidc {
+        challenge_id: String,
+        id_token: String,
+    },
+    /// An existing SplitID account vouched for the challenge with a PIN1 login
+    /// (`POST /app/v1/accounts/{id}/vouch`); the new account inherits its identity and level.
+    #[serde(rename_all = "camelCase")]
+    Account { challenge_id: String },
+}
+
+/// Signature algorithms an eID certificate's key may sign the proofing message with.
+pub mod eid_signature_algorithm {
+    /// RSA PKCS#1 v1.5 with SHA-256.
+    pub const RSA_PKCS1_SHA256: &str = "RSA_PKCS1_SHA256";
+    /// RSA-PSS with SHA-256 (MGF1 SHA-256, 32-byte salt).
+    pub const RSA_PSS_SHA256: &str = "RSA_PSS_SHA256";
+    /// ECDSA P-256 with SHA-256, ASN.1 DER signature.
+    pub const ECDSA_P256_SHA256: &str = "ECDSA_P256_SHA256";
+    /// ECDSA P-384 with SHA-384, ASN.1 DER signature.
+    pub const ECDSA_P384_SHA384: &str = "ECDSA_P384_SHA384";
+}
+
+/// `POST /app/v1/proofing-challenges`: a single-use challenge for identity proofing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProofingChallenge {
+    pub challenge_id: String,
+    /// Base64 of 32 random bytes; an OIDC ID token carries it as its `nonce`.
+    pub challenge: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+/// `POST /app/v1/accounts/{id}/vouch` (ratcheted): an existing account's PIN1 signature
+/// (partial, PKCS#1 v1.5 of SHA-256 of [`vouch_message`]) for a proofing challenge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vouch {
+    pub challenge_id: String,
+    pub partial_signature: String,
+}
+
+/// `POST /app/v1/proofing-challenges/{id}/vouch-session`: ask the device of an existing
+/// account (elsewhere) to vouch with a PIN1 login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VouchSessionRequest {
+    pub document_number: String,
+}
+
+/// The login sent to the vouching device: the new device shows the code, the person checks
+/// that their other device shows the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VouchSession {
+    pub verification_code: String,
+}
+
+/// `GET /app/v1/proofing-challenges/{id}?waitMs=`: whether an account vouched for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VouchState {
+    /// `NONE` (no vouching asked), `RUNNING`, `OK`, or the login's end result
+    /// (`USER_REFUSED`, `TIMEOUT`, …).
+    pub state: String,
+    /// The vouching account's document number, once it vouched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<String>,
+}
+
+/// What an eID certificate's key signs: domain-separated, so that no other protocol's
+/// signature (a TLS handshake, a document) can serve as proofing evidence.
+pub fn proofing_message(challenge_id: &str, challenge: &str) -> Vec<u8> {
+    format!("splitid-proofing-v1\neid-certificate\n{challenge_id}\n{challenge}").into_bytes()
+}
+
+/// What an existing account signs with PIN1 to vouch for a new registration.
+pub fn vouch_message(challenge_id: &str, challenge: &str) -> Vec<u8> {
+    format!("splitid-proofing-v1\nvouch-for-new-device\n{challenge_id}\n{challenge}").into_bytes()
 }
 
 /// One key's material handed to the server at registration.

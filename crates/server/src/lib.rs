@@ -61,6 +61,8 @@ pub struct Config {
     pub completed_session_ttl: Duration,
     /// Whether keys with 2048-bit halves are accepted (otherwise only 3072).
     pub allow_2048_bit_halves: bool,
+    /// The identity proofing methods the operator enabled (demo proofing follows `demo`).
+    pub proofing: accounts::proofing::ProofingConfig,
 }
 
 impl Config {
@@ -72,6 +74,7 @@ impl Config {
             session_timeout: Duration::seconds(90),
             completed_session_ttl: Duration::minutes(5),
             allow_2048_bit_halves: false,
+            proofing: Default::default(),
         }
     }
 }

@@ -62,6 +62,15 @@ const ROOT_KEY_CONTEXT: &str = "splitid/ca/root-key";
 const ISSUING_KEY_CONTEXT: &str = "splitid/ca/issuing-key";
 const RESPONDER_KEY_CONTEXT: &str = "splitid/ca/ocsp-responder-key";
 
+/// Whether the CA stored in a data directory is a test CA (made in demo mode); `None` when
+/// there is none or it cannot be read. Operators' tools open a data directory in its own mode.
+pub fn stored_ca_is_test(data_dir: &Path) -> Option<bool> {
+    let text = fs::read_to_string(data_dir.join(CA_FILE)).ok()?;
+    serde_json::from_str::<StoredCa>(&text)
+        .ok()
+        .map(|ca| ca.test)
+}
+
 /// The CA as stored: certificates and sealed keys, base64. Files written before the OCSP
 /// responder existed lack its two fields; the responder is then made and the file rewritten.
 #[derive(Serialize, Deserialize)]
@@ -169,12 +178,18 @@ impl Ca {
         if path.exists() {
             let text = fs::read_to_string(&path).map_err(internal)?;
             let stored: StoredCa = serde_json::from_str(&text).map_err(internal)?;
-            if stored.test != config.demo {
-                tracing::warn!(
-                    test_ca = stored.test,
-                    demo = config.demo,
-                    "the CA in the data directory was made for the other mode"
-                );
+            // Demo accounts are test accounts under a test CA: a server without --demo must
+            // neither issue nor accept them, and a demo server must not issue self-asserted
+            // identities under a real CA. So each mode runs only on its own kind of CA.
+            if stored.test && !config.demo {
+                return Err(ServiceError::internal(
+                    "this data directory's CA is a test CA (made in demo mode): start it with --demo, or use a new data directory",
+                ));
+            }
+            if !stored.test && config.demo {
+                return Err(ServiceError::internal(
+                    "this data directory's CA is a real (non-test) CA: demo mode cannot run on it; use a new data directory",
+                ));
             }
             let parts = stored.open(keys)?;
             let authority =

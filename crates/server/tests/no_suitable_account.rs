@@ -33,6 +33,7 @@ async fn service_with_an_advanced_account() -> (Service, tempfile::TempDir) {
             ..ChannelState::default()
         },
         interactions: vec!["displayTextAndPIN".into()],
+        proofing_evidence: serde_json::json!({}),
     };
     let key = |purpose| KeyRecord {
         purpose,

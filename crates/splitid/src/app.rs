@@ -10,7 +10,9 @@ use clap::{Args, Subcommand};
 use splitid_app::flows::{Pending, Registration};
 use splitid_app::vault::StoredAccount;
 use splitid_app::{App, AppError};
-use splitid_proto::app_v1::{PinStatus, Proofing, TransactionKind, TransactionOutcome};
+use splitid_proto::app_v1::{
+    PinStatus, Proofing, ProofingChallenge, TransactionKind, TransactionOutcome,
+};
 use splitkey::{HalfSize, KdfParams, Pin};
 
 #[derive(Args)]
@@ -27,18 +29,13 @@ pub struct AppArgs {
 
 #[derive(Subcommand)]
 enum AppCommand {
-    /// Register this device with a self-asserted identity (demo servers only). Reads PIN1,
-    /// then PIN2.
+    /// Register this device. Reads PIN1, then PIN2 (with `--proof account`, first PIN1 of the
+    /// vouching account).
     Register {
         #[arg(long)]
         server: String,
-        /// ETSI semantics identifier, e.g. PNOEE-30303039914.
-        #[arg(long)]
-        identity: String,
-        #[arg(long)]
-        given_name: String,
-        #[arg(long)]
-        surname: String,
+        #[command(flatten)]
+        proof: ProofArgs,
         /// Bits of each key half: 3072, or 2048 where the server allows it.
         #[arg(long, default_value_t = 3072)]
         half_bits: usize,
@@ -46,6 +43,12 @@ enum AppCommand {
         /// like an older app that only knows displayTextAndPIN.
         #[arg(long, value_delimiter = ',')]
         interactions: Option<Vec<String>>,
+    },
+    /// Ask the server for a proofing challenge (for an ID token's nonce; then `register --proof
+    /// oidc --challenge-id ID`).
+    ProofingChallenge {
+        #[arg(long)]
+        server: String,
     },
     /// The accounts on this device, with their lock state.
     Accounts,
@@ -88,6 +91,47 @@ enum AppCommand {
     },
 }
 
+/// How this registration proves who the person is.
+#[derive(Args)]
+struct ProofArgs {
+    /// The proofing method: demo (self-asserted, demo servers only), eid-cert, account, oidc.
+    #[arg(long, value_enum, default_value = "demo")]
+    proof: ProofMethod,
+    /// demo: ETSI semantics identifier, e.g. PNOEE-30303039914.
+    #[arg(long)]
+    identity: Option<String>,
+    /// demo: given name.
+    #[arg(long)]
+    given_name: Option<String>,
+    /// demo: surname.
+    #[arg(long)]
+    surname: Option<String>,
+    /// eid-cert: PEM certificate file (the eID certificate first, then any intermediates).
+    #[arg(long)]
+    cert: Option<PathBuf>,
+    /// eid-cert: PEM PKCS#8 private key of that certificate (RSA, ECDSA P-256 or P-384).
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// account: the document number of an account that vouches with a PIN1 login (on this
+    /// device, or on another that gets the login to confirm).
+    #[arg(long = "with")]
+    with: Option<String>,
+    /// oidc: a file with the ID token (compact JWS) whose nonce is the challenge.
+    #[arg(long)]
+    id_token: Option<PathBuf>,
+    /// oidc: the proofing challenge the ID token's nonce is (from `proofing-challenge`).
+    #[arg(long)]
+    challenge_id: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ProofMethod {
+    Demo,
+    EidCert,
+    Account,
+    Oidc,
+}
+
 #[derive(Args)]
 struct Which {
     #[command(flatten)]
@@ -118,19 +162,14 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
     match args.command {
         AppCommand::Register {
             server,
-            identity,
-            given_name,
-            surname,
+            proof,
             half_bits,
             interactions,
         } => {
+            let proofing = proofing(&app, &server, &proof, &mut pins).await?;
             let registration = Registration {
                 server,
-                proofing: Proofing::Demo {
-                    semantics_identifier: identity,
-                    given_name,
-                    surname,
-                },
+                proofing,
                 half: HalfSize::from_bits(half_bits)?,
                 kdf: KdfParams::RECOMMENDED,
                 supported_interactions: interactions,
@@ -151,6 +190,15 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
                     )
                 },
             );
+        }
+        AppCommand::ProofingChallenge { server } => {
+            let challenge = app.proofing_challenge(&server).await.map_err(explain)?;
+            output(args.json, &serde_json::json!(challenge), || {
+                format!(
+                    "Challenge {} (use it as the ID token's nonce): {}\nValid until {}",
+                    challenge.challenge_id, challenge.challenge, challenge.expires_at
+                )
+            });
         }
         AppCommand::Accounts => show_accounts(&app, args.json).await?,
         AppCommand::Check { wait } => {
@@ -253,6 +301,129 @@ fn export_certificates(
         *path = std::path::absolute(&*path).unwrap_or_else(|_| path.clone());
     }
     Ok(paths)
+}
+
+/// Gathers the evidence for the chosen proofing method (signing with the eID key, vouching
+/// with an account's PIN1, reading the ID token).
+async fn proofing(
+    app: &App,
+    server: &str,
+    proof: &ProofArgs,
+    pins: &mut PinReader,
+) -> anyhow::Result<Proofing> {
+    let typed = proof.identity.is_some() || proof.given_name.is_some() || proof.surname.is_some();
+    if typed && proof.proof != ProofMethod::Demo {
+        bail!(
+            "--identity, --given-name and --surname are for --proof demo only: the other methods take the identity from their evidence"
+        );
+    }
+    Ok(match proof.proof {
+        ProofMethod::Demo => {
+            let (Some(identity), Some(given_name), Some(surname)) =
+                (&proof.identity, &proof.given_name, &proof.surname)
+            else {
+                bail!("--proof demo needs --identity, --given-name and --surname");
+            };
+            Proofing::Demo {
+                semantics_identifier: identity.clone(),
+                given_name: given_name.clone(),
+                surname: surname.clone(),
+            }
+        }
+        ProofMethod::EidCert => {
+            let signer = crate::eid::Signer::load(
+                needed(&proof.cert, "--cert FILE", "eid-cert")?,
+                needed(&proof.key, "--key FILE", "eid-cert")?,
+            )?;
+            let challenge = app.proofing_challenge(server).await.map_err(explain)?;
+            let message = splitid_proto::app_v1::proofing_message(
+                &challenge.challenge_id,
+                &challenge.challenge,
+            );
+            let (signature_algorithm, signature) = signer.sign(&message)?;
+            Proofing::EidCertificate {
+                challenge_id: challenge.challenge_id,
+                certificate_chain: signer.chain_base64(),
+                signature_algorithm: signature_algorithm.to_owned(),
+                signature,
+            }
+        }
+        ProofMethod::Account => {
+            let voucher = needed(&proof.with, "--with DOCUMENT_NUMBER", "account")?;
+            let challenge = app.proofing_challenge(server).await.map_err(explain)?;
+            if app.has_account(voucher).map_err(explain)? {
+                vouch_here(app, voucher, &challenge, pins).await?;
+            } else {
+                vouch_elsewhere(app, server, voucher, &challenge).await?;
+            }
+            Proofing::Account {
+                challenge_id: challenge.challenge_id,
+            }
+        }
+        ProofMethod::Oidc => {
+            let path = needed(&proof.id_token, "--id-token FILE", "oidc")?;
+            let challenge_id = needed(&proof.challenge_id, "--challenge-id ID", "oidc")?;
+            let id_token = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Proofing::Oidc {
+                challenge_id: challenge_id.clone(),
+                id_token: id_token.trim().to_owned(),
+            }
+        }
+    })
+}
+
+/// The vouching account is on this device: its PIN1 now.
+async fn vouch_here(
+    app: &App,
+    voucher: &str,
+    challenge: &ProofingChallenge,
+    pins: &mut PinReader,
+) -> anyhow::Result<()> {
+    let pin = pins.read(&format!("PIN1 of {voucher} (vouching for the new account)"))?;
+    match app.vouch(voucher, challenge, &pin).await.map_err(explain)? {
+        TransactionOutcome::Completed { .. } => Ok(()),
+        TransactionOutcome::WrongPin { pin } => {
+            bail!("the vouching account's {}", wrong_pin_line("PIN1", &pin))
+        }
+        TransactionOutcome::Gone => bail!("the vouching was not accepted"),
+    }
+}
+
+/// The vouching account is on another device: it gets a login to confirm with PIN1, and this
+/// device shows the verification code to compare and waits.
+async fn vouch_elsewhere(
+    app: &App,
+    server: &str,
+    voucher: &str,
+    challenge: &ProofingChallenge,
+) -> anyhow::Result<()> {
+    let session = app
+        .start_vouch_session(server, challenge, voucher)
+        .await
+        .map_err(explain)?;
+    eprintln!(
+        "Confirm \"Add a new device to your SplitID\" with PIN1 on the device of {voucher}.\nVerification code: {}",
+        session.verification_code
+    );
+    loop {
+        let state = app
+            .vouch_state(server, challenge, Duration::from_secs(30))
+            .await
+            .map_err(explain)?;
+        match state.state.as_str() {
+            "OK" => return Ok(()),
+            "RUNNING" => continue,
+            other => bail!("the vouching login on {voucher}'s device ended with {other}"),
+        }
+    }
+}
+
+/// A flag the chosen proofing method needs.
+fn needed<'a, T>(value: &'a Option<T>, flag: &str, method: &str) -> anyhow::Result<&'a T> {
+    value
+        .as_ref()
+        .with_context(|| format!("--proof {method} needs {flag}"))
 }
 
 async fn show_accounts(app: &App, json: bool) -> anyhow::Result<()> {
@@ -423,6 +594,10 @@ fn wrong_pin_text(pending: &Pending, pin: &PinStatus) -> String {
     } else {
         "PIN2"
     };
+    wrong_pin_line(which, pin)
+}
+
+fn wrong_pin_line(which: &str, pin: &PinStatus) -> String {
     match pin {
         PinStatus::Usable {
             attempts_before_lock,

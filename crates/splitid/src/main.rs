@@ -3,6 +3,7 @@
 mod admin;
 mod app;
 mod demo;
+mod eid;
 mod serve;
 
 use clap::{Parser, Subcommand};

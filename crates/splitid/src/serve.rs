@@ -9,8 +9,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use serde::Deserialize;
 use splitid_proto::rp_v2::CertificateLevel;
+use splitid_server::accounts::proofing::{
+    Assurance, EidCertificateConfig, OidcClaims, OidcConfig, ProofingConfig, RevocationCheck,
+};
 use splitid_server::clock::{Clock, OffsetClock, SystemClock};
 use splitid_server::store::RelyingPartyRecord;
 use splitid_server::{Config, DEMO_RELYING_PARTY_NAME, DEMO_RELYING_PARTY_UUIDS, Service};
@@ -21,8 +26,9 @@ const DEFAULT_SESSION_TIMEOUT: u32 = 90;
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// A TOML file with any of the settings below (as `listen = "…"`, `data = "…"`, …) and
-    /// `[[relying_party]]` tables (uuid, names, levels, ip_ranges).
+    /// A TOML file with any of the settings below (as `listen = "…"`, `data = "…"`, …),
+    /// `[[relying_party]]` tables (uuid, names, levels, ip_ranges) and the identity proofing
+    /// methods (`[proofing.eid_certificate]`, `[proofing.oidc]`, `[proofing.account]`).
     #[arg(long, env = "SPLITID_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -63,6 +69,131 @@ struct FileConfig {
     allow_2048: bool,
     #[serde(default)]
     relying_party: Vec<FileRelyingParty>,
+    #[serde(default)]
+    proofing: FileProofing,
+}
+
+/// `[proofing.…]`: the identity proofing methods this server accepts (none by default).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProofing {
+    eid_certificate: Option<FileEidCertificate>,
+    oidc: Option<FileOidc>,
+    account: Option<FileAccountProofing>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileEidCertificate {
+    /// PEM files of the eID issuers' trust anchors (each may hold several certificates).
+    trust_anchors: Vec<PathBuf>,
+    #[serde(default = "qualified")]
+    level: String,
+    /// `off`, `if-reachable` or `required` (CRL from the certificate).
+    #[serde(default = "if_reachable")]
+    revocation: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOidc {
+    issuer: String,
+    audience: String,
+    /// The issuer's keys (a JWKS document).
+    jwks_file: PathBuf,
+    #[serde(default = "advanced")]
+    level: String,
+    semantics_identifier_claim: Option<String>,
+    given_name_claim: Option<String>,
+    surname_claim: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAccountProofing {
+    enabled: bool,
+}
+
+fn qualified() -> String {
+    "QUALIFIED".into()
+}
+
+fn advanced() -> String {
+    "ADVANCED".into()
+}
+
+fn if_reachable() -> String {
+    "if-reachable".into()
+}
+
+fn assurance(method: &str, level: &str) -> anyhow::Result<Assurance> {
+    Assurance::parse(level)
+        .with_context(|| format!("[proofing.{method}] level = {level:?}: QUALIFIED or ADVANCED"))
+}
+
+/// Reads the proofing section into the service's terms (trust anchors and keys loaded now, so
+/// a bad file stops the start with a clear message).
+fn proofing_config(file: &FileProofing) -> anyhow::Result<ProofingConfig> {
+    let mut config = ProofingConfig {
+        account: file.account.as_ref().is_some_and(|a| a.enabled),
+        ..ProofingConfig::default()
+    };
+    if let Some(eid) = &file.eid_certificate {
+        let mut trust_anchors = Vec::new();
+        for path in &eid.trust_anchors {
+            let text = std::fs::read(path)
+                .with_context(|| format!("cannot read trust anchor {}", path.display()))?;
+            let before = trust_anchors.len();
+            for certificate in CertificateDer::pem_slice_iter(&text) {
+                let certificate = certificate
+                    .with_context(|| format!("{} is not a PEM certificate file", path.display()))?;
+                trust_anchors.push(certificate.to_vec());
+            }
+            anyhow::ensure!(
+                trust_anchors.len() > before,
+                "{} holds no PEM certificate",
+                path.display()
+            );
+        }
+        anyhow::ensure!(
+            !trust_anchors.is_empty(),
+            "[proofing.eid_certificate] trust_anchors: at least one file"
+        );
+        config.eid_certificate = Some(EidCertificateConfig {
+            trust_anchors,
+            level: assurance("eid_certificate", &eid.level)?,
+            revocation: RevocationCheck::parse(&eid.revocation).with_context(|| {
+                format!(
+                    "[proofing.eid_certificate] revocation = {:?}: off, if-reachable or required",
+                    eid.revocation
+                )
+            })?,
+        });
+    }
+    if let Some(oidc) = &file.oidc {
+        let jwks = std::fs::read_to_string(&oidc.jwks_file)
+            .with_context(|| format!("cannot read {}", oidc.jwks_file.display()))?;
+        let defaults = OidcClaims::default();
+        let claims = OidcClaims {
+            semantics_identifier: oidc
+                .semantics_identifier_claim
+                .clone()
+                .unwrap_or(defaults.semantics_identifier),
+            given_name: oidc.given_name_claim.clone().unwrap_or(defaults.given_name),
+            surname: oidc.surname_claim.clone().unwrap_or(defaults.surname),
+        };
+        config.oidc = Some(
+            OidcConfig::new(
+                oidc.issuer.clone(),
+                oidc.audience.clone(),
+                &jwks,
+                assurance("oidc", &oidc.level)?,
+                claims,
+            )
+            .map_err(|e| anyhow::anyhow!("{}: {e}", oidc.jwks_file.display()))?,
+        );
+    }
+    Ok(config)
 }
 
 /// A relying party from the configuration file.
@@ -90,6 +221,7 @@ struct Settings {
     session_timeout: u32,
     allow_2048: bool,
     relying_parties: Vec<FileRelyingParty>,
+    proofing: ProofingConfig,
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -133,6 +265,7 @@ fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
             .or(file.session_timeout)
             .unwrap_or(DEFAULT_SESSION_TIMEOUT),
         allow_2048: args.allow_2048 || file.allow_2048,
+        proofing: proofing_config(&file.proofing)?,
         relying_parties: file.relying_party,
     })
 }
@@ -148,7 +281,10 @@ pub(crate) fn tool_config(config: Option<&Path>, data: Option<PathBuf>) -> anyho
     let public_url = file
         .public_url
         .unwrap_or_else(|| format!("http://{DEFAULT_LISTEN}"));
-    Ok(Config::new(data, public_url))
+    let mut config = Config::new(data, public_url);
+    // The tools open a data directory in the mode it was made in (a demo one has a test CA).
+    config.demo = splitid_server::pki::stored_ca_is_test(&config.data_dir).unwrap_or(false);
+    Ok(config)
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -166,6 +302,7 @@ async fn serve(settings: Settings, use_test_clock: bool) -> anyhow::Result<()> {
     config.demo = settings.demo;
     config.session_timeout = time::Duration::seconds(i64::from(settings.session_timeout));
     config.allow_2048_bit_halves = settings.allow_2048;
+    config.proofing = settings.proofing.clone();
     let test_clock = OffsetClock::default();
     let clock: Arc<dyn Clock> = if use_test_clock {
         Arc::new(test_clock.clone())
@@ -218,6 +355,34 @@ async fn register_relying_parties(
     Ok(())
 }
 
+/// The proofing methods this server accepts, for the banner.
+fn proofing_methods(settings: &Settings) -> String {
+    let proofing = &settings.proofing;
+    let methods: Vec<String> = [
+        proofing.eid_certificate.as_ref().map(|eid| {
+            format!(
+                "eID certificate ({}, {} trust anchors)",
+                eid.level.as_str(),
+                eid.trust_anchors.len()
+            )
+        }),
+        proofing
+            .oidc
+            .as_ref()
+            .map(|oidc| format!("OpenID Connect ({}, {})", oidc.issuer, oidc.level.as_str())),
+        proofing.account.then(|| "existing account".to_owned()),
+        settings.demo.then(|| "demo self-assertion".to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if methods.is_empty() {
+        "none enabled (see [proofing.…] in the configuration): no one can register".to_owned()
+    } else {
+        methods.join(", ")
+    }
+}
+
 fn print_banner(settings: &Settings, address: SocketAddr) {
     let public_url = &settings.public_url;
     println!(
@@ -230,6 +395,10 @@ fn print_banner(settings: &Settings, address: SocketAddr) {
     println!("  app API:                                {public_url}/app/v1");
     println!(
         "  CA certificates:                        {public_url}/pki/root-ca.crt, {public_url}/pki/issuing-ca.crt"
+    );
+    println!(
+        "  identity proofing:                      {}",
+        proofing_methods(settings)
     );
     if settings.demo {
         println!(

@@ -2,6 +2,7 @@
 //! where a PIN is judged, under the PIN policy.
 
 pub mod pin_policy;
+pub mod proofing;
 mod registration;
 
 use std::collections::HashMap;

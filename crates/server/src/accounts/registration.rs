@@ -5,10 +5,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use splitid_proto::app_v1::{
-    CompositeKey, KeyHandover, Proofing, RegisteredAccount, RegistrationChallenge,
-    RegistrationProof, RegistrationRequest,
+    CompositeKey, KeyHandover, RegisteredAccount, RegistrationChallenge, RegistrationProof,
+    RegistrationRequest,
 };
-use splitid_proto::identifiers::SemanticsIdentifier;
 use splitid_proto::rp_v2::InteractionType;
 use splitkey::{
     CompositePublicKey, HalfSize, PartialSignature, ServerShare, ServerShareHandover,
@@ -29,7 +28,6 @@ use crate::store::{
 pub const ACCOUNT_VALIDITY: Duration = Duration::days(3 * 365);
 /// A started registration must be completed within this time.
 const REGISTRATION_TTL: Duration = Duration::minutes(10);
-const LONGEST_NAME: usize = 64;
 
 /// Who the person is, as proven at registration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +38,9 @@ pub(crate) struct ProvenIdentity {
     pub country: String,
     pub level: String,
     pub method: String,
+    /// What proved it (recorded with the account; never secrets).
+    #[serde(default)]
+    pub evidence: serde_json::Value,
 }
 
 /// A key between the two registration steps: sealed server shares, the composite modulus.
@@ -95,7 +96,7 @@ impl Service {
         &self,
         request: RegistrationRequest,
     ) -> ServiceResult<RegistrationChallenge> {
-        let identity = self.prove_identity(&request.proofing)?;
+        let (identity, proofing_challenge) = self.prove_identity(&request.proofing).await?;
         let interactions = supported_interactions(request.supported_interactions.as_deref())?;
         let account_id = Uuid::new_v4();
         let authentication = self
@@ -121,9 +122,32 @@ impl Service {
         let registration_id = Uuid::new_v4();
         let now = self.now();
         let json = serde_json::to_value(&pending).map_err(ServiceError::internal)?;
-        self.store()
-            .insert_registration(registration_id, &json, now, now + REGISTRATION_TTL)
-            .await?;
+        match proofing_challenge {
+            // The challenge is consumed with the registration's creation, in one transaction:
+            // a replay (or a parallel second use) is refused and stores nothing.
+            Some(challenge) => {
+                if !self
+                    .store()
+                    .insert_registration_using_challenge(
+                        registration_id,
+                        &json,
+                        challenge,
+                        now,
+                        now + REGISTRATION_TTL,
+                    )
+                    .await?
+                {
+                    return Err(ServiceError::Conflict(
+                        "challengeId: this proofing challenge was already used (or expired); each proves one registration".into(),
+                    ));
+                }
+            }
+            None => {
+                self.store()
+                    .insert_registration(registration_id, &json, now, now + REGISTRATION_TTL)
+                    .await?
+            }
+        }
         Ok(RegistrationChallenge {
             registration_id: registration_id.to_string(),
             challenge: pending.challenge,
@@ -166,33 +190,6 @@ impl Service {
                 .await?;
         }
         self.create_account(pending).await
-    }
-
-    fn prove_identity(&self, proofing: &Proofing) -> ServiceResult<ProvenIdentity> {
-        match proofing {
-            Proofing::Demo {
-                semantics_identifier,
-                given_name,
-                surname,
-            } => {
-                if !self.config().demo {
-                    return Err(ServiceError::Forbidden(
-                        "self-asserted (demo) identities are accepted only by a server in demo mode".into(),
-                    ));
-                }
-                let person: SemanticsIdentifier = semantics_identifier
-                    .parse()
-                    .map_err(|e| ServiceError::BadRequest(format!("semanticsIdentifier: {e}")))?;
-                Ok(ProvenIdentity {
-                    semantics_id: person.to_string(),
-                    given_name: check_name("givenName", given_name)?,
-                    surname: check_name("surname", surname)?,
-                    country: person.country().to_owned(),
-                    level: "QUALIFIED".into(),
-                    method: "demo".into(),
-                })
-            }
-        }
     }
 
     async fn establish_key(
@@ -280,7 +277,7 @@ impl Service {
         let now = self.now();
         let expires_at = now + ACCOUNT_VALIDITY;
         let document_number = self
-            .new_document_number(&pending.identity.semantics_id)
+            .new_document_number(&pending.identity.semantics_id, &pending.identity.level)
             .await?;
         let mut keys = Vec::new();
         for (purpose, key) in [
@@ -330,6 +327,7 @@ impl Service {
                 ..ChannelState::default()
             },
             interactions: pending.interactions.clone(),
+            proofing_evidence: identity.evidence.clone(),
         };
         let audit = AuditEvent::new(
             AuditKind::Registration,
@@ -351,8 +349,10 @@ impl Service {
         })
     }
 
-    /// `<semantics id>-<4 random upper-case letters or digits>-Q`, unique.
-    async fn new_document_number(&self, semantics_id: &str) -> ServiceResult<String> {
+    /// `<semantics id>-<4 random upper-case letters or digits>-<Q|NQ>`, unique; the suffix is
+    /// Smart-ID's: `Q` for QUALIFIED accounts, `NQ` for ADVANCED (non-qualified) ones.
+    async fn new_document_number(&self, semantics_id: &str, level: &str) -> ServiceResult<String> {
+        let suffix = if level == "QUALIFIED" { "Q" } else { "NQ" };
         const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
         for _ in 0..32 {
             let mut random = [0u8; 4];
@@ -361,7 +361,7 @@ impl Service {
                 .iter()
                 .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
                 .collect();
-            let candidate = format!("{semantics_id}-{code}-Q");
+            let candidate = format!("{semantics_id}-{code}-{suffix}");
             if !self.store().document_number_exists(&candidate).await? {
                 return Ok(candidate);
             }
@@ -393,19 +393,5 @@ fn purpose_field(purpose: KeyPurpose) -> &'static str {
     match purpose {
         KeyPurpose::Authentication => "authentication",
         KeyPurpose::Signing => "signing",
-    }
-}
-
-fn check_name(field: &str, name: &str) -> ServiceResult<String> {
-    let name = name.trim();
-    let valid = !name.is_empty()
-        && name.chars().count() <= LONGEST_NAME
-        && !name.chars().any(|c| c.is_control() || c == ',');
-    if valid {
-        Ok(name.to_uppercase())
-    } else {
-        Err(ServiceError::BadRequest(format!(
-            "{field}: 1 to {LONGEST_NAME} characters, no commas or control characters"
-        )))
     }
 }

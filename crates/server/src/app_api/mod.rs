@@ -14,8 +14,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use splitid_proto::app_v1::{
-    AccountStatus, Confirmation, PendingTransactions, Refusal, RegisteredAccount,
-    RegistrationChallenge, RegistrationProof, RegistrationRequest,
+    AccountStatus, Confirmation, PendingTransactions, ProofingChallenge, Refusal,
+    RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest, Vouch,
+    VouchSession, VouchSessionRequest, VouchState,
 };
 
 pub use channel::{Ratcheted, token_digest};
@@ -32,6 +33,12 @@ const MAX_WAIT_MS: u64 = 60_000;
 
 pub fn router() -> Router<Service> {
     Router::new()
+        .route("/proofing-challenges", post(proofing_challenge))
+        .route("/proofing-challenges/{id}", get(vouch_state))
+        .route(
+            "/proofing-challenges/{id}/vouch-session",
+            post(vouch_session),
+        )
         .route("/registrations", post(begin_registration))
         .route("/registrations/{id}/complete", post(complete_registration))
         .route(
@@ -43,10 +50,60 @@ pub fn router() -> Router<Service> {
             get(pending_transactions),
         )
         .route("/accounts/{account}/events", get(events))
+        .route("/accounts/{account}/vouch", post(vouch))
         .route(
             "/accounts/{account}/transactions/{transaction}/{action}",
             post(answer),
         )
+}
+
+async fn proofing_challenge(
+    State(service): State<Service>,
+) -> ServiceResult<Json<ProofingChallenge>> {
+    Ok(Json(service.issue_proofing_challenge().await?))
+}
+
+/// `POST /proofing-challenges/{id}/vouch-session`: a vouching login on another device.
+async fn vouch_session(
+    State(service): State<Service>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ServiceResult<Json<VouchSession>> {
+    let request: VouchSessionRequest = parse_json(&body)?;
+    Ok(Json(service.start_vouch_session(&id, request).await?))
+}
+
+/// `GET /proofing-challenges/{id}?waitMs=`: whether an account vouched for it yet.
+async fn vouch_state(
+    State(service): State<Service>,
+    Path(id): Path<String>,
+    Query(query): Query<WaitQuery>,
+) -> ServiceResult<Json<VouchState>> {
+    let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
+    Ok(Json(service.vouch_state(&id, wait).await?))
+}
+
+/// `POST /accounts/{id}/vouch` (ratcheted): the account's PIN1 login vouches for a proofing
+/// challenge, so that a new registration inherits its identity.
+async fn vouch(
+    State(service): State<Service>,
+    Path(account): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ServiceResult<Response> {
+    let authenticated = service
+        .authenticate_app(&account, &method, uri.path(), &headers, &body, true)
+        .await?;
+    let parsed: Vouch = parse_json(&body)?;
+    let response = service
+        .ratcheted(authenticated, |account| {
+            let service = service.clone();
+            async move { service.vouch(&account, parsed).await }
+        })
+        .await?;
+    Ok(json_bytes(response))
 }
 
 async fn begin_registration(

@@ -149,8 +149,9 @@ impl Store {
         sqlx::query(
             "INSERT INTO accounts (id, document_number, semantics_id, given_name, surname, country,
                  level, proofing_method, state, closed_reason, created_at, expires_at, last_used_at,
-                 mac_key_sealed, ratchet_token, previous_token, last_request, last_response, interactions)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 mac_key_sealed, ratchet_token, previous_token, last_request, last_response, interactions,
+                 proofing_evidence)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(account.id.to_string())
         .bind(&account.document_number)
@@ -171,6 +172,7 @@ impl Store {
         .bind(&account.channel.last_request)
         .bind(&account.channel.last_response)
         .bind(serde_json::to_string(&account.interactions).map_err(damaged)?)
+        .bind(account.proofing_evidence.to_string())
         .execute(&mut *tx)
         .await?;
         for key in keys {
@@ -485,6 +487,132 @@ impl Store {
         Ok(())
     }
 
+    // ---- proofing challenges -----------------------------------------------------------
+
+    pub async fn insert_proofing_challenge(
+        &self,
+        id: Uuid,
+        challenge: &str,
+        now: OffsetDateTime,
+        expires: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        // Challenges that expired a day ago are of no use, not even for a clear "expired".
+        sqlx::query("DELETE FROM proofing_challenges WHERE expires_at < ?")
+            .bind(format_time(now - time::Duration::days(1)))
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO proofing_challenges (id, challenge, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(challenge)
+        .bind(format_time(now))
+        .bind(format_time(expires))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn proofing_challenge(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<ProofingChallengeRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM proofing_challenges WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let vouched_by: Option<String> = row.try_get("vouched_by")?;
+            let vouch_session: Option<String> = row.try_get("vouch_session")?;
+            Ok(ProofingChallengeRecord {
+                id,
+                challenge: row.try_get("challenge")?,
+                expires_at: parse_time(row.try_get("expires_at")?)?,
+                vouched_by: vouched_by.as_deref().map(parse_uuid).transpose()?,
+                vouch_session: vouch_session.as_deref().map(parse_uuid).transpose()?,
+                used: row.try_get::<Option<String>, _>("used_at")?.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Records that an account's PIN1 login proved a challenge; false if the challenge is
+    /// used, expired or already proven by an account.
+    pub async fn vouch_for_challenge(
+        &self,
+        id: Uuid,
+        account: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE proofing_challenges SET vouched_by = ?
+             WHERE id = ? AND vouched_by IS NULL AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(account.to_string())
+        .bind(id.to_string())
+        .bind(format_time(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Records the login session that asks an account's device to vouch for a challenge
+    /// (replacing an earlier one); false if the challenge is used, expired or vouched for.
+    pub async fn set_vouch_session(
+        &self,
+        id: Uuid,
+        session: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE proofing_challenges SET vouch_session = ?
+             WHERE id = ? AND vouched_by IS NULL AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(session.to_string())
+        .bind(id.to_string())
+        .bind(format_time(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Stores a pending registration and, in the same transaction, consumes the proofing
+    /// challenge it was proven with. False (and nothing stored) if the challenge was already
+    /// used or expired meanwhile: each challenge proves one registration.
+    pub async fn insert_registration_using_challenge(
+        &self,
+        id: Uuid,
+        request: &serde_json::Value,
+        challenge: Uuid,
+        now: OffsetDateTime,
+        expires: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let consumed = sqlx::query(
+            "UPDATE proofing_challenges SET used_at = ?
+             WHERE id = ? AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(format_time(now))
+        .bind(challenge.to_string())
+        .bind(format_time(now))
+        .execute(&mut *tx)
+        .await?;
+        if consumed.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO registrations (id, request, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(request.to_string())
+        .bind(format_time(now))
+        .bind(format_time(expires))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Takes a pending registration out (it can be completed once only).
     pub async fn take_registration(
         &self,
@@ -757,6 +885,7 @@ fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountRecord, Stor
             last_response: row.try_get("last_response")?,
         },
         interactions: json_column(row, "interactions")?,
+        proofing_evidence: json_column(row, "proofing_evidence")?,
     })
 }
 

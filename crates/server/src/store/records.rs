@@ -81,6 +81,23 @@ pub struct AccountRecord {
     pub channel: ChannelState,
     /// The interactions the account's app can run (RP API names).
     pub interactions: Vec<String>,
+    /// What proved the identity at registration (JSON; no secrets).
+    pub proofing_evidence: serde_json::Value,
+}
+
+/// A server-issued proofing challenge.
+#[derive(Debug, Clone)]
+pub struct ProofingChallengeRecord {
+    pub id: Uuid,
+    /// Base64 of the random bytes.
+    pub challenge: String,
+    pub expires_at: OffsetDateTime,
+    /// The account whose PIN1 login proved it (method `account`).
+    pub vouched_by: Option<Uuid>,
+    /// The login session sent to the vouching account's device (from another device).
+    pub vouch_session: Option<Uuid>,
+    /// Consumed by a registration.
+    pub used: bool,
 }
 
 impl AccountRecord {

@@ -56,6 +56,12 @@ impl Server {
         server
     }
 
+    /// Stops the server, keeping its data directory.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Kills the server (as a crash would) and starts it again on the same data and port.
     pub fn restart(&mut self) {
         self.child.kill().unwrap();
