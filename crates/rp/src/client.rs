@@ -1,7 +1,9 @@
 //! The HTTP side: start a session, long-poll it to the end, turn every answer into a typed
 //! result, and validate what completed.
 
-use std::time::{Duration, SystemTime};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -13,8 +15,12 @@ use splitid_proto::verification_code::VerificationCode;
 
 use crate::error::{RpError, RpResult};
 use crate::identity::KeyRole;
+use crate::ocsp;
 use crate::signable::SignableData;
-use crate::validate::{TrustConfig, ValidatedCertificate, validate_certificate, verify_signature};
+use crate::validate::{
+    RevocationPolicy, TrustConfig, ValidatedCertificate, validate_certificate, verify_signature,
+};
+use time::OffsetDateTime;
 
 /// Where the service is and who this relying party is.
 #[derive(Debug, Clone)]
@@ -100,7 +106,11 @@ pub struct RpClient {
     config: RpConfig,
     trust: TrustConfig,
     http: reqwest::Client,
+    ocsp_cache: Arc<Mutex<OcspCache>>,
 }
+
+/// OCSP answers by SHA-256 of the certificate: the status and until when to reuse it.
+type OcspCache = HashMap<Vec<u8>, (ocsp::Status, Instant)>;
 
 impl RpClient {
     pub fn new(config: RpConfig, trust: TrustConfig) -> RpResult<Self> {
@@ -112,6 +122,7 @@ impl RpClient {
             config,
             trust,
             http,
+            ocsp_cache: Arc::default(),
         })
     }
 
@@ -215,10 +226,79 @@ impl RpClient {
     }
 
     /// Long-polls the session until it completes, then validates it (for [`SessionKind`]:
-    /// the certificate always; the signature for logins and signatures).
+    /// the certificate always, with its revocation status; the signature for logins and
+    /// signatures).
     pub async fn wait(&self, pending: &PendingSession) -> RpResult<Completed> {
         let status = self.poll_until_complete(&pending.session_id).await?;
-        self.check(pending, status, SystemTime::now())
+        let completed = self.check(pending, status, SystemTime::now())?;
+        self.check_revocation(&completed.certificate).await?;
+        Ok(completed)
+    }
+
+    /// Asks the certificate's OCSP responder whether it is revoked, as the trust
+    /// configuration's [`RevocationPolicy`] says (good answers are reused for a while).
+    pub async fn check_revocation(&self, certificate: &ValidatedCertificate) -> RpResult<()> {
+        if self.trust.revocation == RevocationPolicy::Off {
+            return Ok(());
+        }
+        let key = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &certificate.der)
+            .as_ref()
+            .to_vec();
+        let cached = self.cached_status(&key);
+        let status = match cached {
+            Some(status) => status,
+            None => match self.ask_responder(&certificate.der).await {
+                Ok(answer) => {
+                    self.remember(key, &answer);
+                    answer.status
+                }
+                Err(why) if self.trust.revocation == RevocationPolicy::Required => {
+                    return Err(RpError::RevocationUnknown(why));
+                }
+                Err(_) => return Ok(()),
+            },
+        };
+        match status {
+            ocsp::Status::Good => Ok(()),
+            ocsp::Status::Revoked => Err(RpError::CertificateRevoked(
+                "its OCSP responder says so".into(),
+            )),
+        }
+    }
+
+    fn cached_status(&self, key: &[u8]) -> Option<ocsp::Status> {
+        let cache = self.ocsp_cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(key)
+            .filter(|(_, until)| Instant::now() < *until)
+            .map(|(status, _)| *status)
+    }
+
+    fn remember(&self, key: Vec<u8>, answer: &ocsp::Answer) {
+        let mut lifetime = self.trust.ocsp_cache;
+        if let Some(next) = answer.next_update {
+            let left = (next - OffsetDateTime::now_utc()).max(time::Duration::ZERO);
+            lifetime = lifetime.min(left.unsigned_abs());
+        }
+        if lifetime.is_zero() {
+            return;
+        }
+        let mut cache = self.ocsp_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(key, (answer.status, Instant::now() + lifetime));
+    }
+
+    async fn ask_responder(&self, der: &[u8]) -> Result<ocsp::Answer, String> {
+        use der::Decode;
+        let leaf = x509_cert::Certificate::from_der(der).map_err(|e| e.to_string())?;
+        let url = ocsp::responder_url(&leaf).ok_or("the certificate names no OCSP responder")?;
+        let issuer = self
+            .trust
+            .issuer_of(&leaf)
+            .ok_or("the issuing CA's certificate is not configured")?;
+        ocsp::query(&url, &leaf, &issuer, OffsetDateTime::now_utc()).await
     }
 
     async fn poll_until_complete(&self, session_id: &str) -> RpResult<SessionStatus> {
@@ -245,8 +325,9 @@ impl RpClient {
         }
     }
 
-    /// Validates a completed session's status as of `at` (what [`wait`](Self::wait) does
-    /// after polling; for callers that poll themselves).
+    /// Validates a completed session's status as of `at`, offline: everything
+    /// [`wait`](Self::wait) checks except revocation (for callers that poll themselves, who
+    /// then call [`check_revocation`](Self::check_revocation)).
     pub fn check(
         &self,
         pending: &PendingSession,

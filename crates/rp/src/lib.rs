@@ -37,6 +37,7 @@
 mod client;
 mod error;
 mod identity;
+pub mod ocsp;
 mod signable;
 mod validate;
 
@@ -44,7 +45,7 @@ pub use client::{Completed, PendingSession, RpClient, RpConfig, SessionKind, Tar
 pub use error::{RpError, RpResult};
 pub use identity::{Identity, date_of_birth};
 pub use signable::SignableData;
-pub use validate::{TrustConfig, ValidatedCertificate, pem_certificates};
+pub use validate::{RevocationPolicy, TrustConfig, ValidatedCertificate, pem_certificates};
 
 /// The wire types, for interactions, levels and hash types.
 pub use splitid_proto as proto;

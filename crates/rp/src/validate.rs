@@ -18,11 +18,26 @@ use crate::error::{RpError, RpResult};
 use crate::identity::{Identity, KeyRole, identity_of, key_role, parse_certificate};
 use crate::signable::SignableData;
 
+/// How a relying party makes sure a certificate is not revoked (by OCSP, at the responder
+/// the certificate names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationPolicy {
+    /// No check.
+    Off,
+    /// Ask; when no responder answers, accept. A revoked answer always refuses.
+    IfAvailable,
+    /// Only a verified "good" answer accepts (the default).
+    Required,
+}
+
 /// The certificates a relying party trusts, and how it checks revocation.
 #[derive(Debug, Clone)]
 pub struct TrustConfig {
     anchors: Vec<CertificateDer<'static>>,
     intermediates: Vec<CertificateDer<'static>>,
+    pub(crate) revocation: RevocationPolicy,
+    /// How long a "good" answer is reused (never beyond the responder's nextUpdate).
+    pub(crate) ocsp_cache: Duration,
 }
 
 impl TrustConfig {
@@ -37,6 +52,8 @@ impl TrustConfig {
         let config = TrustConfig {
             anchors: anchors.into_iter().map(CertificateDer::from).collect(),
             intermediates: Vec::new(),
+            revocation: RevocationPolicy::Required,
+            ocsp_cache: Duration::from_secs(300),
         };
         config.trust_anchors()?;
         Ok(config)
@@ -53,6 +70,31 @@ impl TrustConfig {
         self.intermediates
             .extend(intermediates.into_iter().map(CertificateDer::from));
         self
+    }
+
+    /// How revocation is checked (default: [`RevocationPolicy::Required`]).
+    pub fn with_revocation(mut self, policy: RevocationPolicy) -> Self {
+        self.revocation = policy;
+        self
+    }
+
+    /// How long an OCSP answer is reused (default 5 minutes; zero asks every time).
+    pub fn with_ocsp_cache(mut self, lifetime: Duration) -> Self {
+        self.ocsp_cache = lifetime;
+        self
+    }
+
+    /// The CA certificate (intermediate or anchor) whose subject issued `leaf`.
+    pub(crate) fn issuer_of(
+        &self,
+        leaf: &x509_cert::Certificate,
+    ) -> Option<x509_cert::Certificate> {
+        use der::Decode;
+        self.intermediates
+            .iter()
+            .chain(&self.anchors)
+            .filter_map(|der| x509_cert::Certificate::from_der(der.as_ref()).ok())
+            .find(|candidate| candidate.tbs_certificate.subject == leaf.tbs_certificate.issuer)
     }
 
     fn trust_anchors(&self) -> RpResult<Vec<TrustAnchor<'_>>> {

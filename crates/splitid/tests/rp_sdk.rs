@@ -8,7 +8,10 @@ use std::time::{Duration, SystemTime};
 
 use common::*;
 use splitid_rp::proto::rp_v2::{CertificateLevel, EndResult, HashType, Interaction, SessionStatus};
-use splitid_rp::{PendingSession, RpClient, RpConfig, RpError, SignableData, Target, TrustConfig};
+use splitid_rp::{
+    PendingSession, RevocationPolicy, RpClient, RpConfig, RpError, SignableData, Target,
+    TrustConfig,
+};
 
 const PERSON: &str = "PNOEE-30303039914";
 const PIN1: &str = "1234";
@@ -243,4 +246,73 @@ fn tampered_or_untrusted_answers_are_refused() {
 fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[test]
+fn revoked_certificates_are_refused_and_the_policy_decides_when_no_responder_answers() {
+    let setup = Setup::new();
+    let login = setup.login();
+    setup.confirm(&login, PIN1);
+    // `wait` asked the responder (the default policy requires a good answer).
+    let logged_in = setup.runtime.block_on(setup.client.wait(&login)).unwrap();
+    let certificate = logged_in.certificate;
+
+    assert_success(&setup.phone.run(&["--json", "delete", &setup.document], ""));
+    let fresh = client(&setup.server, trust_of(&setup.server));
+    let revoked = setup.runtime.block_on(fresh.check_revocation(&certificate));
+    assert!(
+        matches!(revoked, Err(RpError::CertificateRevoked(_))),
+        "{revoked:?}"
+    );
+    let cached = setup
+        .runtime
+        .block_on(setup.client.check_revocation(&certificate));
+    assert!(
+        cached.is_ok(),
+        "a good answer is reused for a while: {cached:?}"
+    );
+    let uncached = client(
+        &setup.server,
+        trust_of(&setup.server).with_ocsp_cache(Duration::ZERO),
+    );
+    let asked_again = setup
+        .runtime
+        .block_on(uncached.check_revocation(&certificate));
+    assert!(matches!(asked_again, Err(RpError::CertificateRevoked(_))));
+    let unchecked = client(
+        &setup.server,
+        trust_of(&setup.server).with_revocation(RevocationPolicy::Off),
+    );
+    assert!(
+        setup
+            .runtime
+            .block_on(unchecked.check_revocation(&certificate))
+            .is_ok()
+    );
+
+    // A service whose certificates name a responder nobody answers at.
+    let silent = Server::start(&["--public-url", "http://127.0.0.1:9"]);
+    let phone = Phone::new();
+    phone.register(&silent, PERSON, PIN1, PIN2);
+    let session = |trust: TrustConfig| {
+        let client = client(&silent, trust);
+        let runtime = runtime();
+        let login = runtime
+            .block_on(client.start_authentication(
+                &Target::Person(PERSON.into()),
+                CertificateLevel::Qualified,
+                &pin_text("Log in"),
+            ))
+            .unwrap();
+        phone.wait_for_transaction(10);
+        assert_success(&phone.confirm_next(&[], &format!("{PIN1}\n")));
+        runtime.block_on(client.wait(&login))
+    };
+    let required = session(trust_of(&silent));
+    assert!(
+        matches!(required, Err(RpError::RevocationUnknown(_))),
+        "{required:?}"
+    );
+    let lenient = session(trust_of(&silent).with_revocation(RevocationPolicy::IfAvailable));
+    assert!(lenient.is_ok(), "{lenient:?}");
 }

@@ -4,7 +4,7 @@
 //!
 //! Path validation is rustls-webpki's (it is not TLS-specific: chain building, signatures,
 //! validity, basicConstraints, name constraints, CRLs). What it leaves out for non-TLS use —
-//! the leaf's keyUsage and reading the subject — is done here with x509-cert; OCSP in ocsp.rs.
+//! the leaf's keyUsage and reading the subject — is done here with x509-cert; OCSP by the SDK's client (splitid_rp::ocsp).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -19,7 +19,9 @@ use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{CrlDistributionPoints, KeyUsage};
 use x509_cert::name::Name;
 
-use super::{Assurance, check_name, check_semantics_id, ocsp};
+use splitid_rp::ocsp;
+
+use super::{Assurance, check_name, check_semantics_id};
 use crate::accounts::ProvenIdentity;
 use crate::error::{ServiceError, ServiceResult};
 
@@ -255,7 +257,10 @@ async fn check_revocation(
     if let Some(url) = ocsp::responder_url(leaf)
         && let Some(issuer) = issuer_of(leaf, chain, &config.trust_anchors)
     {
-        match ocsp::query(&url, leaf, &issuer, now).await {
+        match ocsp::query(&url, leaf, &issuer, now)
+            .await
+            .map(|answer| answer.status)
+        {
             Ok(ocsp::Status::Good) => return Ok(()),
             Ok(ocsp::Status::Revoked) => return Err(refused("the certificate is revoked")),
             Err(why) => tracing::warn!(%url, %why, "OCSP gave no answer; trying the CRL"),

@@ -6,7 +6,6 @@
 //! types; the level is the method's configured assurance.
 
 mod eid;
-mod ocsp;
 mod oidc;
 
 use base64::Engine;

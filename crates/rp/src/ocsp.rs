@@ -1,5 +1,7 @@
-//! OCSP (RFC 6960) for eID proofing: many eID issuers (Estonia's among them) publish no CRL,
-//! only an OCSP responder named in the certificate's authorityInfoAccess.
+//! An OCSP (RFC 6960) client: asks the responder a certificate names in its
+//! authorityInfoAccess whether it is revoked. Relying parties check SplitID and Smart-ID
+//! certificates with it; the service checks eID certificates at registration (many eID
+//! issuers, Estonia's among them, publish no CRL, only a responder).
 //!
 //! x509-ocsp builds the request and parses the response; the checks a client must make are
 //! here, because no crate makes them: the response signed by the issuer or by a responder the
@@ -15,8 +17,6 @@ use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, ExtendedKeyUsage};
 use x509_ocsp::builder::OcspRequestBuilder;
 use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponse, OcspResponseStatus, Request};
 
-use super::eid::CHAIN_ALGORITHMS;
-
 const ID_AD_OCSP: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1");
 const ID_PKIX_OCSP_BASIC: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.1");
 const ID_KP_OCSP_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.9");
@@ -25,14 +25,21 @@ const SKEW_SECONDS: i64 = 300;
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a responder said about the certificate.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) enum Status {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
     Good,
     Revoked,
 }
 
+/// A verified answer: the status, and until when the responder vouches for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answer {
+    pub status: Status,
+    pub next_update: Option<OffsetDateTime>,
+}
+
 /// The responder's HTTP URL from authorityInfoAccess, if the certificate names one.
-pub(super) fn responder_url(leaf: &Certificate) -> Option<String> {
+pub fn responder_url(leaf: &Certificate) -> Option<String> {
     let (_, access) = leaf
         .tbs_certificate
         .get::<AuthorityInfoAccessSyntax>()
@@ -52,13 +59,15 @@ pub(super) fn responder_url(leaf: &Certificate) -> Option<String> {
         })
 }
 
-/// Asks the responder at `url` about `leaf` (issued by `issuer`, already path-validated).
-pub(super) async fn query(
+/// Asks the responder at `url` about `leaf` (issued by `issuer`, already path-validated) and
+/// verifies the answer: signed by the issuer or a responder it delegated to, about this
+/// certificate, fresh at `now`. The error says why no answer could be trusted.
+pub async fn query(
     url: &str,
     leaf: &Certificate,
     issuer: &Certificate,
     now: OffsetDateTime,
-) -> Result<Status, String> {
+) -> Result<Answer, String> {
     // SHA-1 CertIDs are what responders universally support (RFC 6960 §4.1.1, openssl's
     // default); the hash only names the issuer here, it secures nothing.
     let request = Request::from_cert::<sha1::Sha1>(issuer, leaf).map_err(|e| e.to_string())?;
@@ -96,11 +105,19 @@ pub(super) async fn query(
     {
         return Err("the answer is stale (nextUpdate passed)".into());
     }
-    match single.cert_status {
-        CertStatus::Good(_) => Ok(Status::Good),
-        CertStatus::Revoked(_) => Ok(Status::Revoked),
-        CertStatus::Unknown(_) => Err("the responder does not know the certificate".into()),
-    }
+    let status = match single.cert_status {
+        CertStatus::Good(_) => Status::Good,
+        CertStatus::Revoked(_) => Status::Revoked,
+        CertStatus::Unknown(_) => return Err("the responder does not know the certificate".into()),
+    };
+    let next_update = single
+        .next_update
+        .as_ref()
+        .and_then(|next| OffsetDateTime::from_unix_timestamp(seconds(next)).ok());
+    Ok(Answer {
+        status,
+        next_update,
+    })
 }
 
 async fn post(url: &str, body: Vec<u8>) -> Result<Vec<u8>, String> {
@@ -159,14 +176,14 @@ fn check_signature(
     Err("the answer is not signed by the issuer or a responder it authorised".into())
 }
 
-/// Whether `signer_der`'s key made `signature` over `message`, under any algorithm an eID
-/// chain may use (webpki matches the algorithm to the key).
+/// Whether `signer_der`'s key made `signature` over `message`, under any algorithm webpki
+/// knows (it matches the algorithm to the key).
 fn signed_by(signer_der: &[u8], message: &[u8], signature: &[u8]) -> bool {
     let der = CertificateDer::from(signer_der);
     let Ok(signer) = webpki::EndEntityCert::try_from(&der) else {
         return false;
     };
-    CHAIN_ALGORITHMS.iter().any(|algorithm| {
+    webpki::ALL_VERIFICATION_ALGS.iter().any(|algorithm| {
         signer
             .verify_signature(*algorithm, message, signature)
             .is_ok()
