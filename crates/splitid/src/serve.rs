@@ -400,7 +400,9 @@ fn print_banner(settings: &Settings, address: SocketAddr) {
         "  identity proofing:                      {}",
         proofing_methods(settings)
     );
+    println!("  self-service portal:                    {public_url}/portal");
     if settings.demo {
+        println!("  Demo Bank (an e-service to try):        {public_url}/demo");
         println!(
             "\nDemo mode: relying party {DEMO_RELYING_PARTY_NAME} ({}), test identities, test CA.",
             DEMO_RELYING_PARTY_UUIDS[0]

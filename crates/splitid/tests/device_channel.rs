@@ -83,6 +83,29 @@ fn a_cloned_app_is_detected_and_the_account_closed() {
         &login_body(),
     );
     assert_eq!(status, 404);
+    // The audit log says what happened, and that the system closed the account.
+    let log = server.admin_json(&["audit", "--document", &document]);
+    let events: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "registration",
+            "login",
+            "clone_detected",
+            "account_closed",
+            "certificate_revoked",
+            "certificate_revoked",
+            "login"
+        ],
+        "the second login ends DOCUMENT_UNUSABLE once the account is closed"
+    );
+    assert_eq!(log[2]["actor"], "system");
+    assert_eq!(log[3]["details"]["reason"], "clone detected");
     // Both certificates are revoked as compromised.
     for purpose in ["authentication", "signing"] {
         let certificate = phone.certificate(&document, purpose);

@@ -571,6 +571,12 @@ fn an_eid_certificate_proves_the_identity_it_certifies() {
                 .unwrap()
                 .contains("Test eID ESTEID")
         );
+        let logged =
+            server.admin_json(&["audit", "--document", &document, "--event", "registration"]);
+        assert_eq!(
+            logged[0]["details"]["method"], "eid_certificate",
+            "{logged}"
+        );
     }
 
     // What the registrant types is not evidence: the app will not even send it.
