@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::{Markup, html};
 use splitid_proto::rp_v2::{CertificateLevel, HashType, Interaction};
 use splitid_rp::{
@@ -18,11 +18,12 @@ use splitid_rp::{
 use time::OffsetDateTime;
 
 use super::{
-    CsrfForm, Notice, Sessions, WebSession, bad_request, explain, notice, page, person_from_form,
-    waiting_page,
+    CsrfForm, FormFields, Notice, PageState, Sessions, explain, identity_fields, notice, page,
+    person_from_form, waiting_page,
 };
 use crate::Service;
 
+const HOME: &str = "/demo";
 const SITE: &str = "Demo Bank";
 /// The demo bank's relying-party UUID (registered in demo mode).
 pub const DEMO_BANK_UUID: &str = "00000000-0000-4000-8000-00000000ba2c";
@@ -34,6 +35,12 @@ const LARGEST_TRANSFER_CENTS: u64 = 100_000_000;
 struct Bank {
     sessions: Sessions<BankState>,
     client: Arc<RpClient>,
+}
+
+impl PageState for BankState {
+    fn notice_mut(&mut self) -> &mut Option<Notice> {
+        &mut self.notice
+    }
 }
 
 #[derive(Clone, Default)]
@@ -132,16 +139,6 @@ fn bank_client(service: &Service) -> RpClient {
         .expect("an HTTP client can be built")
 }
 
-/// The page, the session cookie for a new browser, and the state kept.
-fn respond(bank: &Bank, session: &WebSession<BankState>, response: impl IntoResponse) -> Response {
-    bank.sessions.save(session);
-    let mut response = response.into_response();
-    if let Some((name, value)) = bank.sessions.set_cookie(session) {
-        response.headers_mut().insert(name, value);
-    }
-    response
-}
-
 async fn index(State(bank): State<Bank>, headers: HeaderMap) -> Response {
     let mut session = bank.sessions.load(&headers);
     let shown = session.state.notice.take();
@@ -149,7 +146,7 @@ async fn index(State(bank): State<Bank>, headers: HeaderMap) -> Response {
         None => login_form(&session.csrf, &shown),
         Some(customer) => account_page(&session.csrf, customer, &shown),
     };
-    respond(&bank, &session, body)
+    bank.sessions.respond(&session, body)
 }
 
 fn login_form(csrf: &str, shown: &Option<Notice>) -> Markup {
@@ -162,15 +159,7 @@ fn login_form(csrf: &str, shown: &Option<Notice>) -> Markup {
             p { "Log in with SplitID: we send a request to your phone." }
             form method="post" action="/demo/login" {
                 input type="hidden" name="csrf" value=(csrf);
-                label for="country" { "Country" }
-                select id="country" name="country" {
-                    option value="EE" { "Estonia" }
-                    option value="LV" { "Latvia" }
-                    option value="LT" { "Lithuania" }
-                }
-                label for="code" { "Personal identification code" }
-                input id="code" name="code" inputmode="numeric" autocomplete="off" required
-                    placeholder="30303039914";
+                (identity_fields())
                 button type="submit" { "Log in with SplitID" }
             }
             p.hint { "Demo: use the identity your SplitID app registered with." }
@@ -217,22 +206,14 @@ fn account_page(csrf: &str, customer: &Customer, shown: &Option<Notice>) -> Mark
     )
 }
 
-async fn login(
-    State(bank): State<Bank>,
-    headers: HeaderMap,
-    Form(form): Form<std::collections::HashMap<String, String>>,
-) -> Response {
-    let form = CsrfForm(form);
-    let mut session = bank.sessions.load(&headers);
-    if !form.is_from(&session) {
-        return bad_request(
-            SITE,
-            "This form has expired. Please go back, reload the page and try again.",
-        );
-    }
+async fn login(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields) -> Response {
+    let (mut session, form) = match bank.sessions.posted(SITE, &headers, fields) {
+        Ok(posted) => posted,
+        Err(expired) => return expired,
+    };
     let person = match person_from_form(form.field("country"), form.field("code")) {
         Ok(person) => person,
-        Err(message) => return back_with(&bank, session, Notice::Error(message)),
+        Err(message) => return bank.sessions.back_to(HOME, session, Notice::Error(message)),
     };
     let started = bank
         .client
@@ -247,16 +228,12 @@ async fn login(
     match started {
         Ok(pending) => {
             session.state.pending = Some(Pending::Login(pending));
-            respond(&bank, &session, Redirect::to("/demo/wait"))
+            bank.sessions.respond(&session, Redirect::to("/demo/wait"))
         }
-        Err(error) => back_with(&bank, session, Notice::Error(explain(&error))),
+        Err(error) => bank
+            .sessions
+            .back_to(HOME, session, Notice::Error(explain(&error))),
     }
-}
-
-/// Back to the start page with a notice.
-fn back_with(bank: &Bank, mut session: WebSession<BankState>, shown: Notice) -> Response {
-    session.state.notice = Some(shown);
-    respond(bank, &session, Redirect::to("/demo"))
 }
 
 async fn wait(State(bank): State<Bank>, headers: HeaderMap) -> Response {
@@ -275,20 +252,17 @@ async fn wait(State(bank): State<Bank>, headers: HeaderMap) -> Response {
             ),
             pending,
         ),
-        None => return respond(&bank, &session, Redirect::to("/demo")),
+        None => return bank.sessions.respond(&session, Redirect::to("/demo")),
     };
     let code = pending.verification_code.map(|c| c.to_string());
-    respond(
-        &bank,
-        &session,
-        waiting_page(SITE, &what, code, "/demo/finish"),
-    )
+    bank.sessions
+        .respond(&session, waiting_page(SITE, &what, code, "/demo/finish"))
 }
 
 async fn finish(State(bank): State<Bank>, headers: HeaderMap) -> Response {
     let mut session = bank.sessions.load(&headers);
     let Some(pending) = session.state.pending.take() else {
-        return respond(&bank, &session, Redirect::to("/demo"));
+        return bank.sessions.respond(&session, Redirect::to("/demo"));
     };
     match pending {
         Pending::Login(login) => {
@@ -302,7 +276,7 @@ async fn finish(State(bank): State<Bank>, headers: HeaderMap) -> Response {
                 }
                 Err(error) => session.state.notice = Some(Notice::Error(login_failed(&error))),
             }
-            respond(&bank, &session, Redirect::to("/demo"))
+            bank.sessions.respond(&session, Redirect::to("/demo"))
         }
         Pending::Transfer {
             session: signing,
@@ -320,14 +294,15 @@ async fn finish(State(bank): State<Bank>, headers: HeaderMap) -> Response {
                     signature_bytes: done.signature.map_or(0, |s| s.len()),
                     at: OffsetDateTime::now_utc(),
                 });
-                respond(&bank, &session, Redirect::to("/demo/receipt"))
+                bank.sessions
+                    .respond(&session, Redirect::to("/demo/receipt"))
             }
             Err(error) => {
                 session.state.notice = Some(Notice::Error(format!(
                     "The transfer was not signed. {}",
                     explain(&error)
                 )));
-                respond(&bank, &session, Redirect::to("/demo"))
+                bank.sessions.respond(&session, Redirect::to("/demo"))
             }
         },
     }
@@ -341,25 +316,19 @@ fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn transfer(
-    State(bank): State<Bank>,
-    headers: HeaderMap,
-    Form(form): Form<std::collections::HashMap<String, String>>,
-) -> Response {
-    let form = CsrfForm(form);
-    let mut session = bank.sessions.load(&headers);
-    if !form.is_from(&session) {
-        return bad_request(
-            SITE,
-            "This form has expired. Please go back, reload the page and try again.",
-        );
-    }
+async fn transfer(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields) -> Response {
+    let (mut session, form) = match bank.sessions.posted(SITE, &headers, fields) {
+        Ok(posted) => posted,
+        Err(expired) => return expired,
+    };
     let Some(customer) = session.state.customer.clone() else {
-        return back_with(&bank, session, Notice::Error("Please log in first.".into()));
+        return bank
+            .sessions
+            .back_to(HOME, session, Notice::Error("Please log in first.".into()));
     };
     let transfer = match read_transfer(&form) {
         Ok(transfer) => transfer,
-        Err(message) => return back_with(&bank, session, Notice::Error(message)),
+        Err(message) => return bank.sessions.back_to(HOME, session, Notice::Error(message)),
     };
     let started = bank
         .client
@@ -383,10 +352,10 @@ async fn transfer(
                 session: pending,
                 transfer,
             });
-            respond(&bank, &session, Redirect::to("/demo/wait"))
+            bank.sessions.respond(&session, Redirect::to("/demo/wait"))
         }
-        Err(error) => back_with(
-            &bank,
+        Err(error) => bank.sessions.back_to(
+            HOME,
             session,
             Notice::Error(format!(
                 "The transfer could not be sent for signing. {}",
@@ -474,7 +443,7 @@ fn parse_amount(text: &str) -> Option<u64> {
 async fn receipt(State(bank): State<Bank>, headers: HeaderMap) -> Response {
     let session = bank.sessions.load(&headers);
     let Some(receipt) = &session.state.receipt else {
-        return respond(&bank, &session, Redirect::to("/demo"));
+        return bank.sessions.respond(&session, Redirect::to("/demo"));
     };
     let body = page(
         SITE,
@@ -494,20 +463,11 @@ async fn receipt(State(bank): State<Bank>, headers: HeaderMap) -> Response {
             p { a href="/demo" { "Back to your account" } }
         },
     );
-    respond(&bank, &session, body)
+    bank.sessions.respond(&session, body)
 }
 
-async fn logout(
-    State(bank): State<Bank>,
-    headers: HeaderMap,
-    Form(form): Form<std::collections::HashMap<String, String>>,
-) -> Response {
-    let form = CsrfForm(form);
-    let session = bank.sessions.load(&headers);
-    if form.is_from(&session) {
-        bank.sessions.end(&session);
-    }
-    Redirect::to("/demo").into_response()
+async fn logout(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields) -> Response {
+    bank.sessions.logout(SITE, HOME, &headers, fields)
 }
 
 #[cfg(test)]

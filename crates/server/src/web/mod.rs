@@ -23,7 +23,7 @@ use crate::Service;
 
 pub use bank::{DEMO_BANK_NAME, DEMO_BANK_UUID};
 pub use portal::{PORTAL_NAME, PORTAL_UUID};
-pub(crate) use session::{CsrfForm, Sessions, WebSession};
+pub(crate) use session::{CsrfForm, FormFields, PageState, Sessions};
 
 const STYLESHEET: &str = include_str!("splitid.css");
 const STYLESHEET_PATH: &str = "/web/splitid.css";
@@ -130,6 +130,21 @@ pub(crate) fn waiting_page(site: &str, what: &str, code: Option<String>, finish:
             p { a href=(finish) { "Continue" } }
         },
     )
+}
+
+/// The login form's fields: the country and the personal identification code.
+pub(crate) fn identity_fields() -> Markup {
+    html! {
+        label for="country" { "Country" }
+        select id="country" name="country" {
+            option value="EE" { "Estonia" }
+            option value="LV" { "Latvia" }
+            option value="LT" { "Lithuania" }
+        }
+        label for="code" { "Personal identification code" }
+        input id="code" name="code" inputmode="numeric" autocomplete="off" required
+            placeholder="30303039914";
+    }
 }
 
 /// A 400 page for a form that cannot be read.

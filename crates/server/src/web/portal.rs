@@ -6,11 +6,11 @@
 
 use std::time::Duration as StdDuration;
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::{Markup, html};
 use splitid_proto::rp_v2::{
     CertificateLevel, EndResult, HashType, Interaction, RelyingPartyClaim, RequestOptions,
@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    CsrfForm, Notice, Sessions, WebSession, bad_request, notice, page, person_from_form,
+    FormFields, Notice, PageState, Sessions, identity_fields, notice, page, person_from_form,
     waiting_page,
 };
 use crate::Service;
@@ -31,6 +31,7 @@ use crate::error::ServiceError;
 use crate::sessions::Target;
 use crate::store::{AccountRecord, AccountState, AuditKind, AuditQuery};
 
+const HOME: &str = "/portal";
 const SITE: &str = "SplitID self-service";
 /// The portal's own relying-party identity: never registered, so the RP API refuses it.
 pub const PORTAL_UUID: Uuid = Uuid::from_u128(0x5e1f5e21_0000_4000_8000_000000000001);
@@ -42,6 +43,12 @@ const RECENT_TRANSACTIONS: u32 = 20;
 struct Portal {
     service: Service,
     sessions: Sessions<PortalState>,
+}
+
+impl PageState for PortalState {
+    fn notice_mut(&mut self) -> &mut Option<Notice> {
+        &mut self.notice
+    }
 }
 
 #[derive(Clone, Default)]
@@ -84,26 +91,6 @@ pub(super) fn router(service: &Service) -> Router {
         .with_state(portal)
 }
 
-fn respond(
-    portal: &Portal,
-    session: &WebSession<PortalState>,
-    response: impl IntoResponse,
-) -> Response {
-    portal.sessions.save(session);
-    let mut response = response.into_response();
-    if let Some((name, value)) = portal.sessions.set_cookie(session) {
-        response.headers_mut().insert(name, value);
-    }
-    response
-}
-
-fn back_with(portal: &Portal, mut session: WebSession<PortalState>, shown: Notice) -> Response {
-    session.state.notice = Some(shown);
-    respond(portal, &session, Redirect::to("/portal"))
-}
-
-const EXPIRED_FORM: &str = "This form has expired. Please go back, reload the page and try again.";
-
 async fn index(State(portal): State<Portal>, headers: HeaderMap) -> Response {
     let mut session = portal.sessions.load(&headers);
     let shown = session.state.notice.take();
@@ -124,7 +111,7 @@ async fn index(State(portal): State<Portal>, headers: HeaderMap) -> Response {
             }
         },
     };
-    respond(&portal, &session, body)
+    portal.sessions.respond(&session, body)
 }
 
 fn login_form(csrf: &str, shown: &Option<Notice>) -> Markup {
@@ -137,14 +124,7 @@ fn login_form(csrf: &str, shown: &Option<Notice>) -> Markup {
             p { "See your SplitID accounts and devices, and delete the ones you no longer use. Log in with SplitID (PIN1)." }
             form method="post" action="/portal/login" {
                 input type="hidden" name="csrf" value=(csrf);
-                label for="country" { "Country" }
-                select id="country" name="country" {
-                    option value="EE" { "Estonia" }
-                    option value="LV" { "Latvia" }
-                    option value="LT" { "Lithuania" }
-                }
-                label for="code" { "Personal identification code" }
-                input id="code" name="code" inputmode="numeric" autocomplete="off" required;
+                (identity_fields())
                 button type="submit" { "Log in with SplitID" }
             }
             (help())
@@ -162,6 +142,20 @@ fn help() -> Markup {
             "Delete the account and register the device again, choosing new PINs."
         }
     }
+}
+
+/// Sends a portal login showing `text` to all of a person's phones: the session and the
+/// verification code.
+async fn start_session(
+    service: &Service,
+    person: String,
+    text: &str,
+) -> Result<(Uuid, VerificationCode), ServiceError> {
+    let (request, code) = portal_request(text)?;
+    let id = service
+        .start_signing_session(PORTAL_UUID, Target::Person(person), request)
+        .await?;
+    Ok((id, code))
 }
 
 /// The authentication request the portal sends to a person's phones.
@@ -202,34 +196,30 @@ fn start_failed(error: &ServiceError) -> String {
     }
 }
 
-async fn login(
-    State(portal): State<Portal>,
-    headers: HeaderMap,
-    Form(form): Form<std::collections::HashMap<String, String>>,
-) -> Response {
-    let form = CsrfForm(form);
-    let mut session = portal.sessions.load(&headers);
-    if !form.is_from(&session) {
-        return bad_request(SITE, EXPIRED_FORM);
-    }
+async fn login(State(portal): State<Portal>, headers: HeaderMap, fields: FormFields) -> Response {
+    let (mut session, form) = match portal.sessions.posted(SITE, &headers, fields) {
+        Ok(posted) => posted,
+        Err(expired) => return expired,
+    };
     let person = match person_from_form(form.field("country"), form.field("code")) {
         Ok(person) => person,
-        Err(message) => return back_with(&portal, session, Notice::Error(message)),
+        Err(message) => {
+            return portal
+                .sessions
+                .back_to(HOME, session, Notice::Error(message));
+        }
     };
-    let started = match portal_request("Log in to the SplitID portal") {
-        Ok((request, code)) => portal
-            .service
-            .start_signing_session(PORTAL_UUID, Target::Person(person), request)
-            .await
-            .map(|id| (id, code)),
-        Err(error) => Err(error),
-    };
+    let started = start_session(&portal.service, person, "Log in to the SplitID portal").await;
     match started {
         Ok((id, code)) => {
             session.state.pending = Some(Pending::Login { session: id, code });
-            respond(&portal, &session, Redirect::to("/portal/wait"))
+            portal
+                .sessions
+                .respond(&session, Redirect::to("/portal/wait"))
         }
-        Err(error) => back_with(&portal, session, Notice::Error(start_failed(&error))),
+        Err(error) => portal
+            .sessions
+            .back_to(HOME, session, Notice::Error(start_failed(&error))),
     }
 }
 
@@ -245,10 +235,10 @@ async fn wait(State(portal): State<Portal>, headers: HeaderMap) -> Response {
             ),
             code,
         ),
-        None => return respond(&portal, &session, Redirect::to("/portal")),
+        None => return portal.sessions.respond(&session, Redirect::to("/portal")),
     };
     let body = waiting_page(SITE, &what, Some(code.to_string()), "/portal/finish");
-    respond(&portal, &session, body)
+    portal.sessions.respond(&session, body)
 }
 
 /// Waits for a portal session to end; the account that confirmed it, or why not.
@@ -288,7 +278,7 @@ async fn confirmed_by(service: &Service, id: Uuid) -> Result<AccountRecord, Stri
 async fn finish(State(portal): State<Portal>, headers: HeaderMap) -> Response {
     let mut session = portal.sessions.load(&headers);
     let Some(pending) = session.state.pending.take() else {
-        return respond(&portal, &session, Redirect::to("/portal"));
+        return portal.sessions.respond(&session, Redirect::to("/portal"));
     };
     let shown = match pending {
         Pending::Login { session: id, .. } => match confirmed_by(&portal.service, id).await {
@@ -305,7 +295,7 @@ async fn finish(State(portal): State<Portal>, headers: HeaderMap) -> Response {
         } => Some(finish_deletion(&portal.service, &session.state, id, &document).await),
     };
     session.state.notice = shown;
-    respond(&portal, &session, Redirect::to("/portal"))
+    portal.sessions.respond(&session, Redirect::to("/portal"))
 }
 
 async fn finish_deletion(
@@ -355,19 +345,14 @@ async fn own_active_account(
     (account.semantics_id == *person && account.state == AccountState::Active).then_some(account)
 }
 
-async fn delete(
-    State(portal): State<Portal>,
-    headers: HeaderMap,
-    Form(form): Form<std::collections::HashMap<String, String>>,
-) -> Response {
-    let form = CsrfForm(form);
-    let mut session = portal.sessions.load(&headers);
-    if !form.is_from(&session) {
-        return bad_request(SITE, EXPIRED_FORM);
-    }
+async fn delete(State(portal): State<Portal>, headers: HeaderMap, fields: FormFields) -> Response {
+    let (mut session, form) = match portal.sessions.posted(SITE, &headers, fields) {
+        Ok(posted) => posted,
+        Err(expired) => return expired,
+    };
     let Some(person) = session.state.person.clone() else {
-        return back_with(
-            &portal,
+        return portal.sessions.back_to(
+            HOME,
             session,
             Notice::Error("Please log in first.".into()),
         );
@@ -377,8 +362,8 @@ async fn delete(
         .await
         .is_none()
     {
-        return back_with(
-            &portal,
+        return portal.sessions.back_to(
+            HOME,
             session,
             Notice::Error(format!(
                 "Account {document} is not one of your active accounts."
@@ -391,14 +376,7 @@ async fn delete(
         short.get(1).unwrap_or(&""),
         short.first().unwrap_or(&"")
     );
-    let started = match portal_request(&text) {
-        Ok((request, code)) => portal
-            .service
-            .start_signing_session(PORTAL_UUID, Target::Person(person), request)
-            .await
-            .map(|id| (id, code)),
-        Err(error) => Err(error),
-    };
+    let started = start_session(&portal.service, person, &text).await;
     match started {
         Ok((id, code)) => {
             session.state.pending = Some(Pending::Delete {
@@ -406,23 +384,18 @@ async fn delete(
                 code,
                 document,
             });
-            respond(&portal, &session, Redirect::to("/portal/wait"))
+            portal
+                .sessions
+                .respond(&session, Redirect::to("/portal/wait"))
         }
-        Err(error) => back_with(&portal, session, Notice::Error(start_failed(&error))),
+        Err(error) => portal
+            .sessions
+            .back_to(HOME, session, Notice::Error(start_failed(&error))),
     }
 }
 
-async fn logout(
-    State(portal): State<Portal>,
-    headers: HeaderMap,
-    Form(form): Form<std::collections::HashMap<String, String>>,
-) -> Response {
-    let form = CsrfForm(form);
-    let session = portal.sessions.load(&headers);
-    if form.is_from(&session) {
-        portal.sessions.end(&session);
-    }
-    Redirect::to("/portal").into_response()
+async fn logout(State(portal): State<Portal>, headers: HeaderMap, fields: FormFields) -> Response {
+    portal.sessions.logout(SITE, HOME, &headers, fields)
 }
 
 fn date_time(at: OffsetDateTime) -> String {

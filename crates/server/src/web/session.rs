@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::Form;
 use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -21,6 +23,14 @@ struct Entry<S> {
     csrf: String,
     state: S,
     last_seen: Instant,
+}
+
+/// The fields of a posted form.
+pub(crate) type FormFields = Form<HashMap<String, String>>;
+
+/// What every site's page state has: a notice for the next page.
+pub(crate) trait PageState: Clone + Default {
+    fn notice_mut(&mut self) -> &mut Option<super::Notice>;
 }
 
 /// One browser's session, loaded for a request.
@@ -56,7 +66,7 @@ fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-impl<S: Clone + Default> Sessions<S> {
+impl<S: PageState> Sessions<S> {
     pub fn new(cookie: &'static str, path: &'static str, secure: bool) -> Self {
         Sessions {
             cookie,
@@ -127,6 +137,61 @@ impl<S: Clone + Default> Sessions<S> {
     pub fn end(&self, session: &WebSession<S>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.remove(&session.id);
+    }
+
+    /// Keeps the session and answers with `response`, setting the cookie of a new session.
+    pub fn respond(&self, session: &WebSession<S>, response: impl IntoResponse) -> Response {
+        self.save(session);
+        let mut response = response.into_response();
+        if let Some((name, value)) = self.set_cookie(session) {
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+
+    /// Back to the site's start page (`home`), which shows `notice`.
+    pub fn back_to(
+        &self,
+        home: &str,
+        mut session: WebSession<S>,
+        notice: super::Notice,
+    ) -> Response {
+        *session.state.notice_mut() = Some(notice);
+        self.respond(&session, Redirect::to(home))
+    }
+
+    /// The session of a posted form, if the form carries its CSRF token; else the page that
+    /// says the form has expired.
+    pub fn posted(
+        &self,
+        site: &str,
+        headers: &HeaderMap,
+        Form(fields): FormFields,
+    ) -> Result<(WebSession<S>, CsrfForm), Response> {
+        let form = CsrfForm(fields);
+        let session = self.load(headers);
+        if form.is_from(&session) {
+            Ok((session, form))
+        } else {
+            Err(super::bad_request(
+                site,
+                "This form has expired. Please go back, reload the page and try again.",
+            ))
+        }
+    }
+
+    /// Logs out (forgets the session) and goes `home`.
+    pub fn logout(
+        &self,
+        site: &str,
+        home: &str,
+        headers: &HeaderMap,
+        fields: FormFields,
+    ) -> Response {
+        if let Ok((session, _)) = self.posted(site, headers, fields) {
+            self.end(&session);
+        }
+        Redirect::to(home).into_response()
     }
 
     /// The `Set-Cookie` for a new session (none for a known one).
