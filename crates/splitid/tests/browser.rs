@@ -137,6 +137,15 @@ impl Browser {
         }
     }
 
+    /// The value of a cookie (HttpOnly ones too: WebDriver sees them).
+    fn cookie(&self, name: &str) -> String {
+        let cookie = self
+            .runtime
+            .block_on(self.client.get_named_cookie(name))
+            .unwrap();
+        cookie.value().to_owned()
+    }
+
     fn text(&self) -> String {
         self.runtime.block_on(async {
             match self.client.find(Locator::Css("body")).await {
@@ -187,6 +196,7 @@ fn a_person_logs_in_to_the_demo_bank_and_signs_a_transfer() {
 
     browser.goto(&bank);
     browser.screenshot("bank-1-login");
+    let before_login = browser.cookie("demo_bank");
     browser.fill("#code", PERSON_CODE);
     browser.click("form[action='/demo/login'] button");
     browser.wait_for_text("Check your phone");
@@ -200,6 +210,11 @@ fn a_person_logs_in_to_the_demo_bank_and_signs_a_transfer() {
     );
     assert!(account.contains(&document), "{account}");
     browser.screenshot("bank-3-logged-in");
+    assert_ne!(
+        browser.cookie("demo_bank"),
+        before_login,
+        "a new session id at login"
+    );
 
     browser.fill("#recipient", "Demo Shop");
     browser.fill("#iban", "EE38 2200 2210 2014 5685");

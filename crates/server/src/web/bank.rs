@@ -268,6 +268,7 @@ async fn finish(State(bank): State<Bank>, headers: HeaderMap) -> Response {
         Pending::Login(login) => {
             match bank.client.wait(&login).await {
                 Ok(done) => {
+                    bank.sessions.renew(&mut session);
                     session.state.customer = Some(Customer {
                         identity: done.certificate.identity.clone(),
                         document_number: done.document_number,

@@ -283,6 +283,7 @@ async fn finish(State(portal): State<Portal>, headers: HeaderMap) -> Response {
     let shown = match pending {
         Pending::Login { session: id, .. } => match confirmed_by(&portal.service, id).await {
             Ok(account) => {
+                portal.sessions.renew(&mut session);
                 session.state.person = Some(account.semantics_id);
                 None
             }

@@ -133,6 +133,15 @@ impl<S: PageState> Sessions<S> {
         );
     }
 
+    /// Gives a session a new id and CSRF token (at login), so that an id known before the
+    /// login is worth nothing after it.
+    pub fn renew(&self, session: &mut WebSession<S>) {
+        self.end(session);
+        session.id = random_token();
+        session.csrf = random_token();
+        session.is_new = true;
+    }
+
     /// Forgets the session (logout).
     pub fn end(&self, session: &WebSession<S>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
