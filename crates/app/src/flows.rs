@@ -416,13 +416,7 @@ impl App {
     /// The account's authentication and signing certificates (DER), as the server issued
     /// them at registration.
     pub fn certificates(&self, document_number: &str) -> Result<(Vec<u8>, Vec<u8>), AppError> {
-        let account = self
-            .accounts()?
-            .into_iter()
-            .find(|a| a.document_number == document_number)
-            .ok_or_else(|| {
-                AppError::Usage(format!("no account {document_number} on this device"))
-            })?;
+        let account = self.account(document_number)?;
         let decode = |what: &str, text: &str| {
             BASE64
                 .decode(text)
@@ -436,13 +430,7 @@ impl App {
 
     /// Deletes an account on the server and from this device.
     pub async fn delete(&self, document_number: &str) -> Result<(), AppError> {
-        let account = self
-            .accounts()?
-            .into_iter()
-            .find(|a| a.document_number == document_number)
-            .ok_or_else(|| {
-                AppError::Usage(format!("no account {document_number} on this device"))
-            })?;
+        let account = self.account(document_number)?;
         let path = format!("/app/v1/accounts/{}", account.account_id);
         let _: serde_json::Value = self
             .ratcheted(&account, Method::DELETE, &path, None::<&()>)

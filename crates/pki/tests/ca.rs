@@ -16,25 +16,12 @@ use splitid_pki::{
 use time::{Date, Month, OffsetDateTime};
 use x509_cert::Certificate;
 
-const BASE: &str = "https://id.example.org";
-
-fn test_config() -> CaConfig {
-    CaConfig {
-        test: true,
-        country: "EE".into(),
-        organization: "SplitID Test OÜ".into(),
-        organization_identifier: "NTREE-00000000".into(),
-        base_url: BASE.into(),
-    }
-}
+mod common;
+use common::{BASE, CA, test_config};
 
 /// One real 4096-bit RSA key for all tests (key generation is the slow part).
 static USER_KEY: LazyLock<RsaKeyPair> =
     LazyLock::new(|| RsaKeyPair::generate(KeySize::Rsa4096).expect("RSA keygen"));
-
-/// One CA for all tests that do not test CA generation itself.
-static CA: LazyLock<CertificateAuthority> =
-    LazyLock::new(|| CertificateAuthority::generate(&test_config()).expect("CA"));
 
 fn user_modulus() -> Vec<u8> {
     PublicKeyComponents::<Vec<u8>>::from(USER_KEY.public_key()).n

@@ -10,8 +10,8 @@ use der::asn1::{Null, ObjectIdentifier as Oid, OctetString};
 use der::{Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
 use splitid_pki::{
-    CaConfig, CertificateAuthority, CertificateRequest, CertificateStatus, CrlTerms, Level,
-    OcspQuery, Purpose, RevocationReason, RevokedCertificate, SerialNumber, oids, parse_identity,
+    CertificateAuthority, CertificateRequest, CertificateStatus, CrlTerms, Level, OcspQuery,
+    Purpose, RevocationReason, RevokedCertificate, SerialNumber, oids, parse_identity,
 };
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -24,18 +24,9 @@ use x509_ocsp::{
     ResponderId, TbsRequest,
 };
 
-fn test_config() -> CaConfig {
-    CaConfig {
-        test: true,
-        country: "EE".into(),
-        organization: "SplitID Test OÜ".into(),
-        organization_identifier: "NTREE-00000000".into(),
-        base_url: "https://id.example.org".into(),
-    }
-}
+mod common;
+use common::{CA, test_config};
 
-static CA: LazyLock<CertificateAuthority> =
-    LazyLock::new(|| CertificateAuthority::generate(&test_config()).expect("CA"));
 static OTHER_CA: LazyLock<CertificateAuthority> =
     LazyLock::new(|| CertificateAuthority::generate(&test_config()).expect("CA"));
 

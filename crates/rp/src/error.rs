@@ -111,3 +111,55 @@ impl RpError {
 }
 
 pub type RpResult<T> = Result<T, RpError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_end_result_but_ok_is_an_error_and_refusals_keep_their_screen() {
+        for result in EndResult::ALL {
+            let error = RpError::from_end_result(result);
+            assert_eq!(error.is_none(), result == EndResult::Ok, "{result:?}");
+            let name = result.to_string();
+            if name.starts_with("USER_REFUSED") {
+                assert!(
+                    matches!(error, Some(RpError::UserRefused(r)) if r == result),
+                    "{name}"
+                );
+            }
+        }
+        assert!(matches!(
+            RpError::from_end_result(EndResult::Timeout),
+            Some(RpError::Timeout)
+        ));
+        assert!(matches!(
+            RpError::from_end_result(EndResult::WrongVc),
+            Some(RpError::WrongVerificationCode)
+        ));
+    }
+
+    #[test]
+    fn http_statuses_map_to_their_documented_meaning() {
+        let map = |status, starting| RpError::from_status(status, "x".into(), starting);
+        assert!(matches!(map(400, true), RpError::BadRequest(_)));
+        assert!(matches!(
+            map(401, true),
+            RpError::RelyingPartyNotAllowed { status: 401, .. }
+        ));
+        assert!(matches!(
+            map(403, false),
+            RpError::RelyingPartyNotAllowed { status: 403, .. }
+        ));
+        assert!(matches!(map(404, true), RpError::AccountNotFound));
+        assert!(matches!(map(404, false), RpError::SessionNotFound));
+        assert!(matches!(map(471, true), RpError::NoSuitableAccount));
+        assert!(matches!(map(472, true), RpError::PersonShouldViewPortal));
+        assert!(matches!(map(480, true), RpError::ClientTooOld));
+        assert!(matches!(map(580, false), RpError::Maintenance));
+        assert!(matches!(
+            map(503, false),
+            RpError::Service { status: 503, .. }
+        ));
+    }
+}

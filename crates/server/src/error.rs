@@ -27,6 +27,9 @@ pub enum ServiceError {
     PayloadTooLarge(String),
     #[error("{0}")]
     Conflict(String),
+    /// Too many requests of a kind (HTTP 429): a limit that protects people from spam.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The person has accounts, but none of the requested kind (Smart-ID's HTTP 471).
     #[error("{0}")]
     NoSuitableAccount(String),
@@ -52,6 +55,7 @@ impl ServiceError {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::NoSuitableAccount(_) => {
                 StatusCode::from_u16(471).expect("471 is a valid status code")
             }

@@ -15,6 +15,7 @@ pub mod app_api;
 pub mod clock;
 pub mod error;
 pub mod keystore;
+pub mod observability;
 pub mod pki;
 pub mod rp_api;
 pub mod sessions;
@@ -126,14 +127,18 @@ impl Service {
     }
 
     /// The HTTP API: `/v2` for relying parties, `/app/v1` for the app, `/pki` for the CA,
-    /// and the web pages: `/portal`, and `/demo` in demo mode.
+    /// `/health`, `/ready` and `/metrics`, and the web pages: `/portal`, and `/demo` in demo
+    /// mode.
     pub fn router(&self) -> Router {
+        observability::install();
         Router::new()
             .nest("/v2", rp_api::v2::router())
             .nest("/app/v1", app_api::router())
             .nest("/pki", pki::router())
+            .merge(observability::router())
             .with_state(self.clone())
             .merge(web::router(self))
+            .layer(axum::middleware::from_fn(observability::time_requests))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
     }
 

@@ -164,6 +164,12 @@ impl TestCa {
         }
     }
 
+    /// An authentication certificate of PERSON, valid from yesterday for a month.
+    fn current_leaf(&self, dir: &Path, algorithm: &'static SignatureAlgorithm) -> Leaf {
+        let now = OffsetDateTime::now_utc();
+        self.leaf(dir, algorithm, PERSON, now - days(1), now + days(30))
+    }
+
     fn revoke(&self, serial: u64) {
         self.revoked.lock().unwrap().push(RevokedCertParams {
             serial_number: SerialNumber::from(serial),
@@ -199,18 +205,22 @@ fn serve_crls(
             }
             .signed_by(&issuer)
             .unwrap();
-            let body = crl.der().to_vec();
-            let _ = stream.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                )
-                .as_bytes(),
-            );
-            let _ = stream.write_all(&body);
+            answer(&mut stream, "application/pkix-crl", crl.der());
         }
     });
     url
+}
+
+/// Writes a 200 answer with this body (a client that went away is no error).
+fn answer(stream: &mut std::net::TcpStream, content_type: &str, body: &[u8]) {
+    let _ = stream.write_all(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    let _ = stream.write_all(body);
 }
 
 /// authorityInfoAccess naming one OCSP responder (DER by hand: rcgen has no field for it).
@@ -297,15 +307,8 @@ fn serve_ocsp(
                 signature: der::asn1::BitString::from_bytes(signed.as_ref()).unwrap(),
                 certs: None,
             };
-            let answer = OcspResponse::successful(basic).unwrap().to_der().unwrap();
-            let _ = stream.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    answer.len()
-                )
-                .as_bytes(),
-            );
-            let _ = stream.write_all(&answer);
+            let der = OcspResponse::successful(basic).unwrap().to_der().unwrap();
+            answer(&mut stream, "application/ocsp-response", &der);
         }
     });
     url
@@ -427,6 +430,32 @@ fn server_with_proofing(dir: &Path, ca: &TestCa, idp: &TestIdp, revocation: &str
     Server::start(&["--config", config.to_str().unwrap()])
 }
 
+/// What most tests start from: a test eID CA and OpenID Connect issuer, a server with every
+/// proofing method (the eID `revocation` check as given) trusting them, and an empty phone.
+struct Proofing {
+    dir: tempfile::TempDir,
+    ca: TestCa,
+    idp: TestIdp,
+    server: Server,
+    phone: Phone,
+}
+
+impl Proofing {
+    fn start(revocation: &str) -> Proofing {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = TestCa::new("Test eID");
+        let idp = TestIdp::new(dir.path());
+        let server = server_with_proofing(dir.path(), &ca, &idp, revocation);
+        Proofing {
+            dir,
+            ca,
+            idp,
+            server,
+            phone: Phone::new(),
+        }
+    }
+}
+
 fn register(phone: &Phone, server: &Server, proof: &[&str], pins: &str) -> Output {
     let mut args = vec![
         "--json",
@@ -438,6 +467,17 @@ fn register(phone: &Phone, server: &Server, proof: &[&str], pins: &str) -> Outpu
     ];
     args.extend_from_slice(proof);
     phone.run(&args, pins)
+}
+
+/// Registers on the phone with an existing account (`voucher`) as the proof; `pins` are the
+/// voucher's PIN1 and the new account's PIN1 and PIN2, a line each.
+fn register_vouched(phone: &Phone, server: &Server, voucher: &str, pins: &str) -> Output {
+    register(
+        phone,
+        server,
+        &["--proof", "account", "--with", voucher],
+        pins,
+    )
 }
 
 fn document_number(output: &Output) -> String {
@@ -534,19 +574,20 @@ fn days(n: i64) -> Duration {
 
 #[test]
 fn an_eid_certificate_proves_the_identity_it_certifies() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = TestCa::new("Test eID");
-    let idp = TestIdp::new(dir.path());
-    let server = server_with_proofing(dir.path(), &ca, &idp, "required");
-    let phone = Phone::new();
-    let now = OffsetDateTime::now_utc();
+    let Proofing {
+        dir,
+        ca,
+        idp: _idp,
+        server,
+        phone,
+    } = Proofing::start("required");
 
     for algorithm in [
         &rcgen::PKCS_RSA_SHA256,
         &rcgen::PKCS_ECDSA_P256_SHA256,
         &rcgen::PKCS_ECDSA_P384_SHA384,
     ] {
-        let leaf = ca.leaf(dir.path(), algorithm, PERSON, now - days(1), now + days(30));
+        let leaf = ca.current_leaf(dir.path(), algorithm);
         let document = document_number(&register_eid(&phone, &server, &leaf));
         assert!(document.starts_with(&format!("{PERSON}-")), "{document}");
         assert!(document.ends_with("-Q"), "{document}");
@@ -580,13 +621,7 @@ fn an_eid_certificate_proves_the_identity_it_certifies() {
     }
 
     // What the registrant types is not evidence: the app will not even send it.
-    let leaf = ca.leaf(
-        dir.path(),
-        &rcgen::PKCS_ECDSA_P256_SHA256,
-        PERSON,
-        now - days(1),
-        now + days(30),
-    );
+    let leaf = ca.current_leaf(dir.path(), &rcgen::PKCS_ECDSA_P256_SHA256);
     let mut args = eid_args(&leaf);
     args.extend(["--identity".to_owned(), "PNOEE-30303039914".to_owned()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -661,14 +696,7 @@ fn with_revocation_required_an_unreachable_crl_refuses_and_if_reachable_accepts(
     let mut ca = TestCa::new("Test eID");
     ca.crl_url = "http://127.0.0.1:9/nothing-listens-here.crl".into();
     let idp = TestIdp::new(dir.path());
-    let now = OffsetDateTime::now_utc();
-    let leaf = ca.leaf(
-        dir.path(),
-        &rcgen::PKCS_ECDSA_P256_SHA256,
-        PERSON,
-        now - days(1),
-        now + days(30),
-    );
+    let leaf = ca.current_leaf(dir.path(), &rcgen::PKCS_ECDSA_P256_SHA256);
     let phone = Phone::new();
     {
         let strict = server_with_proofing(dir.path(), &ca, &idp, "required");
@@ -690,21 +718,8 @@ fn an_ocsp_responder_named_in_the_certificate_is_asked() {
     let idp = TestIdp::new(dir.path());
     let server = server_with_proofing(dir.path(), &ca, &idp, "required");
     let phone = Phone::new();
-    let now = OffsetDateTime::now_utc();
-    let good = ca.leaf(
-        dir.path(),
-        &rcgen::PKCS_RSA_SHA256,
-        PERSON,
-        now - days(1),
-        now + days(30),
-    );
-    let revoked = ca.leaf(
-        dir.path(),
-        &rcgen::PKCS_ECDSA_P256_SHA256,
-        PERSON,
-        now - days(1),
-        now + days(30),
-    );
+    let good = ca.current_leaf(dir.path(), &rcgen::PKCS_RSA_SHA256);
+    let revoked = ca.current_leaf(dir.path(), &rcgen::PKCS_ECDSA_P256_SHA256);
     ca.revoke(revoked.serial);
     assert_refused(&register_eid(&phone, &server, &revoked), "is revoked");
     document_number(&register_eid(&phone, &server, &good));
@@ -712,11 +727,13 @@ fn an_ocsp_responder_named_in_the_certificate_is_asked() {
 
 #[test]
 fn an_id_token_proves_an_advanced_identity_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = TestCa::new("Test eID");
-    let idp = TestIdp::new(dir.path());
-    let server = server_with_proofing(dir.path(), &ca, &idp, "off");
-    let phone = Phone::new();
+    let Proofing {
+        dir: _dir,
+        ca: _ca,
+        idp,
+        server,
+        phone,
+    } = Proofing::start("off");
 
     for alg in ["ES256", "RS256"] {
         let challenge = proofing_challenge(&phone, &server);
@@ -793,18 +810,20 @@ fn id_tokens_for_something_else_are_refused() {
 
 #[test]
 fn an_existing_account_vouches_with_pin1_and_passes_on_at_most_its_level() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = TestCa::new("Test eID");
-    let idp = TestIdp::new(dir.path());
-    let server = server_with_proofing(dir.path(), &ca, &idp, "off");
-    let phone = Phone::new();
+    let Proofing {
+        dir: _dir,
+        ca: _ca,
+        idp,
+        server,
+        phone,
+    } = Proofing::start("off");
 
     // A QUALIFIED (demo) account vouches: the new one is the same person, QUALIFIED.
     let qualified = phone.register(&server, "PNOEE-30303039914", "1111", "11111");
-    let added = document_number(&register(
+    let added = document_number(&register_vouched(
         &phone,
         &server,
-        &["--proof", "account", "--with", &qualified],
+        &qualified,
         "1111\n2222\n22222\n",
     ));
     assert!(
@@ -821,12 +840,7 @@ fn an_existing_account_vouches_with_pin1_and_passes_on_at_most_its_level() {
 
     // A wrong PIN1 counts against the vouching account, like any login, and registers nothing.
     let before = phone.accounts().len();
-    let refused = register(
-        &phone,
-        &server,
-        &["--proof", "account", "--with", &qualified],
-        "9999\n3333\n33333\n",
-    );
+    let refused = register_vouched(&phone, &server, &qualified, "9999\n3333\n33333\n");
     assert_refused(&refused, "wrong PIN1");
     assert_eq!(phone.accounts().len(), before);
     assert_eq!(
@@ -846,10 +860,10 @@ fn an_existing_account_vouches_with_pin1_and_passes_on_at_most_its_level() {
         challenge["challengeId"].as_str().unwrap(),
         &token,
     ));
-    let inherited = document_number(&register(
+    let inherited = document_number(&register_vouched(
         &phone,
         &server,
-        &["--proof", "account", "--with", &advanced],
+        &advanced,
         "1234\n4444\n44444\n",
     ));
     assert!(inherited.ends_with("-NQ"), "{inherited}");
@@ -860,11 +874,13 @@ fn an_existing_account_vouches_with_pin1_and_passes_on_at_most_its_level() {
 
 #[test]
 fn a_new_phone_is_added_by_a_pin1_login_on_the_old_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = TestCa::new("Test eID");
-    let idp = TestIdp::new(dir.path());
-    let server = server_with_proofing(dir.path(), &ca, &idp, "off");
-    let old_phone = Phone::new();
+    let Proofing {
+        dir: _dir,
+        ca: _ca,
+        idp: _idp,
+        server,
+        phone: old_phone,
+    } = Proofing::start("off");
     let existing = old_phone.register(&server, "PNOEE-30303039914", "1111", "11111");
     let new_phone = Phone::new();
     let args = |with: &str| {
@@ -913,20 +929,22 @@ fn a_new_phone_is_added_by_a_pin1_login_on_the_old_one() {
 
 #[test]
 fn a_replacement_is_registered_with_the_expiring_account_before_it_expires() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = TestCa::new("Test eID");
-    let idp = TestIdp::new(dir.path());
-    let server = server_with_proofing(dir.path(), &ca, &idp, "off");
-    let phone = Phone::new();
+    let Proofing {
+        dir: _dir,
+        ca: _ca,
+        idp: _idp,
+        server,
+        phone,
+    } = Proofing::start("off");
     let expiring = phone.register(&server, "PNOEE-30303039914", "1111", "11111");
     let other = phone.register(&server, "PNOEE-30303039914", "3333", "33333");
 
     // A day before the three years are up, the account still vouches for its replacement.
     server.advance_clock(3 * 365 * 86_400 - 86_400);
-    let replacement = document_number(&register(
+    let replacement = document_number(&register_vouched(
         &phone,
         &server,
-        &["--proof", "account", "--with", &expiring],
+        &expiring,
         "1111\n2222\n22222\n",
     ));
     let old = account_record(&server, &expiring);
@@ -938,33 +956,25 @@ fn a_replacement_is_registered_with_the_expiring_account_before_it_expires() {
     // Once expired, it cannot.
     server.advance_clock(2 * 86_400);
     assert_refused(
-        &register(
-            &phone,
-            &server,
-            &["--proof", "account", "--with", &other],
-            "3333\n4444\n44444\n",
-        ),
+        &register_vouched(&phone, &server, &other, "3333\n4444\n44444\n"),
         "expired",
     );
 }
 
 #[test]
 fn a_closed_account_cannot_vouch() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = TestCa::new("Test eID");
-    let idp = TestIdp::new(dir.path());
-    let server = server_with_proofing(dir.path(), &ca, &idp, "off");
-    let phone = Phone::new();
+    let Proofing {
+        dir: _dir,
+        ca: _ca,
+        idp: _idp,
+        server,
+        phone,
+    } = Proofing::start("off");
     let voucher = phone.register(&server, "PNOEE-30303039914", "1111", "11111");
     // Closed by support (lost phone), still on the phone.
     assert_success(&server.admin(&["accounts", "close", &voucher, "--lost-device"]));
     assert_refused(
-        &register(
-            &phone,
-            &server,
-            &["--proof", "account", "--with", &voucher],
-            "1111\n2222\n22222\n",
-        ),
+        &register_vouched(&phone, &server, &voucher, "1111\n2222\n22222\n"),
         "closed",
     );
     assert_eq!(phone.accounts().len(), 1);
@@ -1026,14 +1036,7 @@ fn methods_the_operator_did_not_configure_are_refused_by_name() {
     let server = Server::start(&[]);
     let phone = Phone::new();
     let ca = TestCa::new("Test eID");
-    let now = OffsetDateTime::now_utc();
-    let leaf = ca.leaf(
-        dir.path(),
-        &rcgen::PKCS_ECDSA_P256_SHA256,
-        PERSON,
-        now - days(1),
-        now + days(30),
-    );
+    let leaf = ca.current_leaf(dir.path(), &rcgen::PKCS_ECDSA_P256_SHA256);
     assert_refused(
         &register_eid(&phone, &server, &leaf),
         "\"eid_certificate\" is not enabled",
@@ -1050,12 +1053,7 @@ fn methods_the_operator_did_not_configure_are_refused_by_name() {
     );
     let demo = phone.register(&server, "PNOEE-30303039914", "1111", "11111");
     assert_refused(
-        &register(
-            &phone,
-            &server,
-            &["--proof", "account", "--with", &demo],
-            "1111\n2222\n22222\n",
-        ),
+        &register_vouched(&phone, &server, &demo, "1111\n2222\n22222\n"),
         "\"account\" is not enabled",
     );
 }

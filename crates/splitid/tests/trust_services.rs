@@ -38,14 +38,7 @@ fn all_output(output: &Output) -> String {
 }
 
 fn get(url: &str) -> (u16, String, Vec<u8>) {
-    let response = reqwest::blocking::get(url).unwrap();
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, content_type, response.bytes().unwrap().to_vec())
+    status_type_and_body(reqwest::blocking::get(url).unwrap())
 }
 
 fn post_ocsp(server: &Server, body: &[u8]) -> (u16, String, Vec<u8>) {
@@ -55,6 +48,11 @@ fn post_ocsp(server: &Server, body: &[u8]) -> (u16, String, Vec<u8>) {
         .body(body.to_vec())
         .send()
         .unwrap();
+    status_type_and_body(response)
+}
+
+/// The HTTP status, the Content-Type (empty if none) and the body.
+fn status_type_and_body(response: reqwest::blocking::Response) -> (u16, String, Vec<u8>) {
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -84,52 +82,48 @@ fn download_pem(server: &Server, path: &str, kind: &str, out: &Path, content_typ
 
 /// The CA certificates as a relying party fetches them: root.pem, issuing.pem, chain.pem.
 fn fetch_ca_certificates(server: &Server, dir: &Dir) {
-    let pkix_cert = "application/pkix-cert";
-    download_pem(
+    download_bundle(
         server,
-        "/pki/root-ca.crt",
-        "x509",
-        &dir.path("root.pem"),
-        pkix_cert,
+        dir,
+        ("x509", "application/pkix-cert"),
+        &[
+            ("/pki/issuing-ca.crt", "issuing.pem"),
+            ("/pki/root-ca.crt", "root.pem"),
+        ],
+        "chain.pem",
     );
-    download_pem(
-        server,
-        "/pki/issuing-ca.crt",
-        "x509",
-        &dir.path("issuing.pem"),
-        pkix_cert,
-    );
-    let chain = [
-        std::fs::read_to_string(dir.path("issuing.pem")).unwrap(),
-        std::fs::read_to_string(dir.path("root.pem")).unwrap(),
-    ]
-    .concat();
-    std::fs::write(dir.path("chain.pem"), chain).unwrap();
 }
 
-/// Both CRLs, fresh: issuing.crl.pem and root.crl.pem.
+/// Both CRLs, fresh: issuing.crl.pem and root.crl.pem, and both in crls.pem.
 fn fetch_crls(server: &Server, dir: &Dir) {
-    let pkix_crl = "application/pkix-crl";
-    download_pem(
+    download_bundle(
         server,
-        "/pki/issuing-ca.crl",
-        "crl",
-        &dir.path("issuing.crl.pem"),
-        pkix_crl,
+        dir,
+        ("crl", "application/pkix-crl"),
+        &[
+            ("/pki/issuing-ca.crl", "issuing.crl.pem"),
+            ("/pki/root-ca.crl", "root.crl.pem"),
+        ],
+        "crls.pem",
     );
-    download_pem(
-        server,
-        "/pki/root-ca.crl",
-        "crl",
-        &dir.path("root.crl.pem"),
-        pkix_crl,
-    );
-    let both = [
-        std::fs::read_to_string(dir.path("issuing.crl.pem")).unwrap(),
-        std::fs::read_to_string(dir.path("root.crl.pem")).unwrap(),
-    ]
-    .concat();
-    std::fs::write(dir.path("crls.pem"), both).unwrap();
+}
+
+/// Downloads each (path, file name) in turn as PEM into `dir` (`kind` as for `download_pem`,
+/// with the Content-Type the server must give), then all of them, in that order, into
+/// `bundle`.
+fn download_bundle(
+    server: &Server,
+    dir: &Dir,
+    (kind, content_type): (&str, &str),
+    objects: &[(&str, &str)],
+    bundle: &str,
+) {
+    let mut pem = String::new();
+    for (path, name) in objects {
+        download_pem(server, path, kind, &dir.path(name), content_type);
+        pem.push_str(&std::fs::read_to_string(dir.path(name)).unwrap());
+    }
+    std::fs::write(dir.path(bundle), pem).unwrap();
 }
 
 /// `openssl ocsp` as a relying party runs it, with a nonce unless `-no_nonce` is in `extra`.
@@ -193,6 +187,32 @@ fn crl_number(text: &str) -> u64 {
 fn serial_hex(pem_path: &str) -> String {
     let output = openssl(&["x509", "-in", pem_path, "-noout", "-serial"]);
     value_after(&stdout(&output), "serial=").to_owned()
+}
+
+/// A server, a phone with one demo account whose certificates are exported to `mine/`, and
+/// the CA certificates fetched: where a relying party starts to check the status.
+struct Exported {
+    server: Server,
+    phone: Phone,
+    document: String,
+    dir: Dir,
+}
+
+impl Exported {
+    fn new() -> Exported {
+        let server = Server::start(&[]);
+        let phone = Phone::new();
+        let document = phone.register(&server, "PNOEE-30303039914", "1234", "12345");
+        let dir = Dir::new();
+        assert_success(&phone.run(&["certificates", &document, "--out", &dir.text("mine")], ""));
+        fetch_ca_certificates(&server, &dir);
+        Exported {
+            server,
+            phone,
+            document,
+            dir,
+        }
+    }
 }
 
 #[test]
@@ -326,13 +346,13 @@ fn serials_never_issued_and_other_cas_certificates_are_unknown() {
 
 #[test]
 fn a_revocation_written_by_another_process_shows_at_once() {
-    let server = Server::start(&[]);
-    let phone = Phone::new();
-    let document = phone.register(&server, "PNOEE-30303039914", "1234", "12345");
-    let dir = Dir::new();
-    assert_success(&phone.run(&["certificates", &document, "--out", &dir.text("mine")], ""));
+    let Exported {
+        server,
+        phone: _phone,
+        document,
+        dir,
+    } = Exported::new();
     let auth = dir.text("mine/auth.pem");
-    fetch_ca_certificates(&server, &dir);
     let issuing = dir.text("issuing.pem");
     fetch_crls(&server, &dir);
     let number = crl_number(&crl_text(&dir));
@@ -353,12 +373,12 @@ fn a_revocation_written_by_another_process_shows_at_once() {
 #[test]
 fn ocsp_over_get_and_malformed_requests() {
     use base64::Engine;
-    let server = Server::start(&[]);
-    let phone = Phone::new();
-    let document = phone.register(&server, "PNOEE-30303039914", "1234", "12345");
-    let dir = Dir::new();
-    assert_success(&phone.run(&["certificates", &document, "--out", &dir.text("mine")], ""));
-    fetch_ca_certificates(&server, &dir);
+    let Exported {
+        server,
+        phone: _phone,
+        document: _,
+        dir,
+    } = Exported::new();
 
     // RFC 6960 A.1 GET: the URL-encoded base64 of the DER request.
     let request = dir.text("request.der");

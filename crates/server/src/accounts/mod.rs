@@ -170,6 +170,7 @@ impl Service {
         state: &PinState,
     ) -> ServiceResult<()> {
         let now = self.now();
+        metrics::counter!("splitid_pin_failures_total", "purpose" => purpose.as_str()).increment(1);
         let details =
             json!({ "purpose": purpose.as_str(), "wrongInARow": wrong_in_a_row, "state": state });
         self.store()
@@ -180,6 +181,13 @@ impl Service {
             )
             .await?;
         if !matches!(state, PinState::Usable { .. }) {
+            let lock = if *state == PinState::PermanentlyLocked {
+                "permanent"
+            } else {
+                "temporary"
+            };
+            metrics::counter!("splitid_pin_locks_total", "purpose" => purpose.as_str(), "lock" => lock)
+                .increment(1);
             self.store()
                 .append_audit(
                     &AuditEvent::new(AuditKind::PinLocked, "system", now)

@@ -337,6 +337,8 @@ impl Service {
         .account(&account)
         .details(serde_json::json!({ "method": identity.method, "level": identity.level }));
         self.store().insert_account(&account, &keys, &audit).await?;
+        metrics::counter!("splitid_registrations_total", "method" => identity.method.clone())
+            .increment(1);
         tracing::info!(account = %account.id, document = %document_number, method = %identity.method, "account registered");
         Ok(RegisteredAccount {
             account_id: account.id.to_string(),

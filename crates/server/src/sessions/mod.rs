@@ -264,6 +264,7 @@ impl Service {
         let targets: Vec<Uuid> = usable.iter().map(|a| a.id).collect();
         self.store().insert_session(&record, &targets).await?;
         tracing::info!(session = %record.id, kind = kind.as_str(), devices = targets.len(), "session started");
+        metrics::counter!("splitid_sessions_started_total", "kind" => kind.as_str()).increment(1);
 
         if unsupported {
             // No app of the person's can run any interaction the relying party allows.
@@ -352,6 +353,7 @@ impl Service {
         id: Uuid,
         timeout: StdDuration,
     ) -> ServiceResult<SessionStatus> {
+        let _waiting = crate::observability::LongPoll::start();
         let deadline = tokio::time::Instant::now() + timeout;
         let notify = self.waiters().session(id);
         loop {
@@ -470,6 +472,12 @@ impl Service {
             .await?;
         if completed {
             tracing::info!(session = %id, result = %end_result, "session completed");
+            metrics::counter!(
+                "splitid_sessions_completed_total",
+                "kind" => audit.kind.as_str(),
+                "result" => end_result.to_string(),
+            )
+            .increment(1);
             self.waiters().session_completed(id);
             targets
                 .iter()

@@ -5,12 +5,16 @@
 //! of a request is one transaction. A PostgreSQL backend behind the same methods comes later.
 
 mod audit;
+mod health;
+mod limits;
 mod records;
 
 use std::path::Path;
 use std::str::FromStr;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -475,16 +479,8 @@ impl Store {
         now: OffsetDateTime,
         expires: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO registrations (id, request, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id.to_string())
-        .bind(request.to_string())
-        .bind(format_time(now))
-        .bind(format_time(expires))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut connection = self.pool.acquire().await?;
+        insert_registration_row(&mut connection, id, request, now, expires).await
     }
 
     // ---- proofing challenges -----------------------------------------------------------
@@ -600,15 +596,7 @@ impl Store {
         if consumed.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO registrations (id, request, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id.to_string())
-        .bind(request.to_string())
-        .bind(format_time(now))
-        .bind(format_time(expires))
-        .execute(&mut *tx)
-        .await?;
+        insert_registration_row(&mut tx, id, request, now, expires).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -833,6 +821,26 @@ fn revocation_reason(text: String) -> Result<&'static str, StoreError> {
         .find(|reason| **reason == text)
         .copied()
         .ok_or_else(|| damaged(format!("unknown revocation reason {text:?}")))
+}
+
+/// Stores a pending registration, on a connection or inside a caller's transaction.
+async fn insert_registration_row(
+    connection: &mut SqliteConnection,
+    id: Uuid,
+    request: &serde_json::Value,
+    now: OffsetDateTime,
+    expires: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO registrations (id, request, created_at, expires_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(id.to_string())
+    .bind(request.to_string())
+    .bind(format_time(now))
+    .bind(format_time(expires))
+    .execute(connection)
+    .await?;
+    Ok(())
 }
 
 fn revocation_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Revocation, StoreError> {

@@ -209,7 +209,7 @@ fn account_page(csrf: &str, customer: &Customer, shown: &Option<Notice>) -> Mark
 async fn login(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields) -> Response {
     let (mut session, form) = match bank.sessions.posted(SITE, &headers, fields) {
         Ok(posted) => posted,
-        Err(expired) => return expired,
+        Err(expired) => return *expired,
     };
     let person = match person_from_form(form.field("country"), form.field("code")) {
         Ok(person) => person,
@@ -320,7 +320,7 @@ fn hex_of(bytes: &[u8]) -> String {
 async fn transfer(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields) -> Response {
     let (mut session, form) = match bank.sessions.posted(SITE, &headers, fields) {
         Ok(posted) => posted,
-        Err(expired) => return expired,
+        Err(expired) => return *expired,
     };
     let Some(customer) = session.state.customer.clone() else {
         return bank

@@ -199,7 +199,7 @@ fn start_failed(error: &ServiceError) -> String {
 async fn login(State(portal): State<Portal>, headers: HeaderMap, fields: FormFields) -> Response {
     let (mut session, form) = match portal.sessions.posted(SITE, &headers, fields) {
         Ok(posted) => posted,
-        Err(expired) => return expired,
+        Err(expired) => return *expired,
     };
     let person = match person_from_form(form.field("country"), form.field("code")) {
         Ok(person) => person,
@@ -349,7 +349,7 @@ async fn own_active_account(
 async fn delete(State(portal): State<Portal>, headers: HeaderMap, fields: FormFields) -> Response {
     let (mut session, form) = match portal.sessions.posted(SITE, &headers, fields) {
         Ok(posted) => posted,
-        Err(expired) => return expired,
+        Err(expired) => return *expired,
     };
     let Some(person) = session.state.person.clone() else {
         return portal.sessions.back_to(

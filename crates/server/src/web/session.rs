@@ -170,22 +170,22 @@ impl<S: PageState> Sessions<S> {
     }
 
     /// The session of a posted form, if the form carries its CSRF token; else the page that
-    /// says the form has expired.
+    /// says the form has expired (boxed: it is the rare path).
     pub fn posted(
         &self,
         site: &str,
         headers: &HeaderMap,
         Form(fields): FormFields,
-    ) -> Result<(WebSession<S>, CsrfForm), Response> {
+    ) -> Result<(WebSession<S>, CsrfForm), Box<Response>> {
         let form = CsrfForm(fields);
         let session = self.load(headers);
         if form.is_from(&session) {
             Ok((session, form))
         } else {
-            Err(super::bad_request(
+            Err(Box::new(super::bad_request(
                 site,
                 "This form has expired. Please go back, reload the page and try again.",
-            ))
+            )))
         }
     }
 

@@ -77,6 +77,9 @@ fn not_configured(method: &str) -> ServiceError {
     ))
 }
 
+/// How many "add a new device" requests may reach one account's phone in an hour.
+const VOUCH_REQUESTS_PER_HOUR: u64 = 5;
+
 impl Service {
     /// Issues a single-use proofing challenge.
     pub async fn issue_proofing_challenge(&self) -> ServiceResult<ProofingChallenge> {
@@ -296,6 +299,7 @@ impl Service {
                 "challengeId: an account already vouched for this challenge".into(),
             ));
         }
+        self.limit_vouch_requests(&request.document_number).await?;
         let hash = aws_lc_rs::digest::digest(
             &aws_lc_rs::digest::SHA512,
             &vouch_message(challenge_id, &challenge.challenge),
@@ -340,6 +344,31 @@ impl Service {
         Ok(VouchSession {
             verification_code: VerificationCode::from_hash(&hash).to_string(),
         })
+    }
+
+    /// Anyone may ask an account's phone to vouch for a new device, so the requests are
+    /// limited: one waiting at a time, and a few an hour, per account. (Unknown document
+    /// numbers pass here and are answered 404 by the session start.)
+    async fn limit_vouch_requests(&self, document_number: &str) -> ServiceResult<()> {
+        let Some(account) = self.store().account_by_document(document_number).await? else {
+            return Ok(());
+        };
+        let since = self.now() - time::Duration::HOUR;
+        let (recent, waiting) = self
+            .store()
+            .recent_sessions_to(PROOFING_RELYING_PARTY, account.id, since)
+            .await?;
+        if waiting > 0 {
+            return Err(ServiceError::TooManyRequests(
+                "a request to add a device is already waiting on that phone".into(),
+            ));
+        }
+        if recent >= VOUCH_REQUESTS_PER_HOUR {
+            return Err(ServiceError::TooManyRequests(format!(
+                "at most {VOUCH_REQUESTS_PER_HOUR} requests to add a device per hour reach a phone; try again later"
+            )));
+        }
+        Ok(())
     }
 
     /// Whether an account vouched for the challenge, waiting up to `wait` for the vouching
