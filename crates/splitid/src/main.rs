@@ -4,6 +4,7 @@ mod admin;
 mod app;
 mod demo;
 mod eid;
+mod loadtest;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,9 @@ enum Command {
     App(app::AppArgs),
     /// Operate the service: relying parties, accounts, billing figures, the audit log.
     Admin(admin::AdminArgs),
+    /// Measure a running demo server: register simulated devices, run full logins at a given
+    /// concurrency, report throughput and latencies.
+    Loadtest(loadtest::LoadtestArgs),
     /// Demonstrate the split-key protocol in one process: make a key with a PIN, sign with
     /// the server's help, verify with a standard RSA verifier, watch a wrong PIN get caught.
     Demo(demo::DemoArgs),
@@ -38,6 +42,7 @@ fn main() -> std::process::ExitCode {
         Command::App(args) => app::run(args),
         Command::Admin(args) => admin::run(args),
         Command::Demo(args) => demo::run(&args),
+        Command::Loadtest(args) => loadtest::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
