@@ -18,7 +18,7 @@ use splitid_rp::{
 use time::OffsetDateTime;
 
 use super::{
-    CsrfForm, FormFields, Notice, PageState, Sessions, explain, identity_fields, notice, page,
+    CsrfForm, FormFields, Notice, PageState, Sessions, explain, login_form, notice, page,
     person_from_form, waiting_page,
 };
 use crate::Service;
@@ -143,13 +143,13 @@ async fn index(State(bank): State<Bank>, headers: HeaderMap) -> Response {
     let mut session = bank.sessions.load(&headers);
     let shown = session.state.notice.take();
     let body = match &session.state.customer {
-        None => login_form(&session.csrf, &shown),
+        None => login_page(&session.csrf, &shown),
         Some(customer) => account_page(&session.csrf, customer, &shown),
     };
     bank.sessions.respond(&session, body)
 }
 
-fn login_form(csrf: &str, shown: &Option<Notice>) -> Markup {
+fn login_page(csrf: &str, shown: &Option<Notice>) -> Markup {
     page(
         SITE,
         "Log in",
@@ -157,11 +157,7 @@ fn login_form(csrf: &str, shown: &Option<Notice>) -> Markup {
         html! {
             (notice(shown))
             p { "Log in with SplitID: we send a request to your phone." }
-            form method="post" action="/demo/login" {
-                input type="hidden" name="csrf" value=(csrf);
-                (identity_fields())
-                button type="submit" { "Log in with SplitID" }
-            }
+            (login_form("/demo/login", csrf))
             p.hint { "Demo: use the identity your SplitID app registered with." }
         },
     )

@@ -23,7 +23,7 @@ use crate::Service;
 
 pub use bank::{DEMO_BANK_NAME, DEMO_BANK_UUID};
 pub use portal::{PORTAL_NAME, PORTAL_UUID};
-pub(crate) use session::{CsrfForm, FormFields, PageState, Sessions};
+pub(crate) use session::{CsrfForm, FormFields, PageState, Sessions, WebSession};
 
 const STYLESHEET: &str = include_str!("splitid.css");
 const STYLESHEET_PATH: &str = "/web/splitid.css";
@@ -132,18 +132,23 @@ pub(crate) fn waiting_page(site: &str, what: &str, code: Option<String>, finish:
     )
 }
 
-/// The login form's fields: the country and the personal identification code.
-pub(crate) fn identity_fields() -> Markup {
+/// The "Log in with SplitID" form of a site: the country and the personal identification
+/// code, posted to `action` with the session's CSRF token.
+pub(crate) fn login_form(action: &str, csrf: &str) -> Markup {
     html! {
-        label for="country" { "Country" }
-        select id="country" name="country" {
-            option value="EE" { "Estonia" }
-            option value="LV" { "Latvia" }
-            option value="LT" { "Lithuania" }
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(csrf);
+            label for="country" { "Country" }
+            select id="country" name="country" {
+                option value="EE" { "Estonia" }
+                option value="LV" { "Latvia" }
+                option value="LT" { "Lithuania" }
+            }
+            label for="code" { "Personal identification code" }
+            input id="code" name="code" inputmode="numeric" autocomplete="off" required
+                placeholder="30303039914";
+            button type="submit" { "Log in with SplitID" }
         }
-        label for="code" { "Personal identification code" }
-        input id="code" name="code" inputmode="numeric" autocomplete="off" required
-            placeholder="30303039914";
     }
 }
 

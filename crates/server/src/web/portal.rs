@@ -21,8 +21,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    FormFields, Notice, PageState, Sessions, identity_fields, notice, page, person_from_form,
-    waiting_page,
+    FormFields, Notice, PageState, Sessions, WebSession, login_form, notice, page,
+    person_from_form, waiting_page,
 };
 use crate::Service;
 use crate::accounts::Closure;
@@ -95,7 +95,7 @@ async fn index(State(portal): State<Portal>, headers: HeaderMap) -> Response {
     let mut session = portal.sessions.load(&headers);
     let shown = session.state.notice.take();
     let body = match session.state.person.clone() {
-        None => login_form(&session.csrf, &shown),
+        None => login_page(&session.csrf, &shown),
         Some(person) => match overview(&portal.service, &person, &session.csrf, &shown).await {
             Ok(body) => body,
             Err(error) => {
@@ -114,7 +114,7 @@ async fn index(State(portal): State<Portal>, headers: HeaderMap) -> Response {
     portal.sessions.respond(&session, body)
 }
 
-fn login_form(csrf: &str, shown: &Option<Notice>) -> Markup {
+fn login_page(csrf: &str, shown: &Option<Notice>) -> Markup {
     page(
         SITE,
         "Your SplitID",
@@ -122,11 +122,7 @@ fn login_form(csrf: &str, shown: &Option<Notice>) -> Markup {
         html! {
             (notice(shown))
             p { "See your SplitID accounts and devices, and delete the ones you no longer use. Log in with SplitID (PIN1)." }
-            form method="post" action="/portal/login" {
-                input type="hidden" name="csrf" value=(csrf);
-                (identity_fields())
-                button type="submit" { "Log in with SplitID" }
-            }
+            (login_form("/portal/login", csrf))
             (help())
         },
     )
@@ -197,7 +193,7 @@ fn start_failed(error: &ServiceError) -> String {
 }
 
 async fn login(State(portal): State<Portal>, headers: HeaderMap, fields: FormFields) -> Response {
-    let (mut session, form) = match portal.sessions.posted(SITE, &headers, fields) {
+    let (session, form) = match portal.sessions.posted(SITE, &headers, fields) {
         Ok(posted) => posted,
         Err(expired) => return *expired,
     };
@@ -209,10 +205,22 @@ async fn login(State(portal): State<Portal>, headers: HeaderMap, fields: FormFie
                 .back_to(HOME, session, Notice::Error(message));
         }
     };
-    let started = start_session(&portal.service, person, "Log in to the SplitID portal").await;
+    let started = start_session(&portal.service, person, "Log in to the SplitID portal")
+        .await
+        .map(|(session, code)| Pending::Login { session, code });
+    wait_for_phone(&portal, session, started)
+}
+
+/// To the waiting page once a session is on its way to the phones; back to the start page
+/// with the reason when it could not be started.
+fn wait_for_phone(
+    portal: &Portal,
+    mut session: WebSession<PortalState>,
+    started: Result<Pending, ServiceError>,
+) -> Response {
     match started {
-        Ok((id, code)) => {
-            session.state.pending = Some(Pending::Login { session: id, code });
+        Ok(pending) => {
+            session.state.pending = Some(pending);
             portal
                 .sessions
                 .respond(&session, Redirect::to("/portal/wait"))
@@ -347,7 +355,7 @@ async fn own_active_account(
 }
 
 async fn delete(State(portal): State<Portal>, headers: HeaderMap, fields: FormFields) -> Response {
-    let (mut session, form) = match portal.sessions.posted(SITE, &headers, fields) {
+    let (session, form) = match portal.sessions.posted(SITE, &headers, fields) {
         Ok(posted) => posted,
         Err(expired) => return *expired,
     };
@@ -377,22 +385,14 @@ async fn delete(State(portal): State<Portal>, headers: HeaderMap, fields: FormFi
         short.get(1).unwrap_or(&""),
         short.first().unwrap_or(&"")
     );
-    let started = start_session(&portal.service, person, &text).await;
-    match started {
-        Ok((id, code)) => {
-            session.state.pending = Some(Pending::Delete {
-                session: id,
-                code,
-                document,
-            });
-            portal
-                .sessions
-                .respond(&session, Redirect::to("/portal/wait"))
-        }
-        Err(error) => portal
-            .sessions
-            .back_to(HOME, session, Notice::Error(start_failed(&error))),
-    }
+    let started = start_session(&portal.service, person, &text)
+        .await
+        .map(|(session, code)| Pending::Delete {
+            session,
+            code,
+            document,
+        });
+    wait_for_phone(&portal, session, started)
 }
 
 async fn logout(State(portal): State<Portal>, headers: HeaderMap, fields: FormFields) -> Response {
