@@ -874,14 +874,9 @@ fn an_existing_account_vouches_with_pin1_and_passes_on_at_most_its_level() {
 
 #[test]
 fn a_new_phone_is_added_by_a_pin1_login_on_the_old_one() {
-    let Proofing {
-        dir: _dir,
-        ca: _ca,
-        idp: _idp,
-        server,
-        phone: old_phone,
-    } = Proofing::start("off");
-    let existing = old_phone.register(&server, "PNOEE-30303039914", "1111", "11111");
+    let setup = Proofing::start("off");
+    let (server, old_phone) = (&setup.server, &setup.phone);
+    let existing = old_phone.register(server, "PNOEE-30303039914", "1111", "11111");
     let new_phone = Phone::new();
     let args = |with: &str| {
         vec![
@@ -918,7 +913,7 @@ fn a_new_phone_is_added_by_a_pin1_login_on_the_old_one() {
     assert_success(&old_phone.confirm_next(&[], "1111\n"));
     let added = document_number(&waiting.join().unwrap());
     assert!(added.starts_with("PNOEE-30303039914-"), "{added}");
-    let record = account_record(&server, &added);
+    let record = account_record(server, &added);
     assert_eq!(record.proofing_method, "account");
     assert_eq!(
         record.proofing_evidence["documentNumber"],
@@ -929,26 +924,21 @@ fn a_new_phone_is_added_by_a_pin1_login_on_the_old_one() {
 
 #[test]
 fn a_replacement_is_registered_with_the_expiring_account_before_it_expires() {
-    let Proofing {
-        dir: _dir,
-        ca: _ca,
-        idp: _idp,
-        server,
-        phone,
-    } = Proofing::start("off");
-    let expiring = phone.register(&server, "PNOEE-30303039914", "1111", "11111");
-    let other = phone.register(&server, "PNOEE-30303039914", "3333", "33333");
+    let setup = Proofing::start("off");
+    let (server, phone) = (&setup.server, &setup.phone);
+    let expiring = phone.register(server, "PNOEE-30303039914", "1111", "11111");
+    let other = phone.register(server, "PNOEE-30303039914", "3333", "33333");
 
     // A day before the three years are up, the account still vouches for its replacement.
     server.advance_clock(3 * 365 * 86_400 - 86_400);
     let replacement = document_number(&register_vouched(
-        &phone,
-        &server,
+        phone,
+        server,
         &expiring,
         "1111\n2222\n22222\n",
     ));
-    let old = account_record(&server, &expiring);
-    let new = account_record(&server, &replacement);
+    let old = account_record(server, &expiring);
+    let new = account_record(server, &replacement);
     assert_eq!(new.semantics_id, old.semantics_id);
     assert!(new.expires_at > old.expires_at + days(3 * 365 - 2));
     assert_eq!(new.proofing_evidence["documentNumber"], expiring.as_str());
@@ -956,25 +946,20 @@ fn a_replacement_is_registered_with_the_expiring_account_before_it_expires() {
     // Once expired, it cannot.
     server.advance_clock(2 * 86_400);
     assert_refused(
-        &register_vouched(&phone, &server, &other, "3333\n4444\n44444\n"),
+        &register_vouched(phone, server, &other, "3333\n4444\n44444\n"),
         "expired",
     );
 }
 
 #[test]
 fn a_closed_account_cannot_vouch() {
-    let Proofing {
-        dir: _dir,
-        ca: _ca,
-        idp: _idp,
-        server,
-        phone,
-    } = Proofing::start("off");
-    let voucher = phone.register(&server, "PNOEE-30303039914", "1111", "11111");
+    let setup = Proofing::start("off");
+    let (server, phone) = (&setup.server, &setup.phone);
+    let voucher = phone.register(server, "PNOEE-30303039914", "1111", "11111");
     // Closed by support (lost phone), still on the phone.
     assert_success(&server.admin(&["accounts", "close", &voucher, "--lost-device"]));
     assert_refused(
-        &register_vouched(&phone, &server, &voucher, "1111\n2222\n22222\n"),
+        &register_vouched(phone, server, &voucher, "1111\n2222\n22222\n"),
         "closed",
     );
     assert_eq!(phone.accounts().len(), 1);
