@@ -235,7 +235,7 @@ fn a_person_logs_in_to_the_demo_bank_and_signs_a_transfer() {
 }
 
 #[test]
-fn a_refusal_on_the_phone_shows_a_clear_message_and_bad_input_is_explained() {
+fn refusals_locked_keys_and_bad_input_get_clear_messages() {
     let server = Server::start(&[]);
     let phone = Phone::new();
     phone.register(&server, PERSON, PIN1, PIN2);
@@ -263,6 +263,20 @@ fn a_refusal_on_the_phone_shows_a_clear_message_and_bad_input_is_explained() {
     browser.click("form[action='/demo/transfer'] button");
     browser.wait_for_text("not a valid IBAN");
     assert!(phone.pending().is_empty(), "nothing was sent to the phone");
+
+    // Three wrong PIN2s lock the signing key: the transfer ends with a clear message.
+    browser.fill("#recipient", "Demo Shop");
+    browser.fill("#iban", "EE38 2200 2210 2014 5685");
+    browser.fill("#amount", "10");
+    browser.click("form[action='/demo/transfer'] button");
+    browser.wait_for_text("Check your phone");
+    phone.wait_for_transaction(20);
+    for _ in 0..3 {
+        assert!(!phone.confirm_next(&[], "99999\n").status.success());
+    }
+    let locked = browser.wait_for_text("The transfer was not signed");
+    assert!(locked.contains("cannot be used right now"), "{locked}");
+    browser.screenshot("bank-6-pin2-locked");
 }
 
 #[test]
