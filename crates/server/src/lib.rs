@@ -50,8 +50,10 @@ pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How the service is set up.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the database, the key-encryption key and the CA live.
+    /// Where the key-encryption key, the CA and (by default) the SQLite database live.
     pub data_dir: PathBuf,
+    /// The database: SQLite in the data directory, or PostgreSQL shared by many nodes.
+    pub database: store::DatabaseConfig,
     /// The URL relying parties and apps reach this service at (written into certificates).
     pub public_url: String,
     /// Demo mode: the demo relying party and self-asserted (test) identities.
@@ -68,8 +70,10 @@ pub struct Config {
 
 impl Config {
     pub fn new(data_dir: impl Into<PathBuf>, public_url: impl Into<String>) -> Self {
+        let data_dir = data_dir.into();
         Config {
-            data_dir: data_dir.into(),
+            database: store::DatabaseConfig::SqliteIn(data_dir.clone()),
+            data_dir,
             public_url: public_url.into(),
             demo: false,
             session_timeout: Duration::seconds(90),
@@ -93,8 +97,6 @@ struct Inner {
     ca: Ca,
     clock: Arc<dyn Clock>,
     waiters: Waiters,
-    account_locks: accounts::AccountLocks,
-    channel_locks: accounts::AccountLocks,
 }
 
 impl Service {
@@ -104,7 +106,7 @@ impl Service {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             ServiceError::internal(format!("cannot create {}: {e}", config.data_dir.display()))
         })?;
-        let store = Store::open(&config.data_dir).await?;
+        let store = Store::open_configured(&config.database).await?;
         let keys = KeyStore::open_or_create(&config.data_dir)?;
         let ca = Ca::open_or_create(&config, &keys, clock.now())?;
         let service = Service {
@@ -115,14 +117,13 @@ impl Service {
                 ca,
                 clock,
                 waiters: Waiters::default(),
-                account_locks: accounts::AccountLocks::default(),
-                channel_locks: accounts::AccountLocks::default(),
             }),
         };
         if service.config().demo {
             service.register_demo_relying_party().await?;
         }
         service.record_missing_serials().await?;
+        service.listen_to_other_nodes().await?;
         Ok(service)
     }
 
@@ -160,14 +161,6 @@ impl Service {
 
     pub(crate) fn waiters(&self) -> &Waiters {
         &self.inner.waiters
-    }
-
-    pub(crate) fn account_locks(&self) -> &accounts::AccountLocks {
-        &self.inner.account_locks
-    }
-
-    pub(crate) fn channel_locks(&self) -> &accounts::AccountLocks {
-        &self.inner.channel_locks
     }
 
     pub fn now(&self) -> time::OffsetDateTime {

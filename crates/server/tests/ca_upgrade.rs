@@ -3,11 +3,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use axum::http::Method;
-use splitid_server::clock::SystemClock;
-use splitid_server::{Config, Service};
+use splitid_server::Service;
 
 const RESPONDER_FIELDS: [&str; 2] = ["ocsp_responder_certificate", "ocsp_responder_key_sealed"];
 
@@ -15,10 +12,8 @@ fn stored_ca(data: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(data.join("ca.json")).unwrap()).unwrap()
 }
 
-async fn reopen(data: &std::path::Path) -> Service {
-    let mut config = Config::new(data, "http://127.0.0.1:8080");
-    config.demo = true;
-    Service::open(config, Arc::new(SystemClock)).await.unwrap()
+async fn reopen(data: &common::TestData) -> Service {
+    data.open(|_| {}).await
 }
 
 #[tokio::test]
@@ -33,13 +28,13 @@ async fn an_old_ca_file_gets_an_ocsp_responder_once() {
     }
     std::fs::write(data.path().join("ca.json"), old.to_string()).unwrap();
 
-    drop(reopen(data.path()).await);
+    drop(reopen(&data).await);
     let upgraded = stored_ca(data.path());
     assert_eq!(upgraded["root_certificate"], root, "the CA itself is kept");
     let responder = upgraded["ocsp_responder_certificate"].clone();
     assert!(responder.is_string());
 
-    drop(reopen(data.path()).await);
+    drop(reopen(&data).await);
     assert_eq!(
         stored_ca(data.path())["ocsp_responder_certificate"],
         responder,
@@ -59,7 +54,7 @@ async fn crl_numbers_grow_with_revocations_and_survive_reopening() {
     assert_ne!(root, first);
     drop(service);
 
-    let service = reopen(data.path()).await;
+    let service = reopen(&data).await;
     let (_, reopened) = common::call(&service, Method::GET, "/pki/issuing-ca.crl", "").await;
     assert_eq!(reopened, first, "still fresh and unchanged after a restart");
     let stored = service.store().crl("issuing").await.unwrap().unwrap();

@@ -10,7 +10,7 @@ use splitid_server::store::{
     AccountRecord, AccountState, AuditEvent, AuditKind, ChannelState, KeyPurpose, KeyRecord,
 };
 
-async fn service_with_an_advanced_account() -> (Service, tempfile::TempDir) {
+async fn service_with_an_advanced_account() -> (Service, common::TestData) {
     let (service, data) = common::demo_service().await;
     let now = service.now();
     let account = AccountRecord {

@@ -1,15 +1,18 @@
 //! Parallel wrong PINs cannot win extra guesses: attempts on one account are judged one at a
-//! time and counted before the check, so a burst of wrong partial signatures gets exactly the
-//! three the policy allows before the 3-hour lock, and the rest are refused uncounted.
+//! time (under the account's lock, which holds across nodes on PostgreSQL) and counted before
+//! the check, so a burst of wrong partial signatures gets exactly the three the policy allows
+//! before the 3-hour lock, and the rest are refused uncounted; also when the burst is spread
+//! over two nodes on one database.
 
 mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_proto::app_v1::{KeyHandover, Proofing, RegistrationProof, RegistrationRequest};
+use splitid_server::Service;
 use splitid_server::accounts::PinOutcome;
 use splitid_server::accounts::pin_policy::PinState;
-use splitid_server::store::KeyPurpose;
+use splitid_server::store::{AccountRecord, KeyPurpose};
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, HalfSize, HashAlgorithm, KdfParams, Padding,
     PartialSignature, Pin, SignRequest, generate_device_key, proof_of_possession_request,
@@ -38,11 +41,16 @@ fn prove(share: &splitkey::DeviceShare, pin: &Pin, modulus: &str, challenge: &st
     BASE64.encode(share.partial_sign(pin, &request).unwrap().as_bytes())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_burst_of_wrong_pins_gets_exactly_three_attempts() {
-    let (service, _data) =
-        common::demo_service_with(|config| config.allow_2048_bit_halves = true).await;
+/// A registered demo account, with its two device shares and PINs.
+struct Registered {
+    account: AccountRecord,
+    auth: splitkey::DeviceShare,
+    sign: splitkey::DeviceShare,
+    pin1: Pin,
+    pin2: Pin,
+}
 
+async fn register(service: &Service) -> Registered {
     let (pin1, pin2) = (Pin::new("1234").unwrap(), Pin::new("12345").unwrap());
     let (auth, auth_wire) = handover(&pin1);
     let (sign, sign_wire) = handover(&pin2);
@@ -83,7 +91,41 @@ async fn a_burst_of_wrong_pins_gets_exactly_three_attempts() {
         .await
         .unwrap()
         .unwrap();
+    Registered {
+        account,
+        auth,
+        sign,
+        pin1,
+        pin2,
+    }
+}
 
+/// One PIN attempt, under the account's lock, as the app channel makes it.
+async fn attempt(
+    service: &Service,
+    account: &AccountRecord,
+    purpose: KeyPurpose,
+    request: &SignRequest,
+    partial: PartialSignature,
+) -> PinOutcome {
+    let lock = service.store().lock_account(account.id).await.unwrap();
+    let outcome = service
+        .sign_with_pin(account, lock.proof(), purpose, request, partial)
+        .await;
+    lock.release().await;
+    outcome.unwrap()
+}
+
+/// Ten parallel wrong PIN1 attempts, spread over `nodes`; then the checks.
+async fn burst_of_wrong_pins(nodes: &[Service], registered: &Registered) {
+    let Registered {
+        account,
+        auth,
+        sign,
+        pin1,
+        pin2,
+    } = registered;
+    let service = &nodes[0];
     let digest = HashAlgorithm::Sha256.digest(b"burst");
     let request =
         SignRequest::new(HALF, HashAlgorithm::Sha256, Padding::Pkcs1v15, &digest).unwrap();
@@ -91,20 +133,26 @@ async fn a_burst_of_wrong_pins_gets_exactly_three_attempts() {
         .partial_sign(&Pin::new("0000").unwrap(), &request)
         .unwrap();
     let attempts: Vec<_> = (0..10)
-        .map(|_| {
-            let (service, account, request) = (service.clone(), account.clone(), request.clone());
+        .map(|i| {
+            let node = nodes[i % nodes.len()].clone();
+            let (account, request) = (account.clone(), request.clone());
             let partial = PartialSignature::from_bytes(wrong.as_bytes());
             tokio::spawn(async move {
-                service
-                    .sign_with_pin(&account, KeyPurpose::Authentication, &request, partial)
-                    .await
+                attempt(
+                    &node,
+                    &account,
+                    KeyPurpose::Authentication,
+                    &request,
+                    partial,
+                )
+                .await
             })
         })
         .collect();
     let mut counted = 0;
     let mut refused_while_locked = 0;
     for attempt in attempts {
-        match attempt.await.unwrap().unwrap() {
+        match attempt.await.unwrap() {
             PinOutcome::WrongPin(_) => counted += 1,
             PinOutcome::Locked(PinState::Locked { .. }) => refused_while_locked += 1,
             other => panic!("unexpected {other:?}"),
@@ -121,16 +169,40 @@ async fn a_burst_of_wrong_pins_gets_exactly_three_attempts() {
     assert!(matches!(service.pin_state(&key), PinState::Locked { .. }));
 
     // Even the right PIN is refused now, and PIN2 counts on its own.
-    let right = auth.partial_sign(&pin1, &request).unwrap();
-    let outcome = service
-        .sign_with_pin(&account, KeyPurpose::Authentication, &request, right)
-        .await
-        .unwrap();
+    let right = auth.partial_sign(pin1, &request).unwrap();
+    let outcome = attempt(
+        service,
+        account,
+        KeyPurpose::Authentication,
+        &request,
+        right,
+    )
+    .await;
     assert!(matches!(outcome, PinOutcome::Locked(_)));
-    let signing = sign.partial_sign(&pin2, &request).unwrap();
-    let outcome = service
-        .sign_with_pin(&account, KeyPurpose::Signing, &request, signing)
-        .await
-        .unwrap();
+    let signing = sign.partial_sign(pin2, &request).unwrap();
+    let outcome = attempt(service, account, KeyPurpose::Signing, &request, signing).await;
     assert!(matches!(outcome, PinOutcome::Signed(_)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_wrong_pins_gets_exactly_three_attempts() {
+    let (service, _data) =
+        common::demo_service_with(|config| config.allow_2048_bit_halves = true).await;
+    let registered = register(&service).await;
+    burst_of_wrong_pins(&[service], &registered).await;
+}
+
+/// Two nodes on one PostgreSQL database (whatever the other tests run on): the account's
+/// lock is the database's, so the nodes cannot race each other past the counter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_spread_over_two_nodes_gets_exactly_three_attempts() {
+    let data = common::TestData::new(true).await;
+    let first = data
+        .open(|config| config.allow_2048_bit_halves = true)
+        .await;
+    let second = data
+        .open(|config| config.allow_2048_bit_halves = true)
+        .await;
+    let registered = register(&first).await;
+    burst_of_wrong_pins(&[first, second], &registered).await;
 }

@@ -15,6 +15,7 @@ use splitid_server::store::{AuditEntry, AuditKind, AuditQuery, MonthlyUsage, Rel
 use uuid::Uuid;
 
 use crate::serve;
+use splitid_server::store::DatabaseConfig;
 
 #[derive(Args)]
 pub struct AdminArgs {
@@ -24,6 +25,10 @@ pub struct AdminArgs {
     /// The service's data directory [default: from the configuration, else ./splitid-data].
     #[arg(long, env = "SPLITID_DATA")]
     data: Option<PathBuf>,
+    /// The service's database, as `splitid serve --database` [default: from the configuration,
+    /// else SQLite in the data directory].
+    #[arg(long, env = "SPLITID_DATABASE")]
+    database: Option<String>,
     /// Who is acting, for the audit log [default: $USER].
     #[arg(long, env = "SPLITID_OPERATOR")]
     operator: Option<String>,
@@ -136,12 +141,17 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
 }
 
 async fn open_service(args: &AdminArgs) -> anyhow::Result<Service> {
-    let config = serve::tool_config(args.config.as_deref(), args.data.clone())?;
-    if !config
-        .data_dir
-        .join(splitid_server::store::DATABASE_FILE)
-        .exists()
-    {
+    let config = serve::tool_config(
+        args.config.as_deref(),
+        args.data.clone(),
+        args.database.as_deref(),
+    )?;
+    // Never create anything: a directory without the service's CA (or, on SQLite, without
+    // its database) is a mistyped path, not a new service.
+    let sqlite_file = config.data_dir.join(splitid_server::store::DATABASE_FILE);
+    let no_database =
+        matches!(config.database, DatabaseConfig::SqliteIn(_)) && !sqlite_file.exists();
+    if no_database || splitid_server::pki::stored_ca_is_test(&config.data_dir).is_none() {
         bail!(
             "{} holds no SplitID data (start `splitid serve` on it first, or pass --data/--config)",
             config.data_dir.display()

@@ -17,7 +17,7 @@ use splitid_server::accounts::proofing::{
     Assurance, EidCertificateConfig, OidcClaims, OidcConfig, ProofingConfig, RevocationCheck,
 };
 use splitid_server::clock::{Clock, OffsetClock, SystemClock};
-use splitid_server::store::RelyingPartyRecord;
+use splitid_server::store::{DatabaseConfig, RelyingPartyRecord};
 use splitid_server::{Config, DEMO_RELYING_PARTY_NAME, DEMO_RELYING_PARTY_UUIDS, Service};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -38,6 +38,13 @@ pub struct ServeArgs {
     /// [default: ./splitid-data].
     #[arg(long, env = "SPLITID_DATA")]
     data: Option<PathBuf>,
+    /// The database: a `postgres://user:password@host/name` URL for PostgreSQL, shared by
+    /// every node [default: SQLite in the data directory].
+    #[arg(long, env = "SPLITID_DATABASE")]
+    database: Option<String>,
+    /// Connections each node keeps to PostgreSQL (plus as many for account locks) [default: 16].
+    #[arg(long, env = "SPLITID_DATABASE_CONNECTIONS")]
+    database_connections: Option<u32>,
     /// Demo mode: the demo relying party and self-asserted test identities.
     #[arg(long, env = "SPLITID_DEMO")]
     demo: bool,
@@ -61,6 +68,8 @@ pub struct ServeArgs {
 struct FileConfig {
     listen: Option<SocketAddr>,
     data: Option<PathBuf>,
+    database: Option<String>,
+    database_connections: Option<u32>,
     #[serde(default)]
     demo: bool,
     public_url: Option<String>,
@@ -216,6 +225,7 @@ fn default_levels() -> Vec<CertificateLevel> {
 struct Settings {
     listen: SocketAddr,
     data: PathBuf,
+    database: DatabaseConfig,
     demo: bool,
     public_url: String,
     session_timeout: u32,
@@ -247,13 +257,20 @@ fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
         .listen
         .or(file.listen)
         .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+    let data = args
+        .data
+        .clone()
+        .or(file.data)
+        .unwrap_or_else(|| DEFAULT_DATA.into());
+    let database = DatabaseConfig::from_setting(
+        args.database.as_deref().or(file.database.as_deref()),
+        &data,
+        args.database_connections.or(file.database_connections),
+    )?;
     Ok(Settings {
         listen,
-        data: args
-            .data
-            .clone()
-            .or(file.data)
-            .unwrap_or_else(|| DEFAULT_DATA.into()),
+        data,
+        database,
         demo: args.demo || file.demo,
         public_url: args
             .public_url
@@ -270,9 +287,14 @@ fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
     })
 }
 
-/// The service's configuration for the operator's tools: the data directory from the
-/// command line, else the configuration file, else the default; the public URL from the file.
-pub(crate) fn tool_config(config: Option<&Path>, data: Option<PathBuf>) -> anyhow::Result<Config> {
+/// The service's configuration for the operator's tools: the data directory and the database
+/// from the command line, else the configuration file, else the defaults; the public URL
+/// from the file.
+pub(crate) fn tool_config(
+    config: Option<&Path>,
+    data: Option<PathBuf>,
+    database: Option<&str>,
+) -> anyhow::Result<Config> {
     let file = match config {
         Some(path) => read_file(path)?,
         None => FileConfig::default(),
@@ -281,7 +303,12 @@ pub(crate) fn tool_config(config: Option<&Path>, data: Option<PathBuf>) -> anyho
     let public_url = file
         .public_url
         .unwrap_or_else(|| format!("http://{DEFAULT_LISTEN}"));
-    let mut config = Config::new(data, public_url);
+    let mut config = Config::new(&data, public_url);
+    config.database = DatabaseConfig::from_setting(
+        database.or(file.database.as_deref()),
+        &data,
+        file.database_connections,
+    )?;
     // The tools open a data directory in the mode it was made in (a demo one has a test CA).
     config.demo = splitid_server::pki::stored_ca_is_test(&config.data_dir).unwrap_or(false);
     Ok(config)
@@ -299,6 +326,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn serve(settings: Settings, use_test_clock: bool) -> anyhow::Result<()> {
     let mut config = Config::new(&settings.data, &settings.public_url);
+    config.database = settings.database.clone();
     config.demo = settings.demo;
     config.session_timeout = time::Duration::seconds(i64::from(settings.session_timeout));
     config.allow_2048_bit_halves = settings.allow_2048;
@@ -385,8 +413,12 @@ fn proofing_methods(settings: &Settings) -> String {
 
 fn print_banner(settings: &Settings, address: SocketAddr) {
     let public_url = &settings.public_url;
+    let database = match &settings.database {
+        DatabaseConfig::SqliteIn(_) => "SQLite".to_owned(),
+        DatabaseConfig::Postgres { url, .. } => splitid_server::store::redact_password(url),
+    };
     println!(
-        "SplitID is listening on http://{address} (data in {})",
+        "SplitID is listening on http://{address} (data in {}, database: {database})",
         settings.data.display()
     );
     println!(

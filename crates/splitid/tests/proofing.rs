@@ -555,15 +555,11 @@ where
     F: FnOnce(splitid_server::store::Store) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
-    let data = server.data.path().to_owned();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
-        .block_on(async move {
-            let store = splitid_server::store::Store::open(&data).await.unwrap();
-            work(store).await
-        })
+        .block_on(async move { work(server.open_store().await).await })
 }
 
 fn days(n: i64) -> Duration {

@@ -5,9 +5,6 @@ pub mod pin_policy;
 pub mod proofing;
 mod registration;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use splitkey::{HalfSize, PartialSignature, ServerShare, SignRequest, Signature};
@@ -20,7 +17,9 @@ pub(crate) use registration::ProvenIdentity;
 
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
-use crate::store::{AccountRecord, AuditEvent, AuditKind, KeyPurpose, KeyRecord, Revocation};
+use crate::store::{
+    AccountRecord, AuditEvent, AuditKind, KeyPurpose, KeyRecord, Revocation, Serialised,
+};
 use pin_policy::PinState;
 use serde_json::json;
 
@@ -83,18 +82,6 @@ pub enum PinOutcome {
     Locked(PinState),
 }
 
-/// One lock per account, so PIN attempts are judged one at a time (parallel requests cannot
-/// race past the counter).
-#[derive(Default)]
-pub(crate) struct AccountLocks(Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>);
-
-impl AccountLocks {
-    pub(crate) fn of(&self, account: Uuid) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(account).or_default().clone()
-    }
-}
-
 impl Service {
     /// The state of a key's PIN now.
     pub fn pin_state(&self, key: &KeyRecord) -> PinState {
@@ -103,16 +90,22 @@ impl Service {
 
     /// Completes a signature with the device's partial signature, counting the attempt under
     /// the PIN policy: counted (durably) before the check, reset if right; a permanent lock
-    /// closes the account.
+    /// closes the account. Attempts on one account are judged one at a time, on whichever
+    /// node they arrive: the caller holds the account's lock (`serialised`), so no parallel
+    /// request can race past the counter.
     pub async fn sign_with_pin(
         &self,
         account: &AccountRecord,
+        serialised: Serialised,
         purpose: KeyPurpose,
         request: &SignRequest,
         partial: PartialSignature,
     ) -> ServiceResult<PinOutcome> {
-        let lock = self.account_locks().of(account.id);
-        let _serialised = lock.lock().await;
+        if !serialised.covers(account.id) {
+            return Err(ServiceError::internal(
+                "a PIN attempt outside its account's lock",
+            ));
+        }
         let key = self.key(account.id, purpose).await?;
         let now = self.now();
         let state = key.pin.state(now);

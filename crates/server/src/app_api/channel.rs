@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
-use crate::store::{AccountRecord, ChannelState};
+use crate::store::{AccountRecord, ChannelState, Serialised};
 
 /// How far a request's timestamp may be from the server's clock.
 const CLOCK_SKEW_SECONDS: i64 = 300;
@@ -119,17 +119,44 @@ impl Service {
     ) -> ServiceResult<Vec<u8>>
     where
         T: Serialize,
-        F: FnOnce(AccountRecord) -> Fut,
+        F: FnOnce(AccountRecord, Serialised) -> Fut,
         Fut: std::future::Future<Output = ServiceResult<T>>,
     {
         let (token, request_digest) = request
             .ratchet
             .ok_or_else(|| ServiceError::internal("ratcheted without a token"))?;
-        let lock = self.channel_locks().of(request.account.id);
-        let _serialised = lock.lock().await;
+        let lock = self.store().lock_account(request.account.id).await?;
+        let serialised = lock.proof();
+        let result = self
+            .under_ratchet(
+                request.account.id,
+                token,
+                request_digest,
+                serialised,
+                action,
+            )
+            .await;
+        lock.release().await;
+        result
+    }
+
+    /// The ratchet's check and move, run under the account's lock.
+    async fn under_ratchet<T, F, Fut>(
+        &self,
+        account_id: uuid::Uuid,
+        token: Vec<u8>,
+        request_digest: Vec<u8>,
+        serialised: Serialised,
+        action: F,
+    ) -> ServiceResult<Vec<u8>>
+    where
+        T: Serialize,
+        F: FnOnce(AccountRecord, Serialised) -> Fut,
+        Fut: std::future::Future<Output = ServiceResult<T>>,
+    {
         let account = self
             .store()
-            .account(request.account.id)
+            .account(account_id)
             .await?
             .ok_or_else(|| ServiceError::internal("account vanished"))?;
         let presented = token_digest(&token);
@@ -142,7 +169,7 @@ impl Service {
                 _ => Err(self.clone_detected(&account).await?),
             };
         }
-        let result = action(account.clone()).await?;
+        let result = action(account.clone(), serialised).await?;
         let mut next = [0u8; 32];
         self.keys().random(&mut next)?;
         let response = serde_json::to_vec(&Ratcheted {

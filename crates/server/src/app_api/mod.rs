@@ -26,7 +26,7 @@ use crate::accounts::rfc3339;
 use crate::error::ServiceResult;
 use crate::rp_api::parse_json;
 use crate::sessions::device::pin_status;
-use crate::store::KeyPurpose;
+use crate::store::{KeyPurpose, Serialised};
 
 /// Longest a device's long poll for transactions may wait.
 const MAX_WAIT_MS: u64 = 60_000;
@@ -98,9 +98,9 @@ async fn vouch(
         .await?;
     let parsed: Vouch = parse_json(&body)?;
     let response = service
-        .ratcheted(authenticated, |account| {
+        .ratcheted(authenticated, |account, serialised| {
             let service = service.clone();
-            async move { service.vouch(&account, parsed).await }
+            async move { service.vouch(&account, serialised, parsed).await }
         })
         .await?;
     Ok(json_bytes(response))
@@ -225,9 +225,9 @@ async fn answer(
             answer_transaction(
                 service,
                 request,
-                |service, account, transaction, confirmation: Confirmation| async move {
+                |service, account, serialised, transaction, confirmation: Confirmation| async move {
                     service
-                        .confirm_transaction(&account, &transaction, confirmation)
+                        .confirm_transaction(&account, serialised, &transaction, confirmation)
                         .await
                 },
             )
@@ -237,7 +237,7 @@ async fn answer(
             answer_transaction(
                 service,
                 request,
-                |service, account, transaction, refusal: Refusal| async move {
+                |service, account, _, transaction, refusal: Refusal| async move {
                     service
                         .refuse_transaction(&account, &transaction, refusal)
                         .await
@@ -270,7 +270,7 @@ async fn answer_transaction<B, F, Fut>(
 ) -> ServiceResult<Response>
 where
     B: serde::de::DeserializeOwned,
-    F: FnOnce(Service, crate::store::AccountRecord, String, B) -> Fut,
+    F: FnOnce(Service, crate::store::AccountRecord, Serialised, String, B) -> Fut,
     Fut: std::future::Future<Output = ServiceResult<splitid_proto::app_v1::TransactionOutcome>>,
 {
     let authenticated = service
@@ -286,8 +286,8 @@ where
     let parsed: B = parse_json(&request.body)?;
     let transaction = request.transaction;
     let response = service
-        .ratcheted(authenticated, |account| {
-            answer(service.clone(), account, transaction, parsed)
+        .ratcheted(authenticated, |account, serialised| {
+            answer(service.clone(), account, serialised, transaction, parsed)
         })
         .await?;
     Ok(json_bytes(response))
@@ -304,7 +304,7 @@ async fn delete_account(
         .authenticate_app(&account, &method, uri.path(), &headers, &[], true)
         .await?;
     let response = service
-        .ratcheted(request, |account| {
+        .ratcheted(request, |account, _| {
             let service = service.clone();
             async move {
                 service

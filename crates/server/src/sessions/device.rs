@@ -17,7 +17,7 @@ use crate::Service;
 use crate::accounts::pin_policy::{NextLock, PinState};
 use crate::accounts::{PinOutcome, decode_field, rfc3339};
 use crate::error::{ServiceError, ServiceResult};
-use crate::store::{AccountRecord, KeyPurpose, SessionKind, SessionRecord};
+use crate::store::{AccountRecord, KeyPurpose, Serialised, SessionKind, SessionRecord};
 
 /// The screen name of a refused certificate choice.
 pub const CERTIFICATE_CHOICE_SCREEN: &str = "certificateChoice";
@@ -197,6 +197,7 @@ impl Service {
     pub async fn confirm_transaction(
         &self,
         account: &AccountRecord,
+        serialised: Serialised,
         transaction_id: &str,
         confirmation: Confirmation,
     ) -> ServiceResult<TransactionOutcome> {
@@ -226,7 +227,7 @@ impl Service {
         let request = self.sign_request(account, &session, &spec).await?;
         let purpose = key_for(session.kind);
         match self
-            .sign_with_pin(account, purpose, &request, partial)
+            .sign_with_pin(account, serialised, purpose, &request, partial)
             .await?
         {
             PinOutcome::Signed(signature) => {

@@ -27,7 +27,7 @@ use crate::Service;
 use crate::accounts::pin_policy::PinState;
 use crate::error::{ServiceError, ServiceResult};
 use crate::store::{
-    AccountRecord, AuditEvent, AuditKind, KeyPurpose, SessionCompletion, SessionKind,
+    AccountRecord, AuditEvent, AuditKind, Event, KeyPurpose, SessionCompletion, SessionKind,
     SessionRecord, SessionState,
 };
 
@@ -286,9 +286,8 @@ impl Service {
             let status = self.certificate_choice_result(&usable[0], &spec).await?;
             self.finish(record.id, &status, Some(usable[0].id)).await?;
         } else {
-            targets
-                .iter()
-                .for_each(|account| self.waiters().account_changed(*account));
+            let events: Vec<_> = targets.iter().copied().map(Event::AccountChanged).collect();
+            self.announce(&events).await;
         }
         Ok(record.id)
     }
@@ -434,7 +433,7 @@ impl Service {
     /// other device can answer it, it ends with DOCUMENT_UNUSABLE.
     pub(crate) async fn withdraw_device(&self, session: Uuid, account: Uuid) -> ServiceResult<()> {
         let others_remain = self.store().withdraw_target(session, account).await?;
-        self.waiters().account_changed(account);
+        self.announce(&[Event::AccountChanged(account)]).await;
         if !others_remain {
             self.finish(session, &complete_status(EndResult::DocumentUnusable), None)
                 .await?;
@@ -478,10 +477,10 @@ impl Service {
                 "result" => end_result.to_string(),
             )
             .increment(1);
-            self.waiters().session_completed(id);
-            targets
-                .iter()
-                .for_each(|account| self.waiters().account_changed(*account));
+            let events: Vec<_> = std::iter::once(Event::SessionCompleted(id))
+                .chain(targets.iter().copied().map(Event::AccountChanged))
+                .collect();
+            self.announce(&events).await;
         }
         Ok(completed)
     }

@@ -1,11 +1,18 @@
 //! Wake-ups: a relying party's long poll waits on its session, a device's long poll (and push
-//! channel) on its account. Whoever changes one notifies it.
+//! channel) on its account. Whoever changes one announces it ([`Service::announce`]): this
+//! node's waiters wake at once, and on PostgreSQL every other node's through the database's
+//! NOTIFY, which each node's listener ([`Service::listen_to_other_nodes`]) turns back into
+//! local wake-ups. The waiters themselves are only this node's memory: a long poll re-reads
+//! the database whenever it wakes, so nothing is lost with them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 use uuid::Uuid;
+
+use crate::Service;
+use crate::store::{Event, Heard};
 
 #[derive(Default)]
 pub struct Waiters {
@@ -14,23 +21,32 @@ pub struct Waiters {
 }
 
 fn entry(map: &Mutex<HashMap<Uuid, Arc<Notify>>>, id: Uuid) -> Arc<Notify> {
-    map.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(id)
-        .or_default()
-        .clone()
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    // Forget the entries nobody waits on any more, so the maps stay as small as the number
+    // of long polls open right now.
+    map.retain(|_, notify| Arc::strong_count(notify) > 1);
+    map.entry(id).or_default().clone()
 }
 
-fn wake(map: &Mutex<HashMap<Uuid, Arc<Notify>>>, id: Uuid, forget: bool) {
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    let notify = if forget {
-        map.remove(&id)
-    } else {
-        map.get(&id).cloned()
-    };
+fn wake(map: &Mutex<HashMap<Uuid, Arc<Notify>>>, id: Uuid) {
+    let notify = map
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+        .cloned();
     if let Some(notify) = notify {
         notify.notify_waiters();
     }
+}
+
+fn wake_all(map: &Mutex<HashMap<Uuid, Arc<Notify>>>) {
+    let all: Vec<_> = map
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .values()
+        .cloned()
+        .collect();
+    all.iter().for_each(|notify| notify.notify_waiters());
 }
 
 impl Waiters {
@@ -39,18 +55,63 @@ impl Waiters {
         entry(&self.sessions, id)
     }
 
-    /// Wakes everyone waiting on a session that has completed (and forgets it).
-    pub fn session_completed(&self, id: Uuid) {
-        wake(&self.sessions, id, true);
-    }
-
     /// What a device's long poll waits on.
     pub fn account(&self, id: Uuid) -> Arc<Notify> {
         entry(&self.accounts, id)
     }
 
-    /// Wakes a device: a transaction for it started or ended.
-    pub fn account_changed(&self, id: Uuid) {
-        wake(&self.accounts, id, false);
+    /// Wakes this node's waiters on what changed.
+    pub fn wake(&self, event: Event) {
+        match event {
+            Event::SessionCompleted(id) => wake(&self.sessions, id),
+            Event::AccountChanged(id) => wake(&self.accounts, id),
+        }
+    }
+
+    /// Wakes every waiter of this node, to look again (events may have been missed).
+    pub fn wake_everyone(&self) {
+        wake_all(&self.sessions);
+        wake_all(&self.accounts);
+    }
+}
+
+impl Service {
+    /// Announces committed changes to every long poll that may wait for them, on this node and
+    /// on every other. A failure to tell the other nodes is logged, not returned: the change
+    /// is committed, and their long polls find it when they next look.
+    pub(crate) async fn announce(&self, events: &[Event]) {
+        events.iter().for_each(|event| self.waiters().wake(*event));
+        if let Err(error) = self.store().publish(events).await {
+            tracing::error!(%error, "telling the other nodes about a change failed");
+        }
+    }
+
+    /// Turns the other nodes' announcements into wake-ups on this node, for as long as the
+    /// service runs (PostgreSQL only: on SQLite there are no other nodes). Waits until it
+    /// listens, so that a node is ready only once it hears the others.
+    pub(crate) async fn listen_to_other_nodes(&self) -> crate::error::ServiceResult<()> {
+        let Some(mut listener) = self.store().listen().await? else {
+            return Ok(());
+        };
+        let service = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.next().await {
+                    Ok(Heard::Events(events)) => events
+                        .iter()
+                        .for_each(|event| service.waiters().wake(*event)),
+                    Ok(Heard::Reconnected) => {
+                        tracing::warn!("the event listener reconnected; waking every long poll");
+                        service.waiters().wake_everyone();
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "the event listener failed; retrying in a second");
+                        service.waiters().wake_everyone();
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
     }
 }

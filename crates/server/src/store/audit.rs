@@ -1,7 +1,9 @@
 //! The audit log and the billing figures: append and read, nothing else (the table refuses
 //! updates and deletes).
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::AnyConnection;
+use sqlx::Row;
+use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use super::{
@@ -12,12 +14,12 @@ use super::{
 /// Appends one event on a connection, so that callers can log inside the transaction that
 /// makes the change: the change and its record commit together or not at all.
 pub(super) async fn append(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     event: &AuditEvent,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_log (at, event, actor, account_id, document_number, rp_uuid, session_id, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(format_time(event.at))
     .bind(event.kind.as_str())
@@ -36,7 +38,7 @@ fn optional_uuid(text: Option<String>) -> Result<Option<Uuid>, StoreError> {
     text.as_deref().map(parse_uuid).transpose()
 }
 
-fn entry_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AuditEntry, StoreError> {
+fn entry_from_row(row: &AnyRow) -> Result<AuditEntry, StoreError> {
     let details: String = row.try_get("details")?;
     Ok(AuditEntry {
         seq: row.try_get("seq")?,
@@ -66,16 +68,16 @@ impl Store {
         let rows = sqlx::query(
             "SELECT * FROM (
                  SELECT * FROM audit_log
-                 WHERE (?1 IS NULL OR document_number = ?1)
-                   AND (?2 IS NULL OR event = ?2)
-                   AND (?3 IS NULL OR at >= ?3)
-                 ORDER BY seq DESC LIMIT ?4
-             ) ORDER BY seq",
+                 WHERE ($1 IS NULL OR document_number = $1)
+                   AND ($2 IS NULL OR event = $2)
+                   AND ($3 IS NULL OR at >= $3)
+                 ORDER BY seq DESC LIMIT $4
+             ) AS newest ORDER BY seq",
         )
         .bind(&query.document_number)
         .bind(query.kind.map(AuditKind::as_str))
         .bind(query.since.map(format_time))
-        .bind(query.limit.map_or(-1, i64::from))
+        .bind(query.limit.map_or(i64::MAX, i64::from))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(entry_from_row).collect()
@@ -89,7 +91,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT substr(completed_at, 1, 7) AS month, rp_uuid, kind, end_result, COUNT(*) AS n
              FROM usage
-             WHERE ?1 IS NULL OR substr(completed_at, 1, 7) = ?1
+             WHERE $1 IS NULL OR substr(completed_at, 1, 7) = $1
              GROUP BY month, rp_uuid, kind, end_result
              ORDER BY month, rp_uuid, kind, end_result",
         )
@@ -124,7 +126,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_log_keeps_what_was_appended_and_refuses_rewrites() {
-        let store = Store::in_memory().await.unwrap();
+        let (store, _database) = Store::for_tests().await;
         store
             .append_audit(&event(AuditKind::Login, "A"))
             .await

@@ -14,9 +14,9 @@ impl Store {
         since: OffsetDateTime,
     ) -> Result<(u64, u64), StoreError> {
         let (all, running): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(s.state = 'running'), 0)
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.state = 'running' THEN 1 ELSE 0 END), 0)
              FROM sessions s JOIN session_targets t ON t.session_id = s.id
-             WHERE s.rp_uuid = ? AND t.account_id = ? AND s.created_at >= ?",
+             WHERE s.rp_uuid = $1 AND t.account_id = $2 AND s.created_at >= $3",
         )
         .bind(rp_uuid.to_string())
         .bind(account.to_string())

@@ -1,32 +1,50 @@
 //! Storage: the only module that knows SQL.
 //!
-//! SQLite through sqlx is the embedded default (one file in the data directory, write-ahead
-//! log, `synchronous = FULL` so a committed transaction survives a crash). Every state change
-//! of a request is one transaction. A PostgreSQL backend behind the same methods comes later.
+//! Two backends behind one set of methods and one set of queries (sqlx's `Any` driver, with
+//! portable SQL and `$n` placeholders, which SQLite accepts too):
+//!
+//! - **SQLite**, the embedded default: one file in the data directory, write-ahead log,
+//!   `synchronous = FULL` so a committed transaction survives a crash, one connection (SQLite
+//!   has one writer anyway), so one node owns it.
+//! - **PostgreSQL** (`--database postgres://…`), for many stateless nodes on one database:
+//!   its own migrations, a connection pool, advisory locks that serialise an account's PIN
+//!   attempts and app channel across nodes ([`locks`]), and LISTEN/NOTIFY to wake long polls
+//!   on other nodes ([`events`]).
+//!
+//! Every state change of a request is one transaction. Times are RFC 3339 text in UTC on both
+//! backends, so the queries compare them the same way.
 
 mod audit;
+mod events;
 mod health;
 mod limits;
+mod locks;
 mod records;
+pub mod scratch;
 
 use std::path::Path;
-use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Row, SqlitePool};
+use sqlx::AnyConnection;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
 use thiserror::Error;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+pub use events::{Event, EventListener, Heard};
+pub use locks::{AccountLock, Serialised};
 pub use records::*;
 
 use crate::accounts::pin_policy::PinCounter;
 
 /// The database file in the data directory.
 pub const DATABASE_FILE: &str = "splitid.sqlite";
+
+/// Connections per node to PostgreSQL, unless configured.
+pub const DEFAULT_POSTGRES_CONNECTIONS: u32 = 16;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -36,16 +54,74 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+    #[error("unsupported database URL {0:?}: use postgres://… (or leave it out for SQLite)")]
+    UnsupportedUrl(String),
 }
 
 fn damaged(what: impl std::fmt::Display) -> StoreError {
     StoreError::Damaged(what.to_string())
 }
 
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the service keeps its data: the SQLite file in the data directory (the default), or
+/// a PostgreSQL database shared by every node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseConfig {
+    SqliteIn(std::path::PathBuf),
+    Postgres { url: String, max_connections: u32 },
+}
+
+impl DatabaseConfig {
+    /// From the `--database` setting: `None` for SQLite in `data_dir`, or a `postgres://` URL.
+    pub fn from_setting(
+        url: Option<&str>,
+        data_dir: &Path,
+        max_connections: Option<u32>,
+    ) -> Result<Self, StoreError> {
+        match url {
+            None => Ok(DatabaseConfig::SqliteIn(data_dir.to_owned())),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(DatabaseConfig::Postgres {
+                    url: url.to_owned(),
+                    max_connections: max_connections.unwrap_or(DEFAULT_POSTGRES_CONNECTIONS),
+                })
+            }
+            Some(other) => Err(StoreError::UnsupportedUrl(redact_password(other))),
+        }
+    }
+}
+
+/// A database URL fit for messages and logs: any password replaced by `***`.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}/{path}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// The database.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
+    /// The PostgreSQL URL, for the LISTEN connection (which is not a pool connection).
+    postgres_url: Option<Arc<str>>,
+    /// PostgreSQL: the connections that hold accounts' advisory locks (see [`locks`]).
+    lock_pool: Option<AnyPool>,
+    local_locks: Arc<locks::LocalLocks>,
 }
 
 pub(crate) fn format_time(t: OffsetDateTime) -> String {
@@ -64,34 +140,117 @@ fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(damaged)
 }
 
+/// A yes/no column: BOOLEAN on PostgreSQL, 0/1 on SQLite.
+fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
+    match row.try_get::<bool, _>(column) {
+        Ok(value) => Ok(value),
+        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
+    }
+}
+
+/// A SQLite file name as a URL path (sqlx percent-decodes it).
+fn sqlite_url(path: &Path) -> String {
+    let path = path.display().to_string();
+    let escaped = path
+        .replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23");
+    format!("sqlite://{escaped}?mode=rwc")
+}
+
 impl Store {
-    /// Opens (creating if needed) the database in `data_dir` and applies migrations.
+    /// Opens the configured database, creating it if needed, and applies migrations.
+    pub async fn open_configured(config: &DatabaseConfig) -> Result<Self, StoreError> {
+        match config {
+            DatabaseConfig::SqliteIn(data_dir) => Self::open(data_dir).await,
+            DatabaseConfig::Postgres {
+                url,
+                max_connections,
+            } => Self::connect_postgres(url, *max_connections).await,
+        }
+    }
+
+    /// Opens (creating if needed) the SQLite database in `data_dir` and applies migrations.
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(data_dir.join(DATABASE_FILE))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(10));
-        Self::connect(options).await
+        Self::connect_sqlite(&sqlite_url(&data_dir.join(DATABASE_FILE)), true).await
     }
 
-    /// A private in-memory database (tests).
+    /// A private in-memory SQLite database (tests).
     pub async fn in_memory() -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        Self::connect(options).await
+        Self::connect_sqlite("sqlite::memory:", false).await
     }
 
-    async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
-        // One writer at a time is SQLite's model; a single connection also serialises the
-        // read-modify-write steps of the PIN counter and the ratchet.
-        let pool = SqlitePoolOptions::new()
+    async fn connect_sqlite(url: &str, file: bool) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        // One writer at a time is SQLite's model; a single connection (kept for good, which
+        // an in-memory database needs) also serialises every read-modify-write.
+        let pool = AnyPoolOptions::new()
             .max_connections(1)
-            .connect_with(options)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    connection
+                        .execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+                        .await?;
+                    if file {
+                        connection
+                            .execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Self::new(pool, Backend::Sqlite))
+    }
+
+    /// Connects to PostgreSQL and applies migrations (concurrent starts are safe: sqlx takes
+    /// an advisory lock for the migration).
+    pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        let lock_pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .connect_lazy(url)?;
+        let mut store = Self::new(pool, Backend::Postgres);
+        store.postgres_url = Some(url.into());
+        store.lock_pool = Some(lock_pool);
+        Ok(store)
+    }
+
+    fn new(pool: AnyPool, backend: Backend) -> Self {
+        Store {
+            pool,
+            backend,
+            postgres_url: None,
+            lock_pool: None,
+            local_locks: Arc::default(),
+        }
+    }
+
+    /// A fresh database on the backend the tests run on (see [`scratch`]), with the scratch
+    /// database to keep while it is used.
+    #[cfg(test)]
+    pub(crate) async fn for_tests() -> (Self, Option<scratch::ScratchDatabase>) {
+        if scratch::tests_use_postgres() {
+            let database = scratch::ScratchDatabase::create().await.unwrap();
+            let store = Self::connect_postgres(database.url(), 4).await.unwrap();
+            (store, Some(database))
+        } else {
+            (Self::in_memory().await.unwrap(), None)
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     // ---- relying parties -------------------------------------------------------------
@@ -104,7 +263,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO relying_parties (uuid, names, allowed_levels, ip_ranges, enabled, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (uuid) DO UPDATE SET names = excluded.names,
                  allowed_levels = excluded.allowed_levels, ip_ranges = excluded.ip_ranges,
                  enabled = excluded.enabled",
@@ -124,7 +283,7 @@ impl Store {
         &self,
         uuid: Uuid,
     ) -> Result<Option<RelyingPartyRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM relying_parties WHERE uuid = ?")
+        let row = sqlx::query("SELECT * FROM relying_parties WHERE uuid = $1")
             .bind(uuid.to_string())
             .fetch_optional(&self.pool)
             .await?;
@@ -155,7 +314,7 @@ impl Store {
                  level, proofing_method, state, closed_reason, created_at, expires_at, last_used_at,
                  mac_key_sealed, ratchet_token, previous_token, last_request, last_response, interactions,
                  proofing_evidence)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
         .bind(account.id.to_string())
         .bind(&account.document_number)
@@ -184,7 +343,7 @@ impl Store {
                 "INSERT INTO account_keys (account_id, purpose, half_bits, device_modulus,
                      server_exponent_sealed, server_key_sealed, certificate, serial, wrong_pins,
                      locked_until)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(account.id.to_string())
             .bind(key.purpose.as_str())
@@ -205,7 +364,7 @@ impl Store {
     }
 
     pub async fn account(&self, id: Uuid) -> Result<Option<AccountRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM accounts WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
@@ -216,7 +375,7 @@ impl Store {
         &self,
         document_number: &str,
     ) -> Result<Option<AccountRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM accounts WHERE document_number = ?")
+        let row = sqlx::query("SELECT * FROM accounts WHERE document_number = $1")
             .bind(document_number)
             .fetch_optional(&self.pool)
             .await?;
@@ -228,15 +387,16 @@ impl Store {
         &self,
         semantics_id: &str,
     ) -> Result<Vec<AccountRecord>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM accounts WHERE semantics_id = ? ORDER BY created_at")
-            .bind(semantics_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM accounts WHERE semantics_id = $1 ORDER BY created_at")
+                .bind(semantics_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(account_from_row).collect()
     }
 
     pub async fn document_number_exists(&self, document_number: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM accounts WHERE document_number = ?")
+        let row = sqlx::query("SELECT 1 FROM accounts WHERE document_number = $1")
             .bind(document_number)
             .fetch_optional(&self.pool)
             .await?;
@@ -253,7 +413,7 @@ impl Store {
         audit: &[AuditEvent],
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let closed = sqlx::query("UPDATE accounts SET state = 'closed', closed_reason = ? WHERE id = ? AND state = 'active'")
+        let closed = sqlx::query("UPDATE accounts SET state = 'closed', closed_reason = $1 WHERE id = $2 AND state = 'active'")
             .bind(reason)
             .bind(id.to_string())
             .execute(&mut *tx)
@@ -263,7 +423,7 @@ impl Store {
         }
         for revocation in revocations {
             sqlx::query(
-                "INSERT OR IGNORE INTO revocations (serial, account_id, purpose, reason, revoked_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO revocations (serial, account_id, purpose, reason, revoked_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (serial) DO NOTHING",
             )
             .bind(&revocation.serial)
             .bind(id.to_string())
@@ -282,7 +442,7 @@ impl Store {
 
     /// The revocation of a certificate, if it is revoked.
     pub async fn revocation(&self, serial: &str) -> Result<Option<Revocation>, StoreError> {
-        let row = sqlx::query("SELECT * FROM revocations WHERE serial = ?")
+        let row = sqlx::query("SELECT * FROM revocations WHERE serial = $1")
             .bind(serial)
             .fetch_optional(&self.pool)
             .await?;
@@ -297,7 +457,7 @@ impl Store {
         if let Some(revocation) = self.revocation(serial).await? {
             return Ok(SerialStatus::Revoked(revocation));
         }
-        let issued = sqlx::query("SELECT 1 FROM account_keys WHERE serial = ?")
+        let issued = sqlx::query("SELECT 1 FROM account_keys WHERE serial = $1")
             .bind(serial)
             .fetch_optional(&self.pool)
             .await?;
@@ -325,7 +485,7 @@ impl Store {
 
     /// The latest CRL of a CA (`root` or `issuing`).
     pub async fn crl(&self, ca: &str) -> Result<Option<StoredCrl>, StoreError> {
-        let row = sqlx::query("SELECT * FROM crls WHERE ca = ?")
+        let row = sqlx::query("SELECT * FROM crls WHERE ca = $1")
             .bind(ca)
             .fetch_optional(&self.pool)
             .await?;
@@ -352,11 +512,11 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "INSERT INTO crls (ca, number, revocations, this_update, next_update, der)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (ca) DO UPDATE SET number = excluded.number,
                  revocations = excluded.revocations, this_update = excluded.this_update,
                  next_update = excluded.next_update, der = excluded.der
-             WHERE crls.number = ?7",
+             WHERE crls.number = $7",
         )
         .bind(ca)
         .bind(crl.number)
@@ -397,7 +557,7 @@ impl Store {
         purpose: KeyPurpose,
         serial: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE account_keys SET serial = ? WHERE account_id = ? AND purpose = ?")
+        sqlx::query("UPDATE account_keys SET serial = $1 WHERE account_id = $2 AND purpose = $3")
             .bind(serial)
             .bind(account.to_string())
             .bind(purpose.as_str())
@@ -407,7 +567,7 @@ impl Store {
     }
 
     pub async fn touch_account(&self, id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
-        sqlx::query("UPDATE accounts SET last_used_at = ? WHERE id = ?")
+        sqlx::query("UPDATE accounts SET last_used_at = $1 WHERE id = $2")
             .bind(format_time(now))
             .bind(id.to_string())
             .execute(&self.pool)
@@ -424,8 +584,8 @@ impl Store {
         next: &ChannelState,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
-            "UPDATE accounts SET ratchet_token = ?, previous_token = ?, last_request = ?, last_response = ?
-             WHERE id = ? AND ratchet_token = ?",
+            "UPDATE accounts SET ratchet_token = $1, previous_token = $2, last_request = $3, last_response = $4
+             WHERE id = $5 AND ratchet_token = $6",
         )
         .bind(&next.ratchet_token)
         .bind(&next.previous_token)
@@ -445,7 +605,7 @@ impl Store {
         account: Uuid,
         purpose: KeyPurpose,
     ) -> Result<Option<KeyRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM account_keys WHERE account_id = ? AND purpose = ?")
+        let row = sqlx::query("SELECT * FROM account_keys WHERE account_id = $1 AND purpose = $2")
             .bind(account.to_string())
             .bind(purpose.as_str())
             .fetch_optional(&self.pool)
@@ -460,7 +620,7 @@ impl Store {
         purpose: KeyPurpose,
         pin: PinCounter,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE account_keys SET wrong_pins = ?, locked_until = ? WHERE account_id = ? AND purpose = ?")
+        sqlx::query("UPDATE account_keys SET wrong_pins = $1, locked_until = $2 WHERE account_id = $3 AND purpose = $4")
             .bind(pin.wrong_in_a_row as i64)
             .bind(pin.locked_until.map(format_time))
             .bind(account.to_string())
@@ -493,12 +653,12 @@ impl Store {
         expires: OffsetDateTime,
     ) -> Result<(), StoreError> {
         // Challenges that expired a day ago are of no use, not even for a clear "expired".
-        sqlx::query("DELETE FROM proofing_challenges WHERE expires_at < ?")
+        sqlx::query("DELETE FROM proofing_challenges WHERE expires_at < $1")
             .bind(format_time(now - time::Duration::days(1)))
             .execute(&self.pool)
             .await?;
         sqlx::query(
-            "INSERT INTO proofing_challenges (id, challenge, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO proofing_challenges (id, challenge, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(id.to_string())
         .bind(challenge)
@@ -513,7 +673,7 @@ impl Store {
         &self,
         id: Uuid,
     ) -> Result<Option<ProofingChallengeRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM proofing_challenges WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM proofing_challenges WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
@@ -541,8 +701,8 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
-            "UPDATE proofing_challenges SET vouched_by = ?
-             WHERE id = ? AND vouched_by IS NULL AND used_at IS NULL AND expires_at > ?",
+            "UPDATE proofing_challenges SET vouched_by = $1
+             WHERE id = $2 AND vouched_by IS NULL AND used_at IS NULL AND expires_at > $3",
         )
         .bind(account.to_string())
         .bind(id.to_string())
@@ -561,8 +721,8 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
-            "UPDATE proofing_challenges SET vouch_session = ?
-             WHERE id = ? AND vouched_by IS NULL AND used_at IS NULL AND expires_at > ?",
+            "UPDATE proofing_challenges SET vouch_session = $1
+             WHERE id = $2 AND vouched_by IS NULL AND used_at IS NULL AND expires_at > $3",
         )
         .bind(session.to_string())
         .bind(id.to_string())
@@ -585,8 +745,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let consumed = sqlx::query(
-            "UPDATE proofing_challenges SET used_at = ?
-             WHERE id = ? AND used_at IS NULL AND expires_at > ?",
+            "UPDATE proofing_challenges SET used_at = $1
+             WHERE id = $2 AND used_at IS NULL AND expires_at > $3",
         )
         .bind(format_time(now))
         .bind(challenge.to_string())
@@ -608,11 +768,11 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Option<serde_json::Value>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("SELECT request, expires_at FROM registrations WHERE id = ?")
+        let row = sqlx::query("SELECT request, expires_at FROM registrations WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM registrations WHERE id = ?")
+        sqlx::query("DELETE FROM registrations WHERE id = $1")
             .bind(id.to_string())
             .execute(&mut *tx)
             .await?;
@@ -636,7 +796,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO sessions (id, rp_uuid, kind, request, fingerprint, state, result, created_at, deadline, completed_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(session.id.to_string())
         .bind(session.rp_uuid.to_string())
@@ -651,7 +811,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         for account in targets {
-            sqlx::query("INSERT INTO session_targets (session_id, account_id, state) VALUES (?, ?, 'pending')")
+            sqlx::query("INSERT INTO session_targets (session_id, account_id, state) VALUES ($1, $2, 'pending')")
                 .bind(session.id.to_string())
                 .bind(account.to_string())
                 .execute(&mut *tx)
@@ -662,7 +822,7 @@ impl Store {
     }
 
     pub async fn session(&self, id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM sessions WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM sessions WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
@@ -677,7 +837,7 @@ impl Store {
         since: OffsetDateTime,
     ) -> Result<Option<Uuid>, StoreError> {
         let row = sqlx::query(
-            "SELECT id FROM sessions WHERE fingerprint = ? AND created_at > ? ORDER BY created_at DESC LIMIT 1",
+            "SELECT id FROM sessions WHERE fingerprint = $1 AND created_at > $2 ORDER BY created_at DESC LIMIT 1",
         )
         .bind(fingerprint)
         .bind(format_time(since))
@@ -696,7 +856,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let id = completion.session_id.to_string();
         let updated = sqlx::query(
-            "UPDATE sessions SET state = 'complete', result = ?, completed_at = ? WHERE id = ? AND state = 'running'",
+            "UPDATE sessions SET state = 'complete', result = $1, completed_at = $2 WHERE id = $3 AND state = 'running'",
         )
         .bind(completion.result.to_string())
         .bind(format_time(completion.now))
@@ -706,12 +866,12 @@ impl Store {
         if updated.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query("UPDATE session_targets SET state = 'withdrawn' WHERE session_id = ? AND state = 'pending'")
+        sqlx::query("UPDATE session_targets SET state = 'withdrawn' WHERE session_id = $1 AND state = 'pending'")
             .bind(&id)
             .execute(&mut *tx)
             .await?;
         if let Some(account) = completion.answered_by {
-            sqlx::query("UPDATE session_targets SET state = 'answered' WHERE session_id = ? AND account_id = ?")
+            sqlx::query("UPDATE session_targets SET state = 'answered' WHERE session_id = $1 AND account_id = $2")
                 .bind(&id)
                 .bind(account.to_string())
                 .execute(&mut *tx)
@@ -719,7 +879,7 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO usage (session_id, rp_uuid, kind, end_result, completed_at)
-             SELECT id, rp_uuid, kind, ?, ? FROM sessions WHERE id = ?",
+             SELECT id, rp_uuid, kind, $1, $2 FROM sessions WHERE id = $3",
         )
         .bind(completion.end_result)
         .bind(format_time(completion.now))
@@ -738,7 +898,7 @@ impl Store {
     ) -> Result<Vec<SessionRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.* FROM sessions s JOIN session_targets t ON t.session_id = s.id
-             WHERE t.account_id = ? AND t.state = 'pending' AND s.state = 'running'
+             WHERE t.account_id = $1 AND t.state = 'pending' AND s.state = 'running'
              ORDER BY s.created_at",
         )
         .bind(account.to_string())
@@ -750,23 +910,24 @@ impl Store {
     /// Withdraws a session from one account; returns whether other accounts still have it.
     pub async fn withdraw_target(&self, session: Uuid, account: Uuid) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE session_targets SET state = 'withdrawn' WHERE session_id = ? AND account_id = ? AND state = 'pending'")
+        sqlx::query("UPDATE session_targets SET state = 'withdrawn' WHERE session_id = $1 AND account_id = $2 AND state = 'pending'")
             .bind(session.to_string())
             .bind(account.to_string())
             .execute(&mut *tx)
             .await?;
-        let others =
-            sqlx::query("SELECT 1 FROM session_targets WHERE session_id = ? AND state = 'pending'")
-                .bind(session.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
+        let others = sqlx::query(
+            "SELECT 1 FROM session_targets WHERE session_id = $1 AND state = 'pending'",
+        )
+        .bind(session.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(others.is_some())
     }
 
     /// Every account a session was sent to.
     pub async fn session_target_accounts(&self, session: Uuid) -> Result<Vec<Uuid>, StoreError> {
-        let rows = sqlx::query("SELECT account_id FROM session_targets WHERE session_id = ?")
+        let rows = sqlx::query("SELECT account_id FROM session_targets WHERE session_id = $1")
             .bind(session.to_string())
             .fetch_all(&self.pool)
             .await?;
@@ -776,7 +937,7 @@ impl Store {
     }
 
     pub async fn is_target(&self, session: Uuid, account: Uuid) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM session_targets WHERE session_id = ? AND account_id = ? AND state = 'pending'")
+        let row = sqlx::query("SELECT 1 FROM session_targets WHERE session_id = $1 AND account_id = $2 AND state = 'pending'")
             .bind(session.to_string())
             .bind(account.to_string())
             .fetch_optional(&self.pool)
@@ -786,10 +947,11 @@ impl Store {
 
     /// Running sessions whose deadline has passed (to be completed with TIMEOUT).
     pub async fn overdue_sessions(&self, now: OffsetDateTime) -> Result<Vec<Uuid>, StoreError> {
-        let rows = sqlx::query("SELECT id FROM sessions WHERE state = 'running' AND deadline <= ?")
-            .bind(format_time(now))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id FROM sessions WHERE state = 'running' AND deadline <= $1")
+                .bind(format_time(now))
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| parse_uuid(row.try_get("id")?))
             .collect()
@@ -825,14 +987,14 @@ fn revocation_reason(text: String) -> Result<&'static str, StoreError> {
 
 /// Stores a pending registration, on a connection or inside a caller's transaction.
 async fn insert_registration_row(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     id: Uuid,
     request: &serde_json::Value,
     now: OffsetDateTime,
     expires: OffsetDateTime,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO registrations (id, request, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO registrations (id, request, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(id.to_string())
     .bind(request.to_string())
@@ -843,7 +1005,7 @@ async fn insert_registration_row(
     Ok(())
 }
 
-fn revocation_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Revocation, StoreError> {
+fn revocation_from_row(row: &AnyRow) -> Result<Revocation, StoreError> {
     Ok(Revocation {
         serial: row.try_get("serial")?,
         purpose: KeyPurpose::parse(row.try_get("purpose")?)?,
@@ -853,24 +1015,24 @@ fn revocation_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Revocation, Stor
 }
 
 fn json_column<T: serde::de::DeserializeOwned>(
-    row: &sqlx::sqlite::SqliteRow,
+    row: &AnyRow,
     column: &str,
 ) -> Result<T, StoreError> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(damaged)
 }
 
-fn relying_party_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<RelyingPartyRecord, StoreError> {
+fn relying_party_from_row(row: &AnyRow) -> Result<RelyingPartyRecord, StoreError> {
     Ok(RelyingPartyRecord {
         uuid: parse_uuid(row.try_get("uuid")?)?,
         names: json_column(row, "names")?,
         allowed_levels: json_column(row, "allowed_levels")?,
         ip_ranges: json_column(row, "ip_ranges")?,
-        enabled: row.try_get("enabled")?,
+        enabled: flag(row, "enabled")?,
     })
 }
 
-fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountRecord, StoreError> {
+fn account_from_row(row: &AnyRow) -> Result<AccountRecord, StoreError> {
     Ok(AccountRecord {
         id: parse_uuid(row.try_get("id")?)?,
         document_number: row.try_get("document_number")?,
@@ -897,7 +1059,7 @@ fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountRecord, Stor
     })
 }
 
-fn key_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<KeyRecord, StoreError> {
+fn key_from_row(row: &AnyRow) -> Result<KeyRecord, StoreError> {
     Ok(KeyRecord {
         purpose: KeyPurpose::parse(row.try_get("purpose")?)?,
         half_bits: row.try_get::<i64, _>("half_bits")? as usize,
@@ -913,7 +1075,7 @@ fn key_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<KeyRecord, StoreError> 
     })
 }
 
-fn session_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<SessionRecord, StoreError> {
+fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
     let result: Option<String> = row.try_get("result")?;
     Ok(SessionRecord {
         id: parse_uuid(row.try_get("id")?)?,

@@ -8,23 +8,66 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Method, Request};
 use splitid_server::clock::SystemClock;
+use splitid_server::store::DatabaseConfig;
+use splitid_server::store::scratch::{ScratchDatabase, tests_use_postgres};
 use splitid_server::{Config, Service};
 use tower::ServiceExt;
 
-/// A demo-mode service on a fresh data directory (kept alive by the returned guard);
-/// `adjust` may change the configuration first.
-pub async fn demo_service_with(adjust: impl FnOnce(&mut Config)) -> (Service, tempfile::TempDir) {
-    let data = tempfile::tempdir().unwrap();
-    let mut config = Config::new(data.path(), "http://127.0.0.1:8080");
-    config.demo = true;
-    adjust(&mut config);
-    (
-        Service::open(config, Arc::new(SystemClock)).await.unwrap(),
-        data,
-    )
+/// A service's data directory and, when the tests run on PostgreSQL
+/// (`SPLITID_TEST_DATABASE=postgres`), its scratch database; both go when this is dropped.
+pub struct TestData {
+    dir: tempfile::TempDir,
+    database: Option<ScratchDatabase>,
 }
 
-pub async fn demo_service() -> (Service, tempfile::TempDir) {
+impl TestData {
+    pub async fn new(postgres: bool) -> TestData {
+        let database = if postgres {
+            Some(ScratchDatabase::create().await.expect(
+                "a scratch PostgreSQL database (is PostgreSQL running? see SPLITID_TEST_POSTGRES)",
+            ))
+        } else {
+            None
+        };
+        TestData {
+            dir: tempfile::tempdir().unwrap(),
+            database,
+        }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// A demo-mode configuration on this data (a node of its own, each time).
+    pub fn config(&self) -> Config {
+        let mut config = Config::new(self.path(), "http://127.0.0.1:8080");
+        config.demo = true;
+        if let Some(database) = &self.database {
+            config.database = DatabaseConfig::Postgres {
+                url: database.url().to_owned(),
+                max_connections: 8,
+            };
+        }
+        config
+    }
+
+    /// A service (a node) on this data.
+    pub async fn open(&self, adjust: impl FnOnce(&mut Config)) -> Service {
+        let mut config = self.config();
+        adjust(&mut config);
+        Service::open(config, Arc::new(SystemClock)).await.unwrap()
+    }
+}
+
+/// A demo-mode service on a fresh data directory (kept alive by the returned guard), on the
+/// database the tests run on; `adjust` may change the configuration first.
+pub async fn demo_service_with(adjust: impl FnOnce(&mut Config)) -> (Service, TestData) {
+    let data = TestData::new(tests_use_postgres()).await;
+    (data.open(adjust).await, data)
+}
+
+pub async fn demo_service() -> (Service, TestData) {
     demo_service_with(|_| {}).await
 }
 

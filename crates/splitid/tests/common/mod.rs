@@ -7,7 +7,11 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use splitid_server::store::scratch::{ScratchDatabase, tests_use_postgres};
+use splitid_server::store::{DatabaseConfig, Store};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -21,13 +25,36 @@ pub fn splitid_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_splitid"))
 }
 
-/// A running `splitid serve --demo`, killed when dropped.
+/// A running `splitid serve --demo`, killed when dropped. Its database is SQLite in its data
+/// directory, or, when `SPLITID_TEST_DATABASE=postgres`, a scratch PostgreSQL database of its
+/// own (shared with the other nodes of a [`Cluster`]).
 pub struct Server {
     child: Child,
     pub url: String,
-    pub data: tempfile::TempDir,
+    pub data: Arc<tempfile::TempDir>,
+    pub database: Option<Arc<ScratchDatabase>>,
     listen: String,
     extra: Vec<String>,
+}
+
+/// Several nodes on one PostgreSQL database (always PostgreSQL, whatever the tests run on),
+/// sharing the data directory that holds the key-encryption key and the CA.
+pub struct Cluster {
+    pub nodes: Vec<Server>,
+}
+
+impl Cluster {
+    pub fn start(nodes: usize, extra: &[&str]) -> Cluster {
+        let data = Arc::new(tempfile::tempdir().unwrap());
+        let database = Arc::new(ScratchDatabase::create_blocking().expect(
+            "a scratch PostgreSQL database (is PostgreSQL running? see SPLITID_TEST_POSTGRES)",
+        ));
+        // The first node makes the CA and the key-encryption key; the others then find them.
+        let nodes = (0..nodes)
+            .map(|_| Server::start_on(data.clone(), Some(database.clone()), extra))
+            .collect();
+        Cluster { nodes }
+    }
 }
 
 fn free_port() -> u16 {
@@ -41,19 +68,56 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts a demo server accepting 2048-bit halves (fast keys for tests) with a test clock.
     pub fn start(extra: &[&str]) -> Server {
-        let data = tempfile::tempdir().unwrap();
+        let database = tests_use_postgres().then(|| {
+            Arc::new(ScratchDatabase::create_blocking().expect(
+                "a scratch PostgreSQL database (is PostgreSQL running? see SPLITID_TEST_POSTGRES)",
+            ))
+        });
+        Server::start_on(Arc::new(tempfile::tempdir().unwrap()), database, extra)
+    }
+
+    fn start_on(
+        data: Arc<tempfile::TempDir>,
+        database: Option<Arc<ScratchDatabase>>,
+        extra: &[&str],
+    ) -> Server {
         let listen = format!("127.0.0.1:{}", free_port());
-        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        if let Some(database) = &database {
+            extra.extend(["--database".to_owned(), database.url().to_owned()]);
+        }
         let child = spawn_server(data.path(), &listen, &extra);
         let server = Server {
             child,
             url: format!("http://{listen}"),
             data,
+            database,
             listen,
             extra,
         };
         server.wait_until_up();
         server
+    }
+
+    /// The server's database, opened from the test (as another process would).
+    pub async fn open_store(&self) -> Store {
+        let config = match &self.database {
+            Some(database) => DatabaseConfig::Postgres {
+                url: database.url().to_owned(),
+                max_connections: 2,
+            },
+            None => DatabaseConfig::SqliteIn(self.data.path().to_owned()),
+        };
+        Store::open_configured(&config).await.unwrap()
+    }
+
+    /// Runs `work` on the server's database, from a runtime of its own.
+    pub fn with_store<T>(&self, work: impl AsyncFnOnce(Store) -> T) -> T {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move { work(self.open_store().await).await })
     }
 
     /// Stops the server, keeping its data directory.
@@ -86,15 +150,7 @@ impl Server {
     /// The usage (billing) counts, read straight from the server's database: every completed
     /// session is counted once, so an unchanged list means no session completed meanwhile.
     pub fn usage_counts(&self) -> Vec<(String, String, u64)> {
-        let data = self.data.path().to_owned();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let counts = runtime.block_on(async move {
-            let store = splitid_server::store::Store::open(&data).await.unwrap();
-            store.usage_counts().await.unwrap()
-        });
+        let counts = self.with_store(async |store| store.usage_counts().await.unwrap());
         counts
             .into_iter()
             .map(|c| (c.kind, c.end_result, c.count))
@@ -109,13 +165,7 @@ impl Server {
             .serial
             .to_hex()
             .to_lowercase();
-        let data = self.data.path().to_owned();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let store = splitid_server::store::Store::open(&data).await.unwrap();
+        self.with_store(async |store| {
             store
                 .revocation(&serial)
                 .await
@@ -126,10 +176,12 @@ impl Server {
 
     /// `splitid admin --data DIR --operator support-ann ARGS` on this server's data directory.
     pub fn admin(&self, args: &[&str]) -> Output {
+        let database = self.database.iter().flat_map(|db| ["--database", db.url()]);
         Command::new(splitid_binary())
             .arg("admin")
             .arg("--data")
             .arg(self.data.path())
+            .args(database)
             .args(["--operator", ADMIN_OPERATOR])
             .args(args)
             .output()

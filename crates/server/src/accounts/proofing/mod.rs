@@ -32,7 +32,7 @@ use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
 use crate::sessions::Target;
 use crate::sessions::device::pin_status;
-use crate::store::{AccountRecord, KeyPurpose};
+use crate::store::{AccountRecord, KeyPurpose, Serialised};
 
 /// How long a proofing challenge can be used.
 const CHALLENGE_TTL: Duration = Duration::minutes(5);
@@ -229,6 +229,7 @@ impl Service {
     pub async fn vouch(
         &self,
         account: &AccountRecord,
+        serialised: Serialised,
         vouch: Vouch,
     ) -> ServiceResult<TransactionOutcome> {
         if !self.config().proofing.account {
@@ -253,7 +254,13 @@ impl Service {
             &vouch.partial_signature,
         )?);
         match self
-            .sign_with_pin(account, KeyPurpose::Authentication, &request, partial)
+            .sign_with_pin(
+                account,
+                serialised,
+                KeyPurpose::Authentication,
+                &request,
+                partial,
+            )
             .await?
         {
             PinOutcome::Signed(_) => {
