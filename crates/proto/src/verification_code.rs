@@ -7,7 +7,9 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 /// A four-digit verification code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct VerificationCode(u16);
 
 impl VerificationCode {

@@ -71,15 +71,16 @@ impl Target {
 }
 
 /// What a session is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SessionKind {
     Authentication,
     Signature,
     CertificateChoice,
 }
 
-/// A started session: show the verification code, then [`RpClient::wait`].
-#[derive(Debug, Clone)]
+/// A started session: show the verification code, then [`RpClient::wait`]. It serialises, so
+/// a web application on several nodes can keep it in its shared session store.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PendingSession {
     pub session_id: String,
     pub kind: SessionKind,

@@ -20,7 +20,7 @@ const SERIAL_NUMBER: Oid = Oid::new_unwrap("2.5.4.5");
 const KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
 
 /// The person a validated certificate names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     /// ETSI semantics identifier, e.g. `PNOEE-30303039914`.
     pub semantics_identifier: String,

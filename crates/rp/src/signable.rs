@@ -8,7 +8,7 @@ use crate::error::{RpError, RpResult};
 
 /// Data to be signed and its hash. The relying party keeps the data: the signature is
 /// verified over it, so an answer can only match the request it was made for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SignableData {
     data: Vec<u8>,
     hash_type: HashType,

@@ -119,6 +119,7 @@ impl Service {
                 waiters: Waiters::default(),
             }),
         };
+        service.check_ca_belongs_to_database().await?;
         if service.config().demo {
             service.register_demo_relying_party().await?;
         }
@@ -197,6 +198,20 @@ impl Service {
                 }
             }
         });
+    }
+
+    /// Every node on a database must issue under the same CA: the first one to start records
+    /// its root's fingerprint, and a node whose data directory holds another CA (one that was
+    /// not copied from the first node) refuses to start.
+    async fn check_ca_belongs_to_database(&self) -> ServiceResult<()> {
+        let root = self.ca().root_certificate_der();
+        let fingerprint = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &root));
+        match self.store().claim_ca_root(&fingerprint).await? {
+            None => Ok(()),
+            Some(recorded) => Err(ServiceError::internal(format!(
+                "this data directory's CA (root SHA-256 {fingerprint}) is not the CA this database belongs to (root SHA-256 {recorded}): every node needs a copy of the first node's data directory (its ca.json and key-encryption key)"
+            ))),
+        }
     }
 
     async fn register_demo_relying_party(&self) -> ServiceResult<()> {

@@ -117,3 +117,72 @@ fn killing_a_node_loses_nothing_and_the_others_carry_on() {
     assert_success(&phone.confirm_next(&[], "1234\n"));
     assert_eq!(rp.result(&next)["result"]["endResult"], "OK");
 }
+
+/// The portal's browser session lives in the database: a form served by one node is accepted
+/// by another, and the login it starts is followed on a third.
+#[test]
+fn a_browser_session_moves_between_nodes() {
+    let cluster = Cluster::start(3, &[]);
+    let phone = Phone::new();
+    phone.register(&cluster.nodes[0], "PNOEE-30303039914", "1234", "12345");
+    let browser = ::reqwest::blocking::Client::builder()
+        .redirect(::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let page = browser
+        .get(format!("{}/portal", cluster.nodes[0].url))
+        .send()
+        .unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let html = page.text().unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the login form carries a CSRF token")
+        .to_owned();
+
+    let login = browser
+        .post(format!("{}/portal/login", cluster.nodes[1].url))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&country=EE&code=30303039914"))
+        .send()
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 303, "{}", login.text().unwrap());
+    assert_eq!(login.headers()["location"], "/portal/wait");
+
+    let waiting = browser
+        .get(format!("{}/portal/wait", cluster.nodes[2].url))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(waiting.contains("Check your phone"), "{waiting}");
+}
+
+/// A node whose data directory holds a CA of its own (not a copy of the first node's) must
+/// not issue certificates on the shared database: it refuses to start.
+#[test]
+fn a_node_with_another_ca_refuses_to_join() {
+    let cluster = Cluster::start(1, &[]);
+    let stranger = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(splitid_binary())
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
+        .arg(stranger.path())
+        .args([
+            "--database",
+            cluster.nodes[0].database.as_ref().unwrap().url(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("not the CA this database belongs to"),
+        "{}",
+        stderr(&output)
+    );
+}

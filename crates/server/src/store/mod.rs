@@ -21,6 +21,7 @@ mod limits;
 mod locks;
 mod records;
 pub mod scratch;
+mod web_sessions;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ use uuid::Uuid;
 pub use events::{Event, EventListener, Heard};
 pub use locks::{AccountLock, Serialised};
 pub use records::*;
+pub use web_sessions::StoredWebSession;
 
 use crate::accounts::pin_policy::PinCounter;
 

@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use serde::{Deserialize, Serialize};
 use splitid_proto::rp_v2::{CertificateLevel, HashType, Interaction};
 use splitid_rp::{
     Identity, PendingSession, RpClient, RpConfig, RpError, SignableData, Target, TrustConfig,
@@ -43,7 +44,7 @@ impl PageState for BankState {
     }
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 struct BankState {
     customer: Option<Customer>,
     pending: Option<Pending>,
@@ -51,14 +52,14 @@ struct BankState {
     receipt: Option<Receipt>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Customer {
     identity: Identity,
     document_number: String,
     level: CertificateLevel,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 enum Pending {
     Login(PendingSession),
     Transfer {
@@ -68,7 +69,7 @@ enum Pending {
 }
 
 /// A transfer as the customer entered it, checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Transfer {
     recipient: String,
     iban: String,
@@ -97,7 +98,7 @@ impl Transfer {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Receipt {
     details: String,
     hash_hex: String,
@@ -113,6 +114,7 @@ pub(super) fn router(service: &Service) -> Router {
             "demo_bank",
             "/demo",
             service.config().public_url.starts_with("https://"),
+            service.store().clone(),
         ),
         client: Arc::new(bank_client(service)),
     };
@@ -140,13 +142,13 @@ fn bank_client(service: &Service) -> RpClient {
 }
 
 async fn index(State(bank): State<Bank>, headers: HeaderMap) -> Response {
-    let mut session = bank.sessions.load(&headers);
+    let mut session = bank.sessions.load(&headers).await;
     let shown = session.state.notice.take();
     let body = match &session.state.customer {
         None => login_page(&session.csrf, &shown),
         Some(customer) => account_page(&session.csrf, customer, &shown),
     };
-    bank.sessions.respond(&session, body)
+    bank.sessions.respond(&session, body).await
 }
 
 fn login_page(csrf: &str, shown: &Option<Notice>) -> Markup {
@@ -203,13 +205,18 @@ fn account_page(csrf: &str, customer: &Customer, shown: &Option<Notice>) -> Mark
 }
 
 async fn login(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields) -> Response {
-    let (mut session, form) = match bank.sessions.posted(SITE, &headers, fields) {
+    let (mut session, form) = match bank.sessions.posted(SITE, &headers, fields).await {
         Ok(posted) => posted,
         Err(expired) => return *expired,
     };
     let person = match person_from_form(form.field("country"), form.field("code")) {
         Ok(person) => person,
-        Err(message) => return bank.sessions.back_to(HOME, session, Notice::Error(message)),
+        Err(message) => {
+            return bank
+                .sessions
+                .back_to(HOME, session, Notice::Error(message))
+                .await;
+        }
     };
     let started = bank
         .client
@@ -224,16 +231,20 @@ async fn login(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields)
     match started {
         Ok(pending) => {
             session.state.pending = Some(Pending::Login(pending));
-            bank.sessions.respond(&session, Redirect::to("/demo/wait"))
+            bank.sessions
+                .respond(&session, Redirect::to("/demo/wait"))
+                .await
         }
-        Err(error) => bank
-            .sessions
-            .back_to(HOME, session, Notice::Error(explain(&error))),
+        Err(error) => {
+            bank.sessions
+                .back_to(HOME, session, Notice::Error(explain(&error)))
+                .await
+        }
     }
 }
 
 async fn wait(State(bank): State<Bank>, headers: HeaderMap) -> Response {
-    let session = bank.sessions.load(&headers);
+    let session = bank.sessions.load(&headers).await;
     let (what, pending) = match &session.state.pending {
         Some(Pending::Login(pending)) => {
             ("We sent a login request to your phone.".to_owned(), pending)
@@ -248,23 +259,24 @@ async fn wait(State(bank): State<Bank>, headers: HeaderMap) -> Response {
             ),
             pending,
         ),
-        None => return bank.sessions.respond(&session, Redirect::to("/demo")),
+        None => return bank.sessions.respond(&session, Redirect::to("/demo")).await,
     };
     let code = pending.verification_code.map(|c| c.to_string());
     bank.sessions
         .respond(&session, waiting_page(SITE, &what, code, "/demo/finish"))
+        .await
 }
 
 async fn finish(State(bank): State<Bank>, headers: HeaderMap) -> Response {
-    let mut session = bank.sessions.load(&headers);
+    let mut session = bank.sessions.load(&headers).await;
     let Some(pending) = session.state.pending.take() else {
-        return bank.sessions.respond(&session, Redirect::to("/demo"));
+        return bank.sessions.respond(&session, Redirect::to("/demo")).await;
     };
     match pending {
         Pending::Login(login) => {
             match bank.client.wait(&login).await {
                 Ok(done) => {
-                    bank.sessions.renew(&mut session);
+                    bank.sessions.renew(&mut session).await;
                     session.state.customer = Some(Customer {
                         identity: done.certificate.identity.clone(),
                         document_number: done.document_number,
@@ -273,7 +285,7 @@ async fn finish(State(bank): State<Bank>, headers: HeaderMap) -> Response {
                 }
                 Err(error) => session.state.notice = Some(Notice::Error(login_failed(&error))),
             }
-            bank.sessions.respond(&session, Redirect::to("/demo"))
+            bank.sessions.respond(&session, Redirect::to("/demo")).await
         }
         Pending::Transfer {
             session: signing,
@@ -293,13 +305,14 @@ async fn finish(State(bank): State<Bank>, headers: HeaderMap) -> Response {
                 });
                 bank.sessions
                     .respond(&session, Redirect::to("/demo/receipt"))
+                    .await
             }
             Err(error) => {
                 session.state.notice = Some(Notice::Error(format!(
                     "The transfer was not signed. {}",
                     explain(&error)
                 )));
-                bank.sessions.respond(&session, Redirect::to("/demo"))
+                bank.sessions.respond(&session, Redirect::to("/demo")).await
             }
         },
     }
@@ -314,18 +327,24 @@ fn hex_of(bytes: &[u8]) -> String {
 }
 
 async fn transfer(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields) -> Response {
-    let (mut session, form) = match bank.sessions.posted(SITE, &headers, fields) {
+    let (mut session, form) = match bank.sessions.posted(SITE, &headers, fields).await {
         Ok(posted) => posted,
         Err(expired) => return *expired,
     };
     let Some(customer) = session.state.customer.clone() else {
         return bank
             .sessions
-            .back_to(HOME, session, Notice::Error("Please log in first.".into()));
+            .back_to(HOME, session, Notice::Error("Please log in first.".into()))
+            .await;
     };
     let transfer = match read_transfer(&form) {
         Ok(transfer) => transfer,
-        Err(message) => return bank.sessions.back_to(HOME, session, Notice::Error(message)),
+        Err(message) => {
+            return bank
+                .sessions
+                .back_to(HOME, session, Notice::Error(message))
+                .await;
+        }
     };
     let started = bank
         .client
@@ -349,16 +368,22 @@ async fn transfer(State(bank): State<Bank>, headers: HeaderMap, fields: FormFiel
                 session: pending,
                 transfer,
             });
-            bank.sessions.respond(&session, Redirect::to("/demo/wait"))
+            bank.sessions
+                .respond(&session, Redirect::to("/demo/wait"))
+                .await
         }
-        Err(error) => bank.sessions.back_to(
-            HOME,
-            session,
-            Notice::Error(format!(
-                "The transfer could not be sent for signing. {}",
-                explain(&error)
-            )),
-        ),
+        Err(error) => {
+            bank.sessions
+                .back_to(
+                    HOME,
+                    session,
+                    Notice::Error(format!(
+                        "The transfer could not be sent for signing. {}",
+                        explain(&error)
+                    )),
+                )
+                .await
+        }
     }
 }
 
@@ -438,9 +463,9 @@ fn parse_amount(text: &str) -> Option<u64> {
 }
 
 async fn receipt(State(bank): State<Bank>, headers: HeaderMap) -> Response {
-    let session = bank.sessions.load(&headers);
+    let session = bank.sessions.load(&headers).await;
     let Some(receipt) = &session.state.receipt else {
-        return bank.sessions.respond(&session, Redirect::to("/demo"));
+        return bank.sessions.respond(&session, Redirect::to("/demo")).await;
     };
     let body = page(
         SITE,
@@ -460,11 +485,11 @@ async fn receipt(State(bank): State<Bank>, headers: HeaderMap) -> Response {
             p { a href="/demo" { "Back to your account" } }
         },
     );
-    bank.sessions.respond(&session, body)
+    bank.sessions.respond(&session, body).await
 }
 
 async fn logout(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields) -> Response {
-    bank.sessions.logout(SITE, HOME, &headers, fields)
+    bank.sessions.logout(SITE, HOME, &headers, fields).await
 }
 
 #[cfg(test)]

@@ -98,7 +98,7 @@ pub(crate) fn page(site: &str, title: &str, refresh: Option<&str>, body: Markup)
 }
 
 /// A notice shown at the top of a page: an error or a confirmation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Notice {
     Error(String),
     Done(String),

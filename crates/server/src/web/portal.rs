@@ -12,6 +12,7 @@ use axum::http::HeaderMap;
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use serde::{Deserialize, Serialize};
 use splitid_proto::rp_v2::{
     CertificateLevel, EndResult, HashType, Interaction, RelyingPartyClaim, RequestOptions,
     SessionState, SigningPurpose, SigningRequest,
@@ -51,7 +52,7 @@ impl PageState for PortalState {
     }
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 struct PortalState {
     /// The semantics identifier of the person logged in.
     person: Option<String>,
@@ -59,7 +60,7 @@ struct PortalState {
     notice: Option<Notice>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 enum Pending {
     Login {
         session: Uuid,
@@ -79,6 +80,7 @@ pub(super) fn router(service: &Service) -> Router {
             "portal",
             "/portal",
             service.config().public_url.starts_with("https://"),
+            service.store().clone(),
         ),
     };
     Router::new()
@@ -92,7 +94,7 @@ pub(super) fn router(service: &Service) -> Router {
 }
 
 async fn index(State(portal): State<Portal>, headers: HeaderMap) -> Response {
-    let mut session = portal.sessions.load(&headers);
+    let mut session = portal.sessions.load(&headers).await;
     let shown = session.state.notice.take();
     let body = match session.state.person.clone() {
         None => login_page(&session.csrf, &shown),
@@ -111,7 +113,7 @@ async fn index(State(portal): State<Portal>, headers: HeaderMap) -> Response {
             }
         },
     };
-    portal.sessions.respond(&session, body)
+    portal.sessions.respond(&session, body).await
 }
 
 fn login_page(csrf: &str, shown: &Option<Notice>) -> Markup {
@@ -193,7 +195,7 @@ fn start_failed(error: &ServiceError) -> String {
 }
 
 async fn login(State(portal): State<Portal>, headers: HeaderMap, fields: FormFields) -> Response {
-    let (session, form) = match portal.sessions.posted(SITE, &headers, fields) {
+    let (session, form) = match portal.sessions.posted(SITE, &headers, fields).await {
         Ok(posted) => posted,
         Err(expired) => return *expired,
     };
@@ -202,18 +204,19 @@ async fn login(State(portal): State<Portal>, headers: HeaderMap, fields: FormFie
         Err(message) => {
             return portal
                 .sessions
-                .back_to(HOME, session, Notice::Error(message));
+                .back_to(HOME, session, Notice::Error(message))
+                .await;
         }
     };
     let started = start_session(&portal.service, person, "Log in to the SplitID portal")
         .await
         .map(|(session, code)| Pending::Login { session, code });
-    wait_for_phone(&portal, session, started)
+    wait_for_phone(&portal, session, started).await
 }
 
 /// To the waiting page once a session is on its way to the phones; back to the start page
 /// with the reason when it could not be started.
-fn wait_for_phone(
+async fn wait_for_phone(
     portal: &Portal,
     mut session: WebSession<PortalState>,
     started: Result<Pending, ServiceError>,
@@ -224,15 +227,19 @@ fn wait_for_phone(
             portal
                 .sessions
                 .respond(&session, Redirect::to("/portal/wait"))
+                .await
         }
-        Err(error) => portal
-            .sessions
-            .back_to(HOME, session, Notice::Error(start_failed(&error))),
+        Err(error) => {
+            portal
+                .sessions
+                .back_to(HOME, session, Notice::Error(start_failed(&error)))
+                .await
+        }
     }
 }
 
 async fn wait(State(portal): State<Portal>, headers: HeaderMap) -> Response {
-    let session = portal.sessions.load(&headers);
+    let session = portal.sessions.load(&headers).await;
     let (what, code) = match &session.state.pending {
         Some(Pending::Login { code, .. }) => {
             ("We sent a login request to your phones.".to_owned(), code)
@@ -243,10 +250,15 @@ async fn wait(State(portal): State<Portal>, headers: HeaderMap) -> Response {
             ),
             code,
         ),
-        None => return portal.sessions.respond(&session, Redirect::to("/portal")),
+        None => {
+            return portal
+                .sessions
+                .respond(&session, Redirect::to("/portal"))
+                .await;
+        }
     };
     let body = waiting_page(SITE, &what, Some(code.to_string()), "/portal/finish");
-    portal.sessions.respond(&session, body)
+    portal.sessions.respond(&session, body).await
 }
 
 /// Waits for a portal session to end; the account that confirmed it, or why not.
@@ -284,14 +296,17 @@ async fn confirmed_by(service: &Service, id: Uuid) -> Result<AccountRecord, Stri
 }
 
 async fn finish(State(portal): State<Portal>, headers: HeaderMap) -> Response {
-    let mut session = portal.sessions.load(&headers);
+    let mut session = portal.sessions.load(&headers).await;
     let Some(pending) = session.state.pending.take() else {
-        return portal.sessions.respond(&session, Redirect::to("/portal"));
+        return portal
+            .sessions
+            .respond(&session, Redirect::to("/portal"))
+            .await;
     };
     let shown = match pending {
         Pending::Login { session: id, .. } => match confirmed_by(&portal.service, id).await {
             Ok(account) => {
-                portal.sessions.renew(&mut session);
+                portal.sessions.renew(&mut session).await;
                 session.state.person = Some(account.semantics_id);
                 None
             }
@@ -304,7 +319,10 @@ async fn finish(State(portal): State<Portal>, headers: HeaderMap) -> Response {
         } => Some(finish_deletion(&portal.service, &session.state, id, &document).await),
     };
     session.state.notice = shown;
-    portal.sessions.respond(&session, Redirect::to("/portal"))
+    portal
+        .sessions
+        .respond(&session, Redirect::to("/portal"))
+        .await
 }
 
 async fn finish_deletion(
@@ -355,29 +373,31 @@ async fn own_active_account(
 }
 
 async fn delete(State(portal): State<Portal>, headers: HeaderMap, fields: FormFields) -> Response {
-    let (session, form) = match portal.sessions.posted(SITE, &headers, fields) {
+    let (session, form) = match portal.sessions.posted(SITE, &headers, fields).await {
         Ok(posted) => posted,
         Err(expired) => return *expired,
     };
     let Some(person) = session.state.person.clone() else {
-        return portal.sessions.back_to(
-            HOME,
-            session,
-            Notice::Error("Please log in first.".into()),
-        );
+        return portal
+            .sessions
+            .back_to(HOME, session, Notice::Error("Please log in first.".into()))
+            .await;
     };
     let document = form.field("document").to_owned();
     if own_active_account(&portal.service, &session.state, &document)
         .await
         .is_none()
     {
-        return portal.sessions.back_to(
-            HOME,
-            session,
-            Notice::Error(format!(
-                "Account {document} is not one of your active accounts."
-            )),
-        );
+        return portal
+            .sessions
+            .back_to(
+                HOME,
+                session,
+                Notice::Error(format!(
+                    "Account {document} is not one of your active accounts."
+                )),
+            )
+            .await;
     }
     let short = document.rsplitn(3, '-').take(2).collect::<Vec<_>>();
     let text = format!(
@@ -392,11 +412,11 @@ async fn delete(State(portal): State<Portal>, headers: HeaderMap, fields: FormFi
             code,
             document,
         });
-    wait_for_phone(&portal, session, started)
+    wait_for_phone(&portal, session, started).await
 }
 
 async fn logout(State(portal): State<Portal>, headers: HeaderMap, fields: FormFields) -> Response {
-    portal.sessions.logout(SITE, HOME, &headers, fields)
+    portal.sessions.logout(SITE, HOME, &headers, fields).await
 }
 
 fn date_time(at: OffsetDateTime) -> String {

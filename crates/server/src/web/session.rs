@@ -1,35 +1,31 @@
 //! Browser sessions of the web pages: a random id in an HttpOnly, SameSite=Strict cookie,
-//! the page state in memory, a CSRF token every form must return.
+//! the page state in the database (under the SHA-256 of the id, so the database never holds
+//! a usable session id), a CSRF token every form must return.
 //!
-//! The state is this node's memory: a restart logs people out of the portal and the demo
-//! bank, which holds nothing that is not in the database anyway.
+//! Any node can serve any request of a browser, and a node that dies takes no one's login
+//! with it. A database failure shows as a "try again" page, never as someone else's state.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::Form;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::{Duration, OffsetDateTime};
+
+use crate::store::{Store, StoredWebSession};
 
 /// How long an idle browser session lives.
-const IDLE_LIFETIME: Duration = Duration::from_secs(15 * 60);
-/// At most this many browser sessions are kept (oldest dropped first).
-const MOST_SESSIONS: usize = 10_000;
-
-struct Entry<S> {
-    csrf: String,
-    state: S,
-    last_seen: Instant,
-}
+const IDLE_LIFETIME: Duration = Duration::minutes(15);
 
 /// The fields of a posted form.
 pub(crate) type FormFields = Form<HashMap<String, String>>;
 
 /// What every site's page state has: a notice for the next page.
-pub(crate) trait PageState: Clone + Default {
+pub(crate) trait PageState: Clone + Default + Serialize + DeserializeOwned {
     fn notice_mut(&mut self) -> &mut Option<super::Notice>;
 }
 
@@ -46,7 +42,8 @@ pub(crate) struct Sessions<S> {
     cookie: &'static str,
     path: &'static str,
     secure: bool,
-    entries: Arc<Mutex<HashMap<String, Entry<S>>>>,
+    store: Store,
+    _state: std::marker::PhantomData<fn() -> S>,
 }
 
 impl<S> Clone for Sessions<S> {
@@ -55,7 +52,8 @@ impl<S> Clone for Sessions<S> {
             cookie: self.cookie,
             path: self.path,
             secure: self.secure,
-            entries: self.entries.clone(),
+            store: self.store.clone(),
+            _state: std::marker::PhantomData,
         }
     }
 }
@@ -66,13 +64,27 @@ fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The key a session is stored under.
+fn id_digest(id: &str) -> String {
+    hex::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        id.as_bytes(),
+    ))
+}
+
+/// Wall-clock time: web sessions expire in real time, whatever a test clock says.
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
 impl<S: PageState> Sessions<S> {
-    pub fn new(cookie: &'static str, path: &'static str, secure: bool) -> Self {
+    pub fn new(cookie: &'static str, path: &'static str, secure: bool, store: Store) -> Self {
         Sessions {
             cookie,
             path,
             secure,
-            entries: Arc::default(),
+            store,
+            _state: std::marker::PhantomData,
         }
     }
 
@@ -88,18 +100,14 @@ impl<S: PageState> Sessions<S> {
     }
 
     /// The browser's session, or a new one (sent with [`set_cookie`](Self::set_cookie)).
-    pub fn load(&self, headers: &HeaderMap) -> WebSession<S> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        entries.retain(|_, entry| now.duration_since(entry.last_seen) < IDLE_LIFETIME);
+    pub async fn load(&self, headers: &HeaderMap) -> WebSession<S> {
         if let Some(id) = self.cookie_value(headers)
-            && let Some(entry) = entries.get_mut(id)
+            && let Some((csrf, state)) = self.stored(id).await
         {
-            entry.last_seen = now;
             return WebSession {
                 id: id.to_owned(),
-                csrf: entry.csrf.clone(),
-                state: entry.state.clone(),
+                csrf,
+                state,
                 is_new: false,
             };
         }
@@ -111,46 +119,69 @@ impl<S: PageState> Sessions<S> {
         }
     }
 
+    /// A live stored session's token and state; `None` (a new session) when there is none
+    /// or it cannot be read.
+    async fn stored(&self, id: &str) -> Option<(String, S)> {
+        let now = now();
+        let stored = self
+            .store
+            .web_session(self.cookie, &id_digest(id), now - IDLE_LIFETIME, now)
+            .await
+            .inspect_err(|error| tracing::error!(%error, "reading a web session failed"))
+            .ok()??;
+        let state = serde_json::from_str(&stored.state)
+            .inspect_err(|error| tracing::error!(%error, "a stored web session is unreadable"))
+            .ok()?;
+        Some((stored.csrf, state))
+    }
+
     /// Keeps the session's state for its next request.
-    pub fn save(&self, session: &WebSession<S>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MOST_SESSIONS
-            && !entries.contains_key(&session.id)
-            && let Some(oldest) = entries
-                .iter()
-                .min_by_key(|(_, entry)| entry.last_seen)
-                .map(|(id, _)| id.clone())
-        {
-            entries.remove(&oldest);
-        }
-        entries.insert(
-            session.id.clone(),
-            Entry {
-                csrf: session.csrf.clone(),
-                state: session.state.clone(),
-                last_seen: Instant::now(),
-            },
-        );
+    async fn save(&self, session: &WebSession<S>) -> Result<(), String> {
+        let stored = StoredWebSession {
+            csrf: session.csrf.clone(),
+            state: serde_json::to_string(&session.state).map_err(|e| e.to_string())?,
+        };
+        let now = now();
+        self.store
+            .put_web_session(
+                self.cookie,
+                &id_digest(&session.id),
+                &stored,
+                session.is_new,
+                now - IDLE_LIFETIME,
+                now,
+            )
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Gives a session a new id and CSRF token (at login), so that an id known before the
     /// login is worth nothing after it.
-    pub fn renew(&self, session: &mut WebSession<S>) {
-        self.end(session);
+    pub async fn renew(&self, session: &mut WebSession<S>) {
+        self.end(session).await;
         session.id = random_token();
         session.csrf = random_token();
         session.is_new = true;
     }
 
-    /// Forgets the session (logout).
-    pub fn end(&self, session: &WebSession<S>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&session.id);
+    /// Forgets the session (logout). A failure leaves it to expire.
+    async fn end(&self, session: &WebSession<S>) {
+        if let Err(error) = self.store.end_web_session(&id_digest(&session.id)).await {
+            tracing::error!(%error, "ending a web session failed");
+        }
     }
 
-    /// Keeps the session and answers with `response`, setting the cookie of a new session.
-    pub fn respond(&self, session: &WebSession<S>, response: impl IntoResponse) -> Response {
-        self.save(session);
+    /// Keeps the session and answers with `response`, setting the cookie of a new session;
+    /// if the session cannot be kept, a page that asks to try again instead.
+    pub async fn respond(&self, session: &WebSession<S>, response: impl IntoResponse) -> Response {
+        if let Err(error) = self.save(session).await {
+            tracing::error!(%error, "saving a web session failed");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service cannot keep your session right now. Please try again in a moment.",
+            )
+                .into_response();
+        }
         let mut response = response.into_response();
         if let Some((name, value)) = self.set_cookie(session) {
             response.headers_mut().insert(name, value);
@@ -159,26 +190,26 @@ impl<S: PageState> Sessions<S> {
     }
 
     /// Back to the site's start page (`home`), which shows `notice`.
-    pub fn back_to(
+    pub async fn back_to(
         &self,
         home: &str,
         mut session: WebSession<S>,
         notice: super::Notice,
     ) -> Response {
         *session.state.notice_mut() = Some(notice);
-        self.respond(&session, Redirect::to(home))
+        self.respond(&session, Redirect::to(home)).await
     }
 
     /// The session of a posted form, if the form carries its CSRF token; else the page that
     /// says the form has expired (boxed: it is the rare path).
-    pub fn posted(
+    pub async fn posted(
         &self,
         site: &str,
         headers: &HeaderMap,
         Form(fields): FormFields,
     ) -> Result<(WebSession<S>, CsrfForm), Box<Response>> {
         let form = CsrfForm(fields);
-        let session = self.load(headers);
+        let session = self.load(headers).await;
         if form.is_from(&session) {
             Ok((session, form))
         } else {
@@ -190,15 +221,15 @@ impl<S: PageState> Sessions<S> {
     }
 
     /// Logs out (forgets the session) and goes `home`.
-    pub fn logout(
+    pub async fn logout(
         &self,
         site: &str,
         home: &str,
         headers: &HeaderMap,
         fields: FormFields,
     ) -> Response {
-        if let Ok((session, _)) = self.posted(site, headers, fields) {
-            self.end(&session);
+        if let Ok((session, _)) = self.posted(site, headers, fields).await {
+            self.end(&session).await;
         }
         Redirect::to(home).into_response()
     }
