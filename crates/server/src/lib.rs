@@ -64,6 +64,9 @@ pub struct Config {
     pub allow_2048_bit_halves: bool,
     /// The identity proofing methods the operator enabled (demo proofing follows `demo`).
     pub proofing: accounts::proofing::ProofingConfig,
+    /// Where the key-encryption key and the CA keys are: files in the data directory (the
+    /// default) or a PKCS#11 token.
+    pub keystore: keystore::KeyStoreConfig,
 }
 
 impl Config {
@@ -76,6 +79,7 @@ impl Config {
             completed_session_ttl: Duration::minutes(5),
             allow_2048_bit_halves: false,
             proofing: Default::default(),
+            keystore: Default::default(),
         }
     }
 }
@@ -105,7 +109,7 @@ impl Service {
             ServiceError::internal(format!("cannot create {}: {e}", config.data_dir.display()))
         })?;
         let store = Store::open(&config.data_dir).await?;
-        let keys = KeyStore::open_or_create(&config.data_dir)?;
+        let keys = KeyStore::from_config(&config.keystore, &config.data_dir)?;
         let ca = Ca::open_or_create(&config, &keys, clock.now())?;
         let service = Service {
             inner: Arc::new(Inner {
