@@ -30,6 +30,9 @@ pub struct AdminArgs {
     /// Machine-readable output.
     #[arg(long, global = true)]
     json: bool,
+    /// The key store, as `splitid serve` takes it: the tools open the same CA and secrets.
+    #[command(flatten)]
+    keystore: serve::KeyStoreArgs,
     #[command(subcommand)]
     command: AdminCommand,
 }
@@ -136,7 +139,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
 }
 
 async fn open_service(args: &AdminArgs) -> anyhow::Result<Service> {
-    let config = serve::tool_config(args.config.as_deref(), args.data.clone())?;
+    let config = serve::tool_config(args.config.as_deref(), args.data.clone(), &args.keystore)?;
     if !config
         .data_dir
         .join(splitid_server::store::DATABASE_FILE)

@@ -28,6 +28,8 @@ pub struct Server {
     pub data: tempfile::TempDir,
     listen: String,
     extra: Vec<String>,
+    /// Environment variables for the server and the admin tool (e.g. the PKCS#11 key store's).
+    env: Vec<(String, String)>,
 }
 
 fn free_port() -> u16 {
@@ -41,16 +43,27 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts a demo server accepting 2048-bit halves (fast keys for tests) with a test clock.
     pub fn start(extra: &[&str]) -> Server {
+        Self::start_with_env(extra, &[])
+    }
+
+    /// Like [`start`](Self::start), with environment variables for the server (and for
+    /// [`admin`](Self::admin), which opens the same data directory).
+    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
         let data = tempfile::tempdir().unwrap();
         let listen = format!("127.0.0.1:{}", free_port());
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        let child = spawn_server(data.path(), &listen, &extra);
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let child = spawn_server(data.path(), &listen, &extra, &env);
         let server = Server {
             child,
             url: format!("http://{listen}"),
             data,
             listen,
             extra,
+            env,
         };
         server.wait_until_up();
         server
@@ -66,7 +79,7 @@ impl Server {
     pub fn restart(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
-        self.child = spawn_server(self.data.path(), &self.listen, &self.extra);
+        self.child = spawn_server(self.data.path(), &self.listen, &self.extra, &self.env);
         self.wait_until_up();
     }
 
@@ -132,6 +145,7 @@ impl Server {
             .arg(self.data.path())
             .args(["--operator", ADMIN_OPERATOR])
             .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("run splitid admin")
     }
@@ -155,7 +169,7 @@ impl Server {
     }
 }
 
-fn spawn_server(data: &Path, listen: &str, extra: &[String]) -> Child {
+fn spawn_server(data: &Path, listen: &str, extra: &[String], env: &[(String, String)]) -> Child {
     Command::new(splitid_binary())
         .args([
             "serve",
@@ -169,6 +183,7 @@ fn spawn_server(data: &Path, listen: &str, extra: &[String]) -> Child {
         .arg(data)
         .args(extra)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
