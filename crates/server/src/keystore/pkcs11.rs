@@ -520,35 +520,50 @@ fn find_slot(context: &Pkcs11, label: &str) -> Result<Slot, String> {
     }
 }
 
-fn find_or_generate_kek(session: &Session, label: &str) -> Result<ObjectHandle, CkError> {
+fn find_or_generate_kek(session: &Session, label: &str) -> Result<ObjectHandle, String> {
     let template = [
         Attribute::Class(ObjectClass::SECRET_KEY),
         Attribute::KeyType(KeyType::AES),
         Attribute::Label(label.as_bytes().to_vec()),
     ];
-    if let Some(kek) = session.find_objects(&template)?.first() {
-        return Ok(*kek);
+    match session
+        .find_objects(&template)
+        .map_err(|e| e.to_string())?
+        .as_slice()
+    {
+        [kek] => return Ok(*kek),
+        [] => {}
+        // Picking one could seal with a KEK that another process does not use; the operator
+        // must keep the one the data was sealed with.
+        several => {
+            return Err(format!(
+                "{} keys have this label; exactly one is expected",
+                several.len()
+            ));
+        }
     }
     // Sensitive and not extractable: the value can never be read or wrapped out of the token
     // (and PKCS#11 allows neither flag to be turned back). Usable only to encrypt and decrypt.
-    session.generate_key(
-        &Mechanism::AesKeyGen,
-        &[
-            Attribute::Token(true),
-            Attribute::Private(true),
-            Attribute::Sensitive(true),
-            Attribute::Extractable(false),
-            Attribute::ValueLen(KEK_BYTES.into()),
-            Attribute::Encrypt(true),
-            Attribute::Decrypt(true),
-            Attribute::Wrap(false),
-            Attribute::Unwrap(false),
-            Attribute::Sign(false),
-            Attribute::Verify(false),
-            Attribute::Derive(false),
-            Attribute::Label(label.as_bytes().to_vec()),
-        ],
-    )
+    session
+        .generate_key(
+            &Mechanism::AesKeyGen,
+            &[
+                Attribute::Token(true),
+                Attribute::Private(true),
+                Attribute::Sensitive(true),
+                Attribute::Extractable(false),
+                Attribute::ValueLen(KEK_BYTES.into()),
+                Attribute::Encrypt(true),
+                Attribute::Decrypt(true),
+                Attribute::Wrap(false),
+                Attribute::Unwrap(false),
+                Attribute::Sign(false),
+                Attribute::Verify(false),
+                Attribute::Derive(false),
+                Attribute::Label(label.as_bytes().to_vec()),
+            ],
+        )
+        .map_err(|e| format!("cannot generate it in the token: {e}"))
 }
 
 /// CKA_EC_POINT is a DER OCTET STRING around the point (PKCS#11 2.40); some modules give the
