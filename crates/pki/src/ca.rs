@@ -1,6 +1,7 @@
 //! The certificate authority: a root CA and an issuing CA it certified, both ECDSA P-384.
 
 use std::fmt;
+use std::sync::Arc;
 
 use aws_lc_rs::signature::{ECDSA_P384_SHA384_ASN1, UnparsedPublicKey};
 use der::{Decode, Encode, Tag, Tagged};
@@ -17,7 +18,7 @@ use zeroize::Zeroizing;
 use crate::config::{CaConfig, PublicationUrls};
 use crate::crl::{CrlTerms, RevokedCertificate, sign_crl};
 use crate::error::{PkiError, Result};
-use crate::keys::{CaKey, RsaSubjectKey, SerialNumber};
+use crate::keys::{CaKey, CaSigner, RsaSubjectKey, SerialNumber, SoftwareKey};
 use crate::ocsp::{CertificateStatus, OcspQuery, Responder};
 use crate::profile::{self, CertificateRequest};
 use crate::{ext, oids};
@@ -28,24 +29,55 @@ pub const ROOT_VALIDITY_YEARS: i32 = 20;
 /// for its first seven.
 pub const ISSUING_VALIDITY_YEARS: i32 = 10;
 
-/// The stored form of a CA: both certificates and both private keys (PKCS#8 DER), and the
-/// OCSP responder's. Where and how these are kept (database, HSM wrapping, files) is the
-/// caller's business.
+/// The stored form of a CA: both certificates and both private keys (PKCS#8 DER, or a
+/// [`CaSigner`] for keys the caller keeps in an HSM), and the OCSP responder's. Where and how
+/// these are kept (database, HSM wrapping, files) is the caller's business.
 pub struct CaParts {
     /// Root CA certificate, DER.
     pub root_cert_der: Vec<u8>,
-    /// Root CA private key, PKCS#8 DER.
-    pub root_key_pkcs8: Zeroizing<Vec<u8>>,
+    /// Root CA private key.
+    pub root_key: CaKeyParts,
     /// Issuing CA certificate, DER.
     pub issuing_cert_der: Vec<u8>,
-    /// Issuing CA private key, PKCS#8 DER.
-    pub issuing_key_pkcs8: Zeroizing<Vec<u8>>,
+    /// Issuing CA private key.
+    pub issuing_key: CaKeyParts,
     /// The delegated OCSP responder; `None` in parts stored before it existed, in which case
     /// [`CertificateAuthority::from_parts`] certifies a new one (store the result again).
     pub ocsp_responder: Option<ResponderParts>,
 }
 
-/// The stored form of the OCSP responder: its certificate and private key (PKCS#8 DER).
+/// Where a CA's private key is: in software (PKCS#8 DER, for the caller to store sealed) or
+/// behind a [`CaSigner`] (an HSM: the caller stores only its reference to the key).
+#[derive(Clone)]
+pub enum CaKeyParts {
+    /// ECDSA P-384 private key, PKCS#8 DER.
+    Pkcs8(Zeroizing<Vec<u8>>),
+    /// A key this crate can only ask for signatures.
+    External(Arc<dyn CaSigner>),
+}
+
+impl CaKeyParts {
+    fn to_key(&self) -> Result<CaKey> {
+        match self {
+            CaKeyParts::Pkcs8(pkcs8) => CaKey::from_pkcs8(pkcs8),
+            CaKeyParts::External(signer) => CaKey::external(signer.clone()),
+        }
+    }
+}
+
+impl fmt::Debug for CaKeyParts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaKeyParts::Pkcs8(_) => f.write_str("Pkcs8([secret])"),
+            CaKeyParts::External(_) => f.write_str("External"),
+        }
+    }
+}
+
+/// The stored form of the OCSP responder: its certificate and private key (PKCS#8 DER). The
+/// responder's key is always a software key, even when the CA keys are in an HSM: it is not a
+/// CA key (its certificate, one year long and renewed, only vouches for OCSP answers) and it
+/// signs every OCSP answer, which should not queue behind an HSM.
 #[derive(Clone)]
 pub struct ResponderParts {
     /// Responder certificate, DER, issued by the issuing CA.
@@ -61,12 +93,12 @@ impl fmt::Debug for CaParts {
                 "root_cert_der",
                 &format_args!("{} bytes", self.root_cert_der.len()),
             )
-            .field("root_key_pkcs8", &"[secret]")
+            .field("root_key", &self.root_key)
             .field(
                 "issuing_cert_der",
                 &format_args!("{} bytes", self.issuing_cert_der.len()),
             )
-            .field("issuing_key_pkcs8", &"[secret]")
+            .field("issuing_key", &self.issuing_key)
             .field("ocsp_responder", &self.ocsp_responder.is_some())
             .finish()
     }
@@ -135,16 +167,29 @@ impl CaRole {
 impl CertificateAuthority {
     /// Generates a new root CA and an issuing CA certified by it.
     pub fn generate(config: &CaConfig) -> Result<Self> {
+        Self::generate_with(config, CaKey::generate()?, CaKey::generate()?)
+    }
+
+    /// Generates a new root CA and issuing CA whose keys the caller keeps (in an HSM): every
+    /// CA signature, from the two CA certificates on, is asked of `root` or `issuing`. The
+    /// OCSP responder's key is still made in software (see [`ResponderParts`]).
+    pub fn generate_with_signers(
+        config: &CaConfig,
+        root: Arc<dyn CaSigner>,
+        issuing: Arc<dyn CaSigner>,
+    ) -> Result<Self> {
+        Self::generate_with(config, CaKey::external(root)?, CaKey::external(issuing)?)
+    }
+
+    fn generate_with(config: &CaConfig, root_key: CaKey, issuing_key: CaKey) -> Result<Self> {
         config.validate()?;
         let now = profile::whole_seconds_utc(OffsetDateTime::now_utc())?;
         // An hour's backdating lets the first end-user certificates be backdated for clock skew.
         let not_before = now - time::Duration::HOUR;
 
-        let root_key = CaKey::generate()?;
         let root_params = ca_params(config, CaRole::Root, now.year(), not_before)?;
         let root_cert = root_params.self_signed(&root_key)?;
 
-        let issuing_key = CaKey::generate()?;
         let issuing_params = ca_params(config, CaRole::Issuing, now.year(), not_before)?;
         let issuing_cert = issuing_params
             .signed_by(&issuing_key, &Issuer::from_params(&root_params, &root_key))?;
@@ -167,12 +212,12 @@ impl CertificateAuthority {
     /// [`CertificateAuthority::to_parts`] with what was stored, and store it again if it differs.
     pub fn from_parts(parts: &CaParts, config: &CaConfig) -> Result<Self> {
         config.validate()?;
-        let root_key = CaKey::from_pkcs8(&parts.root_key_pkcs8)?;
-        let issuing_key = CaKey::from_pkcs8(&parts.issuing_key_pkcs8)?;
+        let root_key = parts.root_key.to_key()?;
+        let issuing_key = parts.issuing_key.to_key()?;
         let responder = match &parts.ocsp_responder {
             Some(stored) => Some((
                 stored.cert_der.clone(),
-                CaKey::from_pkcs8(&stored.key_pkcs8)?,
+                SoftwareKey::from_pkcs8(&stored.key_pkcs8)?,
             )),
             None => None,
         };
@@ -192,12 +237,12 @@ impl CertificateAuthority {
     pub fn to_parts(&self) -> CaParts {
         CaParts {
             root_cert_der: self.root.der.clone(),
-            root_key_pkcs8: Zeroizing::new(self.root_issuer.key().0.serialize_der()),
+            root_key: self.root_issuer.key().to_parts(),
             issuing_cert_der: self.issuing.der.clone(),
-            issuing_key_pkcs8: Zeroizing::new(self.issuer.key().0.serialize_der()),
+            issuing_key: self.issuer.key().to_parts(),
             ocsp_responder: Some(ResponderParts {
                 cert_der: self.responder.cert_der().to_vec(),
-                key_pkcs8: Zeroizing::new(self.responder.key().0.serialize_der()),
+                key_pkcs8: self.responder.key().pkcs8(),
             }),
         }
     }
@@ -320,7 +365,7 @@ impl CertificateAuthority {
         root_key: CaKey,
         issuing_der: Vec<u8>,
         issuing_key: CaKey,
-        responder: Option<(Vec<u8>, CaKey)>,
+        responder: Option<(Vec<u8>, SoftwareKey)>,
     ) -> Result<Self> {
         let root_cert = parse_ca_certificate(&root_der, "root CA certificate is not DER X.509")?;
         let issuing_cert =
@@ -459,7 +504,11 @@ fn parse_ca_certificate(der: &[u8], problem: &'static str) -> Result<Certificate
     Certificate::from_der(der).map_err(|_| PkiError::CaParts(problem))
 }
 
-fn ensure_key_matches(cert: &Certificate, key: &CaKey, problem: &'static str) -> Result<()> {
+fn ensure_key_matches(
+    cert: &Certificate,
+    key: &impl PublicKeyData,
+    problem: &'static str,
+) -> Result<()> {
     let cert_spki = cert.tbs_certificate.subject_public_key_info.to_der()?;
     if cert_spki == key.subject_public_key_info() {
         Ok(())
@@ -480,7 +529,7 @@ fn ensure_issued_by(issuing: &Certificate, root: &Certificate, root_key: &CaKey)
         .signature
         .as_bytes()
         .ok_or(PkiError::CaParts("malformed signature"))?;
-    UnparsedPublicKey::new(&ECDSA_P384_SHA384_ASN1, root_key.0.public_key_raw())
+    UnparsedPublicKey::new(&ECDSA_P384_SHA384_ASN1, root_key.der_bytes())
         .verify(&tbs, signature)
         .map_err(|_| not_issued)
 }

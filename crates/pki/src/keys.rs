@@ -1,10 +1,13 @@
 //! The two kinds of key the CA handles: its own ECDSA P-384 keys, and the end user's RSA public
 //! key, of which it only ever sees the modulus. Also certificate serial numbers.
 
+use std::sync::Arc;
+
 use der::asn1::UintRef;
 use der::{Decode, Encode};
 use rcgen::{KeyPair, PKCS_ECDSA_P384_SHA384, PublicKeyData, SignatureAlgorithm, SigningKey};
-use zeroize::Zeroize;
+
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{PkiError, Result};
 
@@ -88,15 +91,17 @@ fn bit_length(n: &[u8]) -> usize {
     }
 }
 
-/// A CA key: ECDSA P-384, signing with SHA-384 (as SK's 2024E CA line).
+/// A software ECDSA P-384 key, signing with SHA-384 (as SK's 2024E CA line): a CA key kept by
+/// the caller in PKCS#8 form, or the OCSP responder's key (always in software: it is not a CA
+/// key, and answering OCSP must not wait on an HSM).
 ///
 /// rcgen keeps a PKCS#8 copy of the private key in its `KeyPair`; this wrapper wipes it on drop.
 /// (AWS-LC clears its own key object when freeing it.)
-pub(crate) struct CaKey(pub(crate) KeyPair);
+pub(crate) struct SoftwareKey(pub(crate) KeyPair);
 
-impl CaKey {
+impl SoftwareKey {
     pub(crate) fn generate() -> Result<Self> {
-        Ok(CaKey(KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384)?))
+        Ok(SoftwareKey(KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384)?))
     }
 
     /// Loads a stored key, refusing anything but an ECDSA P-384 key.
@@ -106,17 +111,21 @@ impl CaKey {
         if key.algorithm() != &PKCS_ECDSA_P384_SHA384 {
             return Err(PkiError::CaParts("CA key is not an ECDSA P-384 key"));
         }
-        Ok(CaKey(key))
+        Ok(SoftwareKey(key))
+    }
+
+    pub(crate) fn pkcs8(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(self.0.serialize_der())
     }
 }
 
-impl Drop for CaKey {
+impl Drop for SoftwareKey {
     fn drop(&mut self) {
         self.0.zeroize();
     }
 }
 
-impl PublicKeyData for CaKey {
+impl PublicKeyData for SoftwareKey {
     fn der_bytes(&self) -> &[u8] {
         self.0.der_bytes()
     }
@@ -126,9 +135,95 @@ impl PublicKeyData for CaKey {
     }
 }
 
-impl SigningKey for CaKey {
+impl SigningKey for SoftwareKey {
     fn sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, rcgen::Error> {
         self.0.sign(msg)
+    }
+}
+
+/// A CA key that the caller keeps out of this crate's reach, typically in an HSM: the CA never
+/// sees the private key and asks for each signature (certificates, CRLs, the OCSP responder's
+/// certificate). Implementations must be ECDSA P-384 keys signing SHA-384 digests.
+///
+/// This crate does no I/O, so it knows nothing of how the key is reached (the server implements
+/// this for PKCS#11 tokens).
+pub trait CaSigner: Send + Sync {
+    /// The public key: an uncompressed SEC1 point, `0x04 ‖ x ‖ y` (97 octets for P-384).
+    fn public_key(&self) -> &[u8];
+
+    /// The ECDSA P-384 signature of SHA-384(`message`), DER-encoded as an ECDSA-Sig-Value
+    /// (`SEQUENCE { r INTEGER, s INTEGER }`, RFC 3279 §2.2.3), as X.509 carries it.
+    fn sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, CaSignerError>;
+}
+
+/// A [`CaSigner`] could not sign (the HSM is unreachable, the session is gone, …). The message
+/// is for logs: it must not contain secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CaSignerError(pub String);
+
+/// Octets of an uncompressed P-384 point.
+const P384_POINT_LEN: usize = 97;
+
+/// A CA key, root or issuing: in software (stored by the caller in PKCS#8 form, sealed) or
+/// external (a [`CaSigner`]).
+pub(crate) enum CaKey {
+    Software(SoftwareKey),
+    External(Arc<dyn CaSigner>),
+}
+
+impl CaKey {
+    pub(crate) fn generate() -> Result<Self> {
+        Ok(CaKey::Software(SoftwareKey::generate()?))
+    }
+
+    pub(crate) fn from_pkcs8(pkcs8: &[u8]) -> Result<Self> {
+        Ok(CaKey::Software(SoftwareKey::from_pkcs8(pkcs8)?))
+    }
+
+    /// An external key, refusing one whose public key is not a P-384 point.
+    pub(crate) fn external(signer: Arc<dyn CaSigner>) -> Result<Self> {
+        let point = signer.public_key();
+        if point.len() != P384_POINT_LEN || point[0] != 0x04 {
+            return Err(PkiError::CaParts(
+                "external CA key is not an uncompressed ECDSA P-384 public key",
+            ));
+        }
+        Ok(CaKey::External(signer))
+    }
+
+    /// The stored form: PKCS#8 for a software key, the signer itself for an external one.
+    pub(crate) fn to_parts(&self) -> crate::ca::CaKeyParts {
+        match self {
+            CaKey::Software(key) => crate::ca::CaKeyParts::Pkcs8(key.pkcs8()),
+            CaKey::External(signer) => crate::ca::CaKeyParts::External(signer.clone()),
+        }
+    }
+}
+
+impl PublicKeyData for CaKey {
+    /// For ECDSA, rcgen's "DER bytes" are the raw public key point (the BIT STRING content of
+    /// the SubjectPublicKeyInfo).
+    fn der_bytes(&self) -> &[u8] {
+        match self {
+            CaKey::Software(key) => key.der_bytes(),
+            CaKey::External(signer) => signer.public_key(),
+        }
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        &PKCS_ECDSA_P384_SHA384
+    }
+}
+
+impl SigningKey for CaKey {
+    fn sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, rcgen::Error> {
+        match self {
+            CaKey::Software(key) => key.sign(msg),
+            // The signer logs its own failure (with what it knows: token, key label); rcgen
+            // has no error variant that carries a message.
+            CaKey::External(signer) => signer.sign(msg).map_err(|_| rcgen::Error::RemoteKeyError),
+        }
     }
 }
 

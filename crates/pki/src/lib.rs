@@ -10,6 +10,10 @@
 //!               from_parts ┘            └─issue(CertificateRequest)──▶ DER ──parse_identity──▶ CertifiedIdentity
 //! ```
 //!
+//! The CA keys can live outside this crate: [`CertificateAuthority::generate_with_signers`] takes
+//! two [`CaSigner`]s (the server implements them over PKCS#11), and every CA signature is then
+//! asked of them; [`CaParts`] then carries the signers instead of PKCS#8 keys.
+//!
 //! Revocation status is published two ways, both signed here from statuses the caller keeps:
 //! CRLs (`crl.rs`, the issuing CA's and the root's) and OCSP answers (`ocsp.rs`, signed by a
 //! delegated responder certificate that is part of [`CaParts`]).
@@ -35,12 +39,13 @@ mod parse;
 mod profile;
 
 pub use ca::{
-    CaParts, CertificateAuthority, ISSUING_VALIDITY_YEARS, ROOT_VALIDITY_YEARS, ResponderParts,
+    CaKeyParts, CaParts, CertificateAuthority, ISSUING_VALIDITY_YEARS, ROOT_VALIDITY_YEARS,
+    ResponderParts,
 };
 pub use config::{CaConfig, PublicationUrls};
 pub use crl::{CrlTerms, RevocationReason, RevokedCertificate};
 pub use error::{PkiError, Result};
-pub use keys::{ACCEPTED_MODULUS_BITS, SerialNumber};
+pub use keys::{ACCEPTED_MODULUS_BITS, CaSigner, CaSignerError, SerialNumber};
 pub use ocsp::{
     CertificateStatus, MAX_REQUESTS, OCSP_VALIDITY, OcspQuery, RESPONDER_RENEWAL_DAYS,
     RESPONDER_VALIDITY_DAYS,

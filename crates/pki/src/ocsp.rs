@@ -31,7 +31,7 @@ use x509_ocsp::{
 
 use crate::crl::RevocationReason;
 use crate::error::{PkiError, Result};
-use crate::keys::{CaKey, SerialNumber};
+use crate::keys::{CaKey, SerialNumber, SoftwareKey};
 use crate::{ext, oids, profile};
 
 /// A responder certificate is valid for one year (it carries ocsp-nocheck, so it cannot be
@@ -185,7 +185,9 @@ fn issuer_hashes(issuing: &Certificate) -> Result<Vec<IssuerHashes>> {
 pub(crate) struct Responder {
     cert_der: Vec<u8>,
     cert: Certificate,
-    key: CaKey,
+    /// Always a software key: it signs every OCSP answer, and it is not a CA key (a stolen one
+    /// can only vouch for statuses until its certificate ends or the CA certifies another).
+    key: SoftwareKey,
     not_after: OffsetDateTime,
     issuer: Vec<IssuerHashes>,
     /// The issuing CA certificate, sent along so a client holding only the root can verify.
@@ -198,7 +200,7 @@ pub(crate) struct Responder {
 /// "OCSP Responder" added to the common name.
 pub(crate) fn responder_params(
     issuing_name: &DistinguishedName,
-    responder_key: &CaKey,
+    responder_key: &SoftwareKey,
     issuing_not_before: OffsetDateTime,
     issuing_not_after: OffsetDateTime,
     now: OffsetDateTime,
@@ -244,7 +246,7 @@ impl Responder {
         (issuing_not_before, issuing_not_after): (OffsetDateTime, OffsetDateTime),
         now: OffsetDateTime,
     ) -> Result<Self> {
-        let key = CaKey::generate()?;
+        let key = SoftwareKey::generate()?;
         let params = responder_params(
             issuing_name,
             &key,
@@ -258,7 +260,11 @@ impl Responder {
 
     /// A stored responder; the caller has checked that its key matches and the issuing CA
     /// signed it.
-    pub(crate) fn from_parts(cert_der: Vec<u8>, key: CaKey, issuing_der: &[u8]) -> Result<Self> {
+    pub(crate) fn from_parts(
+        cert_der: Vec<u8>,
+        key: SoftwareKey,
+        issuing_der: &[u8],
+    ) -> Result<Self> {
         let cert = Certificate::from_der(&cert_der)
             .map_err(|_| PkiError::CaParts("OCSP responder certificate is not DER X.509"))?;
         let issuing_cert = Certificate::from_der(issuing_der)
@@ -278,7 +284,7 @@ impl Responder {
         &self.cert_der
     }
 
-    pub(crate) fn key(&self) -> &CaKey {
+    pub(crate) fn key(&self) -> &SoftwareKey {
         &self.key
     }
 

@@ -10,8 +10,8 @@ use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
 use der::Decode;
 use splitid_pki::{
-    CaConfig, CaParts, CertificateAuthority, CertificateRequest, Level, PkiError, Purpose,
-    SerialNumber, parse_identity,
+    CaConfig, CaKeyParts, CaParts, CertificateAuthority, CertificateRequest, Level, PkiError,
+    Purpose, SerialNumber, parse_identity,
 };
 use time::{Date, Month, OffsetDateTime};
 use x509_cert::Certificate;
@@ -577,7 +577,7 @@ fn a_ca_survives_to_parts_and_from_parts() {
     let ca = CertificateAuthority::generate(&test_config()).unwrap();
     let parts = ca.to_parts();
     assert!(
-        !format!("{parts:?}").contains(&format!("{:?}", &parts.root_key_pkcs8[..8])),
+        !format!("{parts:?}").contains(&format!("{:?}", &pkcs8(&parts.root_key)[..8])),
         "Debug must not print keys"
     );
     let reloaded = CertificateAuthority::from_parts(&parts, &test_config()).unwrap();
@@ -616,9 +616,9 @@ fn mismatched_or_malformed_parts_are_refused() {
     let mix = |f: fn(&mut CaParts, &CaParts)| {
         let mut parts = CaParts {
             root_cert_der: a.root_cert_der.clone(),
-            root_key_pkcs8: a.root_key_pkcs8.clone(),
+            root_key: a.root_key.clone(),
             issuing_cert_der: a.issuing_cert_der.clone(),
-            issuing_key_pkcs8: a.issuing_key_pkcs8.clone(),
+            issuing_key: a.issuing_key.clone(),
             ocsp_responder: a.ocsp_responder.clone(),
         };
         f(&mut parts, &b);
@@ -634,16 +634,19 @@ fn mismatched_or_malformed_parts_are_refused() {
             );
             ours.key_pkcs8 = theirs.unwrap().key_pkcs8.clone();
         },
-        |p, b| p.root_key_pkcs8 = b.root_key_pkcs8.clone(),
-        |p, b| p.issuing_key_pkcs8 = b.issuing_key_pkcs8.clone(),
-        |p, _| std::mem::swap(&mut p.root_key_pkcs8, &mut p.issuing_key_pkcs8),
+        |p, b| p.root_key = b.root_key.clone(),
+        |p, b| p.issuing_key = b.issuing_key.clone(),
+        |p, _| std::mem::swap(&mut p.root_key, &mut p.issuing_key),
         |p, b| {
             p.root_cert_der = b.root_cert_der.clone();
-            p.root_key_pkcs8 = b.root_key_pkcs8.clone();
+            p.root_key = b.root_key.clone();
         },
         |p, _| p.root_cert_der.truncate(10),
         |p, _| p.issuing_cert_der = b"not a certificate".to_vec(),
-        |p, _| p.issuing_key_pkcs8 = zeroize::Zeroizing::new(vec![0x30, 0x03, 0x02, 0x01, 0x00]),
+        |p, _| {
+            p.issuing_key =
+                CaKeyParts::Pkcs8(zeroize::Zeroizing::new(vec![0x30, 0x03, 0x02, 0x01, 0x00]))
+        },
     ];
     for (i, case) in cases.into_iter().enumerate() {
         assert!(
@@ -653,6 +656,128 @@ fn mismatched_or_malformed_parts_are_refused() {
         );
     }
     assert_eq!(mix(|_, _| {}), Ok(()));
+}
+
+fn pkcs8(key: &CaKeyParts) -> &[u8] {
+    match key {
+        CaKeyParts::Pkcs8(pkcs8) => pkcs8,
+        CaKeyParts::External(_) => panic!("a software CA has PKCS#8 keys"),
+    }
+}
+
+// --- CA keys outside the crate (an HSM's, through CaSigner) ---
+
+/// A stand-in for an HSM key: signs with a software key the CA never sees, and counts its
+/// signatures (or refuses, or signs with another key, to show the CA notices).
+struct TestSigner {
+    key: aws_lc_rs::signature::EcdsaKeyPair,
+    behaviour: SignerBehaviour,
+    signatures: std::sync::atomic::AtomicUsize,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum SignerBehaviour {
+    Honest,
+    Refuses,
+    /// Signs with another key than the public key it reports.
+    WrongKey,
+}
+
+impl TestSigner {
+    fn new(behaviour: SignerBehaviour) -> std::sync::Arc<Self> {
+        use aws_lc_rs::signature::{ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair};
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_ASN1_SIGNING, &rng).unwrap();
+        let key =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_ASN1_SIGNING, pkcs8.as_ref()).unwrap();
+        std::sync::Arc::new(TestSigner {
+            key,
+            behaviour,
+            signatures: Default::default(),
+        })
+    }
+}
+
+impl splitid_pki::CaSigner for TestSigner {
+    fn public_key(&self) -> &[u8] {
+        use aws_lc_rs::signature::KeyPair;
+        self.key.public_key().as_ref()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, splitid_pki::CaSignerError> {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        self.signatures
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match self.behaviour {
+            SignerBehaviour::Honest => Ok(self.key.sign(&rng, message).unwrap().as_ref().to_vec()),
+            SignerBehaviour::Refuses => Err(splitid_pki::CaSignerError("token gone".into())),
+            SignerBehaviour::WrongKey => {
+                let other = TestSigner::new(SignerBehaviour::Honest);
+                Ok(other.key.sign(&rng, message).unwrap().as_ref().to_vec())
+            }
+        }
+    }
+}
+
+#[test]
+fn a_ca_with_external_keys_signs_through_them_and_reloads() {
+    let root = TestSigner::new(SignerBehaviour::Honest);
+    let issuing = TestSigner::new(SignerBehaviour::Honest);
+    let ca =
+        CertificateAuthority::generate_with_signers(&test_config(), root.clone(), issuing.clone())
+            .unwrap();
+    // The root signed itself and the issuing CA; the issuing CA the OCSP responder.
+    assert_eq!(root.signatures.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        issuing.signatures.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+
+    let parts = ca.to_parts();
+    assert!(matches!(parts.root_key, CaKeyParts::External(_)));
+    assert!(matches!(parts.issuing_key, CaKeyParts::External(_)));
+    assert!(
+        parts.ocsp_responder.is_some(),
+        "the responder key stays in software"
+    );
+    let reloaded = CertificateAuthority::from_parts(&parts, &test_config()).unwrap();
+    let leaf_der = reloaded
+        .issue(&request(Purpose::Authentication, Level::Qualified))
+        .unwrap();
+    assert_eq!(
+        issuing.signatures.load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    let dir = Workdir::new();
+    let (root_pem, issuing_pem) = dir.write_chain(&ca);
+    let leaf = dir.write_pem("leaf.pem", &leaf_der);
+    assert!(verify(&[], &root_pem, &issuing_pem, &leaf).contains("leaf.pem: OK"));
+
+    // Swapped or foreign external keys do not match their certificates.
+    let mut swapped = ca.to_parts();
+    std::mem::swap(&mut swapped.root_key, &mut swapped.issuing_key);
+    assert!(matches!(
+        CertificateAuthority::from_parts(&swapped, &test_config()),
+        Err(PkiError::CaParts(_))
+    ));
+}
+
+#[test]
+fn a_failing_or_lying_external_key_is_an_error_not_a_bad_certificate() {
+    let refuses = CertificateAuthority::generate_with_signers(
+        &test_config(),
+        TestSigner::new(SignerBehaviour::Refuses),
+        TestSigner::new(SignerBehaviour::Honest),
+    );
+    assert!(refuses.is_err());
+    // A root that signs with another key than its certificate's: the issuing CA certificate
+    // would not verify, and the CA refuses to start with it.
+    let lies = CertificateAuthority::generate_with_signers(
+        &test_config(),
+        TestSigner::new(SignerBehaviour::WrongKey),
+        TestSigner::new(SignerBehaviour::Honest),
+    );
+    assert!(matches!(lies, Err(PkiError::CaParts(_))), "{lies:?}");
 }
 
 // --- parse_identity on foreign input ---

@@ -35,8 +35,10 @@ pub enum ServiceError {
     NoSuitableAccount(String),
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
+    /// Not a `#[source]`: the message already carries it, and a source would print it twice
+    /// in a cause chain (the module and token of a misconfigured HSM, for one).
     #[error("key store failure: {0}")]
-    KeyStore(#[from] KeyStoreError),
+    KeyStore(KeyStoreError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -63,6 +65,12 @@ impl ServiceError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
+    }
+}
+
+impl From<KeyStoreError> for ServiceError {
+    fn from(error: KeyStoreError) -> Self {
+        ServiceError::KeyStore(error)
     }
 }
 

@@ -66,6 +66,12 @@ pub struct Config {
     pub allow_2048_bit_halves: bool,
     /// The identity proofing methods the operator enabled (demo proofing follows `demo`).
     pub proofing: accounts::proofing::ProofingConfig,
+    /// Where the key-encryption key and the CA keys are: files in the data directory (the
+    /// default) or a PKCS#11 token.
+    pub keystore: keystore::KeyStoreConfig,
+    /// Load balancers and proxies in front of the nodes: from these peers the client's address
+    /// is read from `X-Forwarded-For` (for relying parties' address ranges).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -80,6 +86,8 @@ impl Config {
             completed_session_ttl: Duration::minutes(5),
             allow_2048_bit_halves: false,
             proofing: Default::default(),
+            keystore: Default::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -107,7 +115,7 @@ impl Service {
             ServiceError::internal(format!("cannot create {}: {e}", config.data_dir.display()))
         })?;
         let store = Store::open_configured(&config.database).await?;
-        let keys = KeyStore::open_or_create(&config.data_dir)?;
+        let keys = KeyStore::from_config(&config.keystore, &config.data_dir)?;
         let ca = Ca::open_or_create(&config, &keys, clock.now())?;
         let service = Service {
             inner: Arc::new(Inner {

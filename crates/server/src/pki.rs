@@ -1,5 +1,6 @@
 //! The service's certificate authority: created on first start, kept in the data directory
-//! (certificates in the clear, private keys sealed by the key store), publishing at the URLs
+//! (certificates in the clear, private keys sealed by the key store, or with a PKCS#11 key
+//! store, the root and issuing CA keys in the token and only their labels here), publishing at the URLs
 //! written into every certificate it issues: the CA certificates, the CRLs of both CAs and
 //! the OCSP responder (RFC 6960 over HTTP, POST and GET as in its appendix A.1).
 //!
@@ -11,7 +12,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -24,14 +25,15 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use splitid_pki::{
-    CaConfig, CaParts, CertificateAuthority, CertificateRequest, CertificateStatus, CrlTerms,
-    Level, OcspQuery, Purpose, ResponderParts, RevocationReason, RevokedCertificate, SerialNumber,
+    CaConfig, CaKeyParts, CaParts, CertificateAuthority, CertificateRequest, CertificateStatus,
+    CrlTerms, Level, OcspQuery, Purpose, ResponderParts, RevocationReason, RevokedCertificate,
+    SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
 use crate::accounts::ProvenIdentity;
 use crate::error::{ServiceError, ServiceResult};
-use crate::keystore::KeyStore;
+use crate::keystore::{KeyStore, TokenKeyRef};
 use crate::store::{KeyPurpose, Revocation, SerialStatus, StoredCrl};
 use crate::{Config, Service};
 
@@ -57,7 +59,7 @@ impl CrlIssuer {
     }
 }
 
-const CA_FILE: &str = "ca.json";
+pub(crate) const CA_FILE: &str = "ca.json";
 const ROOT_KEY_CONTEXT: &str = "splitid/ca/root-key";
 const ISSUING_KEY_CONTEXT: &str = "splitid/ca/issuing-key";
 const RESPONDER_KEY_CONTEXT: &str = "splitid/ca/ocsp-responder-key";
@@ -73,32 +75,75 @@ pub fn stored_ca_is_test(data_dir: &Path) -> Option<bool> {
 
 /// The CA as stored: certificates and sealed keys, base64. Files written before the OCSP
 /// responder existed lack its two fields; the responder is then made and the file rewritten.
+/// `ca_keys` says where the root and issuing CA keys are: absent (as in every file written
+/// before PKCS#11 support) for keys sealed here, or the token and the keys' labels.
 #[derive(Serialize, Deserialize)]
 struct StoredCa {
     test: bool,
+    #[serde(default, skip_serializing_if = "CaKeyLocation::is_sealed")]
+    ca_keys: CaKeyLocation,
     root_certificate: String,
-    root_key_sealed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    root_key_sealed: Option<String>,
     issuing_certificate: String,
-    issuing_key_sealed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issuing_key_sealed: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ocsp_responder_certificate: Option<String>,
+    /// The OCSP responder's key is sealed by the key store in both modes (with PKCS#11, under
+    /// the token's KEK): it is not a CA key, see `splitid_pki::ResponderParts`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ocsp_responder_key_sealed: Option<String>,
 }
 
+/// Where the CA's root and issuing keys are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum CaKeyLocation {
+    /// Sealed by the key store, in this file (`root_key_sealed`, `issuing_key_sealed`).
+    #[default]
+    Sealed,
+    /// Generated in a PKCS#11 token and never out of it; found by label and CKA_ID.
+    Pkcs11 {
+        token_label: String,
+        root: TokenKeyRef,
+        issuing: TokenKeyRef,
+    },
+}
+
+impl CaKeyLocation {
+    fn is_sealed(&self) -> bool {
+        *self == CaKeyLocation::Sealed
+    }
+}
+
 impl StoredCa {
-    fn seal(parts: &CaParts, test: bool, keys: &KeyStore) -> ServiceResult<Self> {
+    fn seal(
+        parts: &CaParts,
+        test: bool,
+        location: &CaKeyLocation,
+        keys: &KeyStore,
+    ) -> ServiceResult<Self> {
         let responder = parts
             .ocsp_responder
             .as_ref()
             .ok_or_else(|| internal("a CA without an OCSP responder"))?;
+        let sealed = |key: &CaKeyParts, context| -> ServiceResult<Option<String>> {
+            match (key, location) {
+                (CaKeyParts::Pkcs8(pkcs8), CaKeyLocation::Sealed) => {
+                    Ok(Some(BASE64.encode(keys.seal(pkcs8, context)?)))
+                }
+                (CaKeyParts::External(_), CaKeyLocation::Pkcs11 { .. }) => Ok(None),
+                _ => Err(internal("the CA keys are not where ca.json would say")),
+            }
+        };
         Ok(StoredCa {
             test,
+            ca_keys: location.clone(),
             root_certificate: BASE64.encode(&parts.root_cert_der),
-            root_key_sealed: BASE64.encode(keys.seal(&parts.root_key_pkcs8, ROOT_KEY_CONTEXT)?),
+            root_key_sealed: sealed(&parts.root_key, ROOT_KEY_CONTEXT)?,
             issuing_certificate: BASE64.encode(&parts.issuing_cert_der),
-            issuing_key_sealed: BASE64
-                .encode(keys.seal(&parts.issuing_key_pkcs8, ISSUING_KEY_CONTEXT)?),
+            issuing_key_sealed: sealed(&parts.issuing_key, ISSUING_KEY_CONTEXT)?,
             ocsp_responder_certificate: Some(BASE64.encode(&responder.cert_der)),
             ocsp_responder_key_sealed: Some(
                 BASE64.encode(keys.seal(&responder.key_pkcs8, RESPONDER_KEY_CONTEXT)?),
@@ -106,10 +151,65 @@ impl StoredCa {
         })
     }
 
+    /// The CA keys as the pki crate takes them: unsealed, or the token's keys found by label.
+    /// A data directory made with one key store cannot be opened with the other: say so.
+    fn ca_keys(&self, keys: &KeyStore) -> ServiceResult<(CaKeyParts, CaKeyParts)> {
+        match (&self.ca_keys, keys.token()) {
+            (CaKeyLocation::Sealed, None) => {
+                let unsealed = |sealed: &Option<String>, context| -> ServiceResult<_> {
+                    let sealed = sealed
+                        .as_deref()
+                        .ok_or_else(|| internal("ca.json lacks a sealed CA key"))?;
+                    Ok(CaKeyParts::Pkcs8(keys.open(
+                        &BASE64.decode(sealed).map_err(internal)?,
+                        context,
+                    )?))
+                };
+                Ok((
+                    unsealed(&self.root_key_sealed, ROOT_KEY_CONTEXT)?,
+                    unsealed(&self.issuing_key_sealed, ISSUING_KEY_CONTEXT)?,
+                ))
+            }
+            (
+                CaKeyLocation::Pkcs11 {
+                    token_label,
+                    root,
+                    issuing,
+                },
+                Some(token),
+            ) => {
+                if token_label != token.token_label() {
+                    return Err(ServiceError::internal(format!(
+                        "this data directory's CA keys are in the PKCS#11 token {token_label:?}, but the key store is configured with token {:?}",
+                        token.token_label()
+                    )));
+                }
+                Ok((
+                    CaKeyParts::External(Arc::new(token.ca_key(root)?)),
+                    CaKeyParts::External(Arc::new(token.ca_key(issuing)?)),
+                ))
+            }
+            (
+                CaKeyLocation::Pkcs11 {
+                    token_label, root, ..
+                },
+                None,
+            ) => Err(ServiceError::internal(format!(
+                "this data directory's CA keys are in the PKCS#11 token {token_label:?} (root key {:?}): configure the key store with kind = \"pkcs11\" ([keystore] in the configuration, or --keystore pkcs11)",
+                root.label
+            ))),
+            (CaKeyLocation::Sealed, Some(token)) => Err(ServiceError::internal(format!(
+                "this data directory's CA keys are sealed under its file key-encryption key (kek.key), but the key store is the PKCS#11 token {:?}: use the file key store for it, or a new data directory",
+                token.token_label()
+            ))),
+        }
+    }
+
     fn open(&self, keys: &KeyStore) -> ServiceResult<CaParts> {
         let unsealed = |sealed: &str, context| -> ServiceResult<_> {
             Ok(keys.open(&BASE64.decode(sealed).map_err(internal)?, context)?)
         };
+        let (root_key, issuing_key) = self.ca_keys(keys)?;
         let ocsp_responder = match (
             &self.ocsp_responder_certificate,
             &self.ocsp_responder_key_sealed,
@@ -122,9 +222,9 @@ impl StoredCa {
         };
         Ok(CaParts {
             root_cert_der: BASE64.decode(&self.root_certificate).map_err(internal)?,
-            root_key_pkcs8: unsealed(&self.root_key_sealed, ROOT_KEY_CONTEXT)?,
+            root_key,
             issuing_cert_der: BASE64.decode(&self.issuing_certificate).map_err(internal)?,
-            issuing_key_pkcs8: unsealed(&self.issuing_key_sealed, ISSUING_KEY_CONTEXT)?,
+            issuing_key,
             ocsp_responder,
         })
     }
@@ -138,9 +238,10 @@ impl StoredCa {
 /// The service's CA. The lock is only ever written to replace the OCSP responder.
 pub struct Ca {
     authority: RwLock<CertificateAuthority>,
-    /// Where it is stored, and whether it is a test CA (for rewriting it).
+    /// Where it is stored, whether it is a test CA and where its keys are (for rewriting it).
     path: PathBuf,
     test: bool,
+    key_location: CaKeyLocation,
 }
 
 /// What a certificate is issued for.
@@ -198,24 +299,58 @@ impl Ca {
             // A new (or renewed) OCSP responder is kept, so every start answers with the same.
             let responder = authority.ocsp_responder_certificate_der();
             if parts.ocsp_responder.as_ref().map(|r| r.cert_der.as_slice()) != Some(responder) {
-                StoredCa::seal(&authority.to_parts(), stored.test, keys)?.write(&path)?;
+                StoredCa::seal(&authority.to_parts(), stored.test, &stored.ca_keys, keys)?
+                    .write(&path)?;
                 tracing::info!("certified a new OCSP responder");
             }
-            return Ok(Ca::new(authority, path, stored.test));
+            return Ok(Ca {
+                authority: RwLock::new(authority),
+                path,
+                test: stored.test,
+                key_location: stored.ca_keys,
+            });
         }
-        let authority =
-            CertificateAuthority::generate(&ca_config(config, config.demo)).map_err(internal)?;
-        StoredCa::seal(&authority.to_parts(), config.demo, keys)?.write(&path)?;
-        tracing::info!(test = config.demo, "created the certificate authority");
-        Ok(Ca::new(authority, path, config.demo))
-    }
-
-    fn new(authority: CertificateAuthority, path: PathBuf, test: bool) -> Self {
-        Ca {
+        let ca_config = ca_config(config, config.demo);
+        let (authority, key_location) = match keys.token() {
+            None => (
+                CertificateAuthority::generate(&ca_config).map_err(internal)?,
+                CaKeyLocation::Sealed,
+            ),
+            // The CA keys are made in the token; every CA signature from the two CA
+            // certificates on is the token's.
+            Some(token) => {
+                let root = token.generate_ca_key("root")?;
+                let issuing = token.generate_ca_key("issuing")?;
+                let location = CaKeyLocation::Pkcs11 {
+                    token_label: token.token_label().to_owned(),
+                    root: root.reference().clone(),
+                    issuing: issuing.reference().clone(),
+                };
+                let authority = CertificateAuthority::generate_with_signers(
+                    &ca_config,
+                    Arc::new(root),
+                    Arc::new(issuing),
+                )
+                .map_err(internal)?;
+                (authority, location)
+            }
+        };
+        StoredCa::seal(&authority.to_parts(), config.demo, &key_location, keys)?.write(&path)?;
+        tracing::info!(
+            test = config.demo,
+            keys = if key_location.is_sealed() {
+                "sealed"
+            } else {
+                "pkcs11"
+            },
+            "created the certificate authority"
+        );
+        Ok(Ca {
             authority: RwLock::new(authority),
             path,
-            test,
-        }
+            test: config.demo,
+            key_location,
+        })
     }
 
     /// The CA for signing. (A poisoned lock still holds a consistent CA: the only writer
@@ -233,7 +368,8 @@ impl Ca {
             .renew_ocsp_responder_if_due(OffsetDateTime::now_utc())
             .map_err(internal)?;
         if renewed {
-            StoredCa::seal(&authority.to_parts(), self.test, keys)?.write(&self.path)?;
+            StoredCa::seal(&authority.to_parts(), self.test, &self.key_location, keys)?
+                .write(&self.path)?;
             tracing::info!("certified a new OCSP responder");
         }
         Ok(renewed)

@@ -35,6 +35,9 @@ pub struct AdminArgs {
     /// Machine-readable output.
     #[arg(long, global = true)]
     json: bool,
+    /// The key store, as `splitid serve` takes it: the tools open the same CA and secrets.
+    #[command(flatten)]
+    keystore: serve::KeyStoreArgs,
     #[command(subcommand)]
     command: AdminCommand,
 }
@@ -145,6 +148,7 @@ async fn open_service(args: &AdminArgs) -> anyhow::Result<Service> {
         args.config.as_deref(),
         args.data.clone(),
         args.database.as_deref(),
+        &args.keystore,
     )?;
     // Never create anything: a directory without the service's CA (or, on SQLite, without
     // its database) is a mistyped path, not a new service.

@@ -17,6 +17,7 @@ use splitid_server::accounts::proofing::{
     Assurance, EidCertificateConfig, OidcClaims, OidcConfig, ProofingConfig, RevocationCheck,
 };
 use splitid_server::clock::{Clock, OffsetClock, SystemClock};
+use splitid_server::keystore::{KeyStoreConfig, Pkcs11Config};
 use splitid_server::store::{DatabaseConfig, RelyingPartyRecord};
 use splitid_server::{Config, DEMO_RELYING_PARTY_NAME, DEMO_RELYING_PARTY_UUIDS, Service};
 
@@ -57,10 +58,43 @@ pub struct ServeArgs {
     /// Also accept keys with 2048-bit halves (older-style, weaker; for tests).
     #[arg(long, env = "SPLITID_ALLOW_2048")]
     allow_2048: bool,
+    /// A load balancer or proxy in front of this node, as a CIDR range (repeatable): from these
+    /// peers the client's address is read from X-Forwarded-For.
+    #[arg(long = "trusted-proxy", env = "SPLITID_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<ipnet::IpNet>,
+    #[command(flatten)]
+    keystore: KeyStoreArgs,
     /// FOR TESTS ONLY: a clock that `POST /test/clock/advance?seconds=N` moves forward.
     #[arg(long, hide = true)]
     test_clock: bool,
 }
+
+/// Where the key-encryption key and the CA keys are (`[keystore]` in the configuration file).
+/// The token's PIN is read from the environment (`SPLITID_PKCS11_PIN`) or a file, never from
+/// the command line, where other users could see it.
+#[derive(Args, Default)]
+pub struct KeyStoreArgs {
+    /// Key store: `file` (a key-encryption key in the data directory) or `pkcs11` (the KEK and
+    /// the CA keys in an HSM token) [default: file].
+    #[arg(long = "keystore", env = "SPLITID_KEYSTORE", value_name = "KIND")]
+    kind: Option<String>,
+    /// PKCS#11: the HSM's module (shared library), e.g. /usr/lib/softhsm/libsofthsm2.so.
+    #[arg(long, env = "SPLITID_PKCS11_MODULE")]
+    pkcs11_module: Option<PathBuf>,
+    /// PKCS#11: the label of the token.
+    #[arg(long, env = "SPLITID_PKCS11_TOKEN_LABEL")]
+    pkcs11_token_label: Option<String>,
+    /// PKCS#11: prefix of the labels of SplitID's key objects in the token [default: splitid].
+    #[arg(long, env = "SPLITID_PKCS11_KEY_LABEL")]
+    pkcs11_key_label: Option<String>,
+    /// PKCS#11: a file holding the token's user PIN (else the PIN comes from SPLITID_PKCS11_PIN).
+    #[arg(long, env = "SPLITID_PKCS11_PIN_FILE")]
+    pkcs11_pin_file: Option<PathBuf>,
+}
+
+/// The environment variable the token's user PIN may come from.
+const PIN_ENV: &str = "SPLITID_PKCS11_PIN";
+const DEFAULT_KEY_LABEL: &str = "splitid";
 
 /// The configuration file.
 #[derive(Debug, Default, Deserialize)]
@@ -77,9 +111,96 @@ struct FileConfig {
     #[serde(default)]
     allow_2048: bool,
     #[serde(default)]
+    trusted_proxies: Vec<String>,
+    #[serde(default)]
     relying_party: Vec<FileRelyingParty>,
     #[serde(default)]
     proofing: FileProofing,
+    #[serde(default)]
+    keystore: FileKeyStore,
+}
+
+/// `[keystore]`: `kind = "file"` (the default) or `kind = "pkcs11"` with `module`,
+/// `token_label`, `key_label` and `pin_file` (or the PIN in SPLITID_PKCS11_PIN).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileKeyStore {
+    kind: Option<String>,
+    module: Option<PathBuf>,
+    token_label: Option<String>,
+    key_label: Option<String>,
+    pin_file: Option<PathBuf>,
+    /// Accepted only to be refused with a clear message: a PIN does not belong in a
+    /// configuration file (its value is never read).
+    pin: Option<serde::de::IgnoredAny>,
+}
+
+/// The key store from the command line and environment, then `[keystore]`, then the default.
+fn keystore_config(args: &KeyStoreArgs, file: &FileKeyStore) -> anyhow::Result<KeyStoreConfig> {
+    anyhow::ensure!(
+        file.pin.is_none(),
+        "[keystore] pin: the PIN does not go in the configuration file; set {PIN_ENV} or pin_file"
+    );
+    let kind = args
+        .kind
+        .clone()
+        .or_else(|| file.kind.clone())
+        .unwrap_or_else(|| "file".into());
+    let module = args.pkcs11_module.clone().or_else(|| file.module.clone());
+    let token_label = args
+        .pkcs11_token_label
+        .clone()
+        .or_else(|| file.token_label.clone());
+    let key_label = args
+        .pkcs11_key_label
+        .clone()
+        .or_else(|| file.key_label.clone())
+        .unwrap_or_else(|| DEFAULT_KEY_LABEL.into());
+    let pin_file = args
+        .pkcs11_pin_file
+        .clone()
+        .or_else(|| file.pin_file.clone());
+    match kind.as_str() {
+        "file" => {
+            anyhow::ensure!(
+                module.is_none() && token_label.is_none() && pin_file.is_none(),
+                "PKCS#11 settings are given but the key store kind is \"file\": set kind = \"pkcs11\" ([keystore] or --keystore) or remove them"
+            );
+            Ok(KeyStoreConfig::File)
+        }
+        "pkcs11" => {
+            let module = module.context(
+                "key store pkcs11: the module is required ([keystore] module, or --pkcs11-module)",
+            )?;
+            let token_label = token_label.context(
+                "key store pkcs11: the token label is required ([keystore] token_label, or --pkcs11-token-label)",
+            )?;
+            let pin = match (std::env::var(PIN_ENV), &pin_file) {
+                (Ok(pin), _) => zeroize::Zeroizing::new(pin),
+                (Err(_), Some(path)) => {
+                    let text =
+                        zeroize::Zeroizing::new(std::fs::read_to_string(path).with_context(
+                            || format!("cannot read the PIN file {}", path.display()),
+                        )?);
+                    zeroize::Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned())
+                }
+                (Err(_), None) => anyhow::bail!(
+                    "key store pkcs11: the token's PIN is needed: set {PIN_ENV} or [keystore] pin_file"
+                ),
+            };
+            anyhow::ensure!(
+                !pin.is_empty(),
+                "key store pkcs11: the token's PIN is empty"
+            );
+            Ok(KeyStoreConfig::Pkcs11(Pkcs11Config {
+                module,
+                token_label,
+                pin,
+                key_label,
+            }))
+        }
+        other => anyhow::bail!("key store kind {other:?}: \"file\" or \"pkcs11\""),
+    }
 }
 
 /// `[proofing.…]`: the identity proofing methods this server accepts (none by default).
@@ -230,8 +351,10 @@ struct Settings {
     public_url: String,
     session_timeout: u32,
     allow_2048: bool,
+    trusted_proxies: Vec<ipnet::IpNet>,
     relying_parties: Vec<FileRelyingParty>,
     proofing: ProofingConfig,
+    keystore: KeyStoreConfig,
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -282,18 +405,40 @@ fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
             .or(file.session_timeout)
             .unwrap_or(DEFAULT_SESSION_TIMEOUT),
         allow_2048: args.allow_2048 || file.allow_2048,
+        trusted_proxies: trusted_proxies(&args.trusted_proxies, &file.trusted_proxies)?,
         proofing: proofing_config(&file.proofing)?,
+        keystore: keystore_config(&args.keystore, &file.keystore)?,
         relying_parties: file.relying_party,
     })
 }
 
+/// The trusted proxies: the command line's, else the file's.
+fn trusted_proxies(
+    given: &[ipnet::IpNet],
+    in_file: &[String],
+) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    in_file
+        .iter()
+        .map(|range| {
+            range
+                .parse()
+                .with_context(|| format!("trusted_proxies: {range:?} is not a CIDR range"))
+        })
+        .collect()
+}
+
 /// The service's configuration for the operator's tools: the data directory and the database
 /// from the command line, else the configuration file, else the defaults; the public URL
-/// from the file.
+/// from the file; the key store as `serve` takes it (the tools open the same CA and sealed
+/// secrets).
 pub(crate) fn tool_config(
     config: Option<&Path>,
     data: Option<PathBuf>,
     database: Option<&str>,
+    keystore: &KeyStoreArgs,
 ) -> anyhow::Result<Config> {
     let file = match config {
         Some(path) => read_file(path)?,
@@ -303,7 +448,9 @@ pub(crate) fn tool_config(
     let public_url = file
         .public_url
         .unwrap_or_else(|| format!("http://{DEFAULT_LISTEN}"));
+    let keystore = keystore_config(keystore, &file.keystore)?;
     let mut config = Config::new(&data, public_url);
+    config.keystore = keystore;
     config.database = DatabaseConfig::from_setting(
         database.or(file.database.as_deref()),
         &data,
@@ -331,6 +478,8 @@ async fn serve(settings: Settings, use_test_clock: bool) -> anyhow::Result<()> {
     config.session_timeout = time::Duration::seconds(i64::from(settings.session_timeout));
     config.allow_2048_bit_halves = settings.allow_2048;
     config.proofing = settings.proofing.clone();
+    config.trusted_proxies = settings.trusted_proxies.clone();
+    config.keystore = settings.keystore.clone();
     let test_clock = OffsetClock::default();
     let clock: Arc<dyn Clock> = if use_test_clock {
         Arc::new(test_clock.clone())
@@ -432,6 +581,17 @@ fn print_banner(settings: &Settings, address: SocketAddr) {
         "  identity proofing:                      {}",
         proofing_methods(settings)
     );
+    match &settings.keystore {
+        KeyStoreConfig::File => println!(
+            "  key store:                              file (kek.key in the data directory)"
+        ),
+        KeyStoreConfig::Pkcs11(pkcs11) => println!(
+            "  key store:                              PKCS#11 token {:?} ({}), keys {}-*",
+            pkcs11.token_label,
+            pkcs11.module.display(),
+            pkcs11.key_label
+        ),
+    }
     println!("  self-service portal:                    {public_url}/portal");
     if settings.demo {
         println!("  Demo Bank (an e-service to try):        {public_url}/demo");

@@ -6,27 +6,63 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
 
-/// The caller's address, when the server knows it (always, when served over TCP).
+/// The caller's address, when the server knows it (always, when served over TCP): the peer's,
+/// or behind a trusted load balancer the one it forwarded.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<Service> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let address = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        service: &Service,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        Ok(ClientIp(address))
+        Ok(ClientIp(peer.map(|peer| {
+            client_address(peer, &parts.headers, &service.config().trusted_proxies)
+        })))
     }
+}
+
+/// The client's address. A peer that is not a trusted proxy is the client, whatever headers it
+/// sends. Behind trusted proxies, `X-Forwarded-For` is read from the right (each proxy
+/// appends the address it received from): the first entry that is not itself a trusted proxy
+/// is the client. An unreadable entry stops the walk at the proxy that wrote it, whose
+/// address then counts (and is in no relying party's range): forged entries further left
+/// are never reached.
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|net| net.contains(address));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("!").split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(address) if is_trusted(&address) => client = address,
+            Ok(address) => return address,
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 /// Beyond the body limit, up to this much more is read and thrown away before answering 413:
@@ -150,5 +186,28 @@ mod tests {
         assert!(!ip_allowed(Some("127.0.0.1".parse().unwrap()), &ranges));
         assert!(!ip_allowed(None, &ranges));
         assert!(ip_allowed(None, &[]));
+    }
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_client_is_read_through_trusted_proxies_only() {
+        let proxies: Vec<ipnet::IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let client = |peer: &str, header: &str| client_address(ip(peer), &forwarded(header), &proxies);
+        // An untrusted peer is the client, whatever it claims.
+        assert_eq!(client("198.51.100.7", "203.0.113.9"), ip("198.51.100.7"));
+        // Through the load balancer, the address it received from.
+        assert_eq!(client("10.0.0.2", "203.0.113.9"), ip("203.0.113.9"));
+        // Through two proxies; a forged entry on the left is not reached.
+        assert_eq!(client("10.0.0.2", "1.2.3.4, 203.0.113.9, 10.0.0.3"), ip("203.0.113.9"));
+        // Garbage stops the walk at the proxy that wrote it.
+        assert_eq!(client("10.0.0.2", "203.0.113.9, garbage"), ip("10.0.0.2"));
+        // No header: the proxy itself.
+        assert_eq!(client_address(ip("10.0.0.2"), &HeaderMap::new(), &proxies), ip("10.0.0.2"));
     }
 }

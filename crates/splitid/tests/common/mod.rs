@@ -35,6 +35,8 @@ pub struct Server {
     pub database: Option<Arc<ScratchDatabase>>,
     listen: String,
     extra: Vec<String>,
+    /// Environment variables for the server and the admin tool (e.g. the PKCS#11 key store's).
+    env: Vec<(String, String)>,
 }
 
 /// Several nodes on one PostgreSQL database (always PostgreSQL, whatever the tests run on),
@@ -51,7 +53,7 @@ impl Cluster {
         ));
         // The first node makes the CA and the key-encryption key; the others then find them.
         let nodes = (0..nodes)
-            .map(|_| Server::start_on(data.clone(), Some(database.clone()), extra))
+            .map(|_| Server::start_on(data.clone(), Some(database.clone()), extra, &[]))
             .collect();
         Cluster { nodes }
     }
@@ -68,25 +70,36 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts a demo server accepting 2048-bit halves (fast keys for tests) with a test clock.
     pub fn start(extra: &[&str]) -> Server {
+        Self::start_with_env(extra, &[])
+    }
+
+    /// Like [`start`](Self::start), with environment variables for the server (and for
+    /// [`admin`](Self::admin), which opens the same data directory).
+    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
         let database = tests_use_postgres().then(|| {
             Arc::new(ScratchDatabase::create_blocking().expect(
                 "a scratch PostgreSQL database (is PostgreSQL running? see SPLITID_TEST_POSTGRES)",
             ))
         });
-        Server::start_on(Arc::new(tempfile::tempdir().unwrap()), database, extra)
+        Server::start_on(Arc::new(tempfile::tempdir().unwrap()), database, extra, env)
     }
 
     fn start_on(
         data: Arc<tempfile::TempDir>,
         database: Option<Arc<ScratchDatabase>>,
         extra: &[&str],
+        env: &[(&str, &str)],
     ) -> Server {
         let listen = format!("127.0.0.1:{}", free_port());
         let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         if let Some(database) = &database {
             extra.extend(["--database".to_owned(), database.url().to_owned()]);
         }
-        let child = spawn_server(data.path(), &listen, &extra);
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let child = spawn_server(data.path(), &listen, &extra, &env);
         let server = Server {
             child,
             url: format!("http://{listen}"),
@@ -94,6 +107,7 @@ impl Server {
             database,
             listen,
             extra,
+            env,
         };
         server.wait_until_up();
         server
@@ -130,7 +144,7 @@ impl Server {
     pub fn restart(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
-        self.child = spawn_server(self.data.path(), &self.listen, &self.extra);
+        self.child = spawn_server(self.data.path(), &self.listen, &self.extra, &self.env);
         self.wait_until_up();
     }
 
@@ -184,6 +198,7 @@ impl Server {
             .args(database)
             .args(["--operator", ADMIN_OPERATOR])
             .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("run splitid admin")
     }
@@ -207,7 +222,7 @@ impl Server {
     }
 }
 
-fn spawn_server(data: &Path, listen: &str, extra: &[String]) -> Child {
+fn spawn_server(data: &Path, listen: &str, extra: &[String], env: &[(String, String)]) -> Child {
     Command::new(splitid_binary())
         .args([
             "serve",
@@ -221,6 +236,7 @@ fn spawn_server(data: &Path, listen: &str, extra: &[String]) -> Child {
         .arg(data)
         .args(extra)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -1,10 +1,5 @@
-//! Protection of the server's key shares at rest.
-//!
-//! Every secret the server stores (each account's exponent share d1ˢ and its own RSA key) is
-//! sealed with AES-256-GCM under a key-encryption key (KEK) before it reaches the database,
-//! with associated data that binds the blob to its account and purpose, so blobs cannot be
-//! swapped between rows. The file backend keeps the KEK in the data directory (mode 0600);
-//! an HSM backend (PKCS#11) takes its place in a later step.
+//! The file backend: the KEK is 32 random bytes in `kek.key` in the data directory (mode 0600),
+//! and sealing is AES-256-GCM in this process (AWS-LC).
 
 use std::fs;
 use std::io::Write;
@@ -12,35 +7,24 @@ use std::path::Path;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use thiserror::Error;
 use zeroize::Zeroizing;
 
-const KEK_FILE: &str = "kek.key";
+use super::KeyStoreError;
+
+pub(super) const KEK_FILE: &str = "kek.key";
 const KEK_LEN: usize = 32;
 
-#[derive(Debug, Error)]
-pub enum KeyStoreError {
-    #[error("key store file {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("the key-encryption key file is damaged (expected {KEK_LEN} bytes)")]
-    DamagedKek,
-    #[error("a sealed secret failed its integrity check (wrong KEK, or tampered or swapped data)")]
-    Integrity,
-    #[error("the system random number generator failed")]
-    Random,
-}
-
-/// Seals and opens the server's secrets under the key-encryption key.
-pub struct KeyStore {
+/// Seals and opens the server's secrets under a KEK held in this process.
+pub struct FileKeyStore {
     key: LessSafeKey,
     random: SystemRandom,
 }
 
-impl KeyStore {
-    /// Opens the KEK in `data_dir`, creating it on first start.
+impl FileKeyStore {
+    /// Opens the KEK in `data_dir`, creating it on first start. A data directory that already
+    /// has a CA but no KEK file is refused rather than given a new KEK: what it holds was sealed
+    /// by another key store (a PKCS#11 token) or the file was lost, and a new KEK would only
+    /// turn that into integrity failures later.
     pub fn open_or_create(data_dir: &Path) -> Result<Self, KeyStoreError> {
         let path = data_dir.join(KEK_FILE);
         let io = |source| KeyStoreError::Io {
@@ -50,6 +34,10 @@ impl KeyStore {
         let random = SystemRandom::new();
         let kek = if path.exists() {
             Zeroizing::new(fs::read(&path).map_err(io)?)
+        } else if data_dir.join(crate::pki::CA_FILE).exists() {
+            return Err(KeyStoreError::MissingKek {
+                path: path.display().to_string(),
+            });
         } else {
             let mut kek = Zeroizing::new(vec![0u8; KEK_LEN]);
             random.fill(&mut kek).map_err(|_| KeyStoreError::Random)?;
@@ -65,7 +53,7 @@ impl KeyStore {
             return Err(KeyStoreError::DamagedKek);
         }
         let key = UnboundKey::new(&AES_256_GCM, kek).map_err(|_| KeyStoreError::DamagedKek)?;
-        Ok(KeyStore {
+        Ok(FileKeyStore {
             key: LessSafeKey::new(key),
             random: SystemRandom::new(),
         })
@@ -107,11 +95,6 @@ impl KeyStore {
         buffer.truncate(plain_len);
         Ok(buffer)
     }
-
-    /// Fills `out` with random bytes from the system generator.
-    pub fn random(&self, out: &mut [u8]) -> Result<(), KeyStoreError> {
-        self.random.fill(out).map_err(|_| KeyStoreError::Random)
-    }
 }
 
 /// Writes a file readable only by its owner, durably (fsync) before it is used.
@@ -134,7 +117,7 @@ mod tests {
 
     #[test]
     fn sealed_secrets_open_only_in_their_context() {
-        let store = KeyStore::from_key(&[9u8; 32]).unwrap();
+        let store = FileKeyStore::from_key(&[9u8; 32]).unwrap();
         let sealed = store.seal(b"d1s share", "account 1/auth/d1s").unwrap();
         assert_eq!(
             &*store.open(&sealed, "account 1/auth/d1s").unwrap(),
@@ -148,7 +131,7 @@ mod tests {
         tampered[20] ^= 1;
         assert!(store.open(&tampered, "account 1/auth/d1s").is_err());
         assert!(store.open(&sealed[..5], "account 1/auth/d1s").is_err());
-        let other = KeyStore::from_key(&[8u8; 32]).unwrap();
+        let other = FileKeyStore::from_key(&[8u8; 32]).unwrap();
         assert!(other.open(&sealed, "account 1/auth/d1s").is_err());
     }
 
@@ -156,9 +139,9 @@ mod tests {
     fn the_kek_is_created_once_and_reused() {
         let dir = std::env::temp_dir().join(format!("splitid-kek-{}", uuid::Uuid::new_v4()));
         fs::create_dir_all(&dir).unwrap();
-        let first = KeyStore::open_or_create(&dir).unwrap();
+        let first = FileKeyStore::open_or_create(&dir).unwrap();
         let sealed = first.seal(b"secret", "ctx").unwrap();
-        let second = KeyStore::open_or_create(&dir).unwrap();
+        let second = FileKeyStore::open_or_create(&dir).unwrap();
         assert_eq!(&*second.open(&sealed, "ctx").unwrap(), b"secret");
         #[cfg(unix)]
         {
@@ -170,5 +153,16 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_data_directory_with_a_ca_but_no_kek_gets_no_new_kek() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(crate::pki::CA_FILE), "{}").unwrap();
+        assert!(matches!(
+            FileKeyStore::open_or_create(dir.path()),
+            Err(KeyStoreError::MissingKek { .. })
+        ));
+        assert!(!dir.path().join(KEK_FILE).exists());
     }
 }
