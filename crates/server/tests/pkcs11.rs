@@ -96,9 +96,14 @@ fn token(key_label: &str) -> Arc<Token> {
 /// not per session, so a key store that logs out when dropped logs out every other test's
 /// sessions on that token too, and their next call fails (SoftHSM: "general error"). A service
 /// keeps one key store for its whole life, so this is the tests' concern only.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static MODULE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    MODULE.lock().unwrap_or_else(|e| e.into_inner())
+static MODULE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    MODULE.blocking_lock()
+}
+
+async fn one_at_a_time_async() -> tokio::sync::MutexGuard<'static, ()> {
+    MODULE.lock().await
 }
 
 #[test]
@@ -282,7 +287,7 @@ fn pem(dir: &Path, name: &str, kind: &str, der: &[u8]) -> String {
 
 #[tokio::test]
 async fn the_ca_keys_are_made_and_used_in_the_token() {
-    let _module = one_at_a_time();
+    let _module = one_at_a_time_async().await;
     let data = tempfile::tempdir().unwrap();
     let keystore = KeyStoreConfig::Pkcs11(config("ca"));
     let service = open_service(data.path(), keystore.clone()).await.unwrap();
@@ -368,7 +373,7 @@ async fn the_ca_keys_are_made_and_used_in_the_token() {
 
 #[tokio::test]
 async fn a_file_data_directory_is_not_opened_with_a_token() {
-    let _module = one_at_a_time();
+    let _module = one_at_a_time_async().await;
     let (service, data) = common::demo_service().await;
     drop(service);
     let error = open_service(data.path(), KeyStoreConfig::Pkcs11(config("file-dir")))

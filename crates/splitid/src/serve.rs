@@ -60,7 +60,11 @@ pub struct ServeArgs {
     allow_2048: bool,
     /// A load balancer or proxy in front of this node, as a CIDR range (repeatable): from these
     /// peers the client's address is read from X-Forwarded-For.
-    #[arg(long = "trusted-proxy", env = "SPLITID_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(
+        long = "trusted-proxy",
+        env = "SPLITID_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
     trusted_proxies: Vec<ipnet::IpNet>,
     #[command(flatten)]
     keystore: KeyStoreArgs,

@@ -198,16 +198,23 @@ mod tests {
     fn the_client_is_read_through_trusted_proxies_only() {
         let proxies: Vec<ipnet::IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
         let ip = |text: &str| text.parse::<IpAddr>().unwrap();
-        let client = |peer: &str, header: &str| client_address(ip(peer), &forwarded(header), &proxies);
+        let client =
+            |peer: &str, header: &str| client_address(ip(peer), &forwarded(header), &proxies);
         // An untrusted peer is the client, whatever it claims.
         assert_eq!(client("198.51.100.7", "203.0.113.9"), ip("198.51.100.7"));
         // Through the load balancer, the address it received from.
         assert_eq!(client("10.0.0.2", "203.0.113.9"), ip("203.0.113.9"));
         // Through two proxies; a forged entry on the left is not reached.
-        assert_eq!(client("10.0.0.2", "1.2.3.4, 203.0.113.9, 10.0.0.3"), ip("203.0.113.9"));
+        assert_eq!(
+            client("10.0.0.2", "1.2.3.4, 203.0.113.9, 10.0.0.3"),
+            ip("203.0.113.9")
+        );
         // Garbage stops the walk at the proxy that wrote it.
         assert_eq!(client("10.0.0.2", "203.0.113.9, garbage"), ip("10.0.0.2"));
         // No header: the proxy itself.
-        assert_eq!(client_address(ip("10.0.0.2"), &HeaderMap::new(), &proxies), ip("10.0.0.2"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &HeaderMap::new(), &proxies),
+            ip("10.0.0.2")
+        );
     }
 }
