@@ -108,6 +108,47 @@ fn a_relying_party_outside_its_address_ranges_is_refused() {
     assert_eq!(post(&path, &login(CONFIGURED_RP, "Bank of Tests")).0, 401);
 }
 
+fn post_forwarded(url: &str, body: &Value, forwarded_for: &str) -> u16 {
+    reqwest::blocking::Client::new()
+        .post(url)
+        .header("x-forwarded-for", forwarded_for)
+        .json(body)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Behind a load balancer every connection comes from the balancer: the relying party's
+/// address is the one the (trusted) balancer forwards, and nobody else's header counts.
+#[test]
+fn behind_a_trusted_proxy_the_forwarded_address_is_checked() {
+    let ranges = |proxies: &str| {
+        format!(
+            "public_url = \"https://id.example.test\"\ntrusted_proxies = [{proxies}]\n\n[[relying_party]]\nuuid = \"{CONFIGURED_RP}\"\nnames = [\"Bank of Tests\"]\nip_ranges = [\"203.0.113.0/24\"]\n"
+        )
+    };
+    let body = login(CONFIGURED_RP, "Bank of Tests");
+
+    // This node's balancer is on loopback (where the test connects from).
+    let (_server, url) = start_from_file(&ranges("\"127.0.0.1/32\""));
+    let path = format!("{url}/v2/authentication/etsi/PNOEE-30303039914");
+    // Known relying party, unknown person: 404; outside its ranges: 401.
+    assert_eq!(post_forwarded(&path, &body, "203.0.113.9"), 404);
+    assert_eq!(post_forwarded(&path, &body, "198.51.100.1"), 401);
+    assert_eq!(post(&path, &body).0, 401);
+    // A forged entry on the left is not what the balancer saw.
+    assert_eq!(
+        post_forwarded(&path, &body, "203.0.113.9, 198.51.100.1"),
+        401
+    );
+
+    // Without trusted proxies, the header is nobody's word.
+    let (_server, url) = start_from_file(&ranges(""));
+    let path = format!("{url}/v2/authentication/etsi/PNOEE-30303039914");
+    assert_eq!(post_forwarded(&path, &body, "203.0.113.9"), 401);
+}
+
 #[test]
 fn a_broken_configuration_file_is_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();

@@ -279,6 +279,12 @@ fn a_server_with_its_keys_in_a_token_serves_logins_and_signatures_across_restart
     let refused = Command::new(splitid_binary())
         .args(["admin", "--data"])
         .arg(server.data.path())
+        .args(
+            server
+                .database
+                .iter()
+                .flat_map(|db| ["--database", db.url()]),
+        )
         .args(["accounts", "show", &document])
         .env_remove("SPLITID_CONFIG")
         .env_remove("SPLITID_KEYSTORE")

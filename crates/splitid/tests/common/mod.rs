@@ -3,8 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -59,14 +58,6 @@ impl Cluster {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Server {
     /// Starts a demo server accepting 2048-bit halves (fast keys for tests) with a test clock.
     pub fn start(extra: &[&str]) -> Server {
@@ -90,7 +81,6 @@ impl Server {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Server {
-        let listen = format!("127.0.0.1:{}", free_port());
         let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         if let Some(database) = &database {
             extra.extend(["--database".to_owned(), database.url().to_owned()]);
@@ -99,8 +89,8 @@ impl Server {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let child = spawn_server(data.path(), &listen, &extra, &env);
-        let server = Server {
+        let (child, listen) = spawn_server(data.path(), "127.0.0.1:0", &extra, &env);
+        Server {
             child,
             url: format!("http://{listen}"),
             data,
@@ -108,9 +98,7 @@ impl Server {
             listen,
             extra,
             env,
-        };
-        server.wait_until_up();
-        server
+        }
     }
 
     /// The server's database, opened from the test (as another process would).
@@ -144,21 +132,8 @@ impl Server {
     pub fn restart(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
-        self.child = spawn_server(self.data.path(), &self.listen, &self.extra, &self.env);
-        self.wait_until_up();
-    }
-
-    fn wait_until_up(&self) {
-        let started = Instant::now();
-        while TcpListener::bind(&self.listen).is_ok()
-            || std::net::TcpStream::connect(&self.listen).is_err()
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let (child, _) = spawn_server(self.data.path(), &self.listen, &self.extra, &self.env);
+        self.child = child;
     }
 
     /// The usage (billing) counts, read straight from the server's database: every completed
@@ -222,8 +197,16 @@ impl Server {
     }
 }
 
-fn spawn_server(data: &Path, listen: &str, extra: &[String], env: &[(String, String)]) -> Child {
-    Command::new(splitid_binary())
+/// Starts `splitid serve` on `listen` (port 0: the server picks a free one) and returns it
+/// with the address it listens on, read from its banner: no other process can take the port
+/// between choosing and binding it, as with a port chosen by the test.
+fn spawn_server(
+    data: &Path,
+    listen: &str,
+    extra: &[String],
+    env: &[(String, String)],
+) -> (Child, String) {
+    let mut child = Command::new(splitid_binary())
         .args([
             "serve",
             "--demo",
@@ -237,10 +220,24 @@ fn spawn_server(data: &Path, listen: &str, extra: &[String], env: &[(String, Str
         .args(extra)
         .env("RUST_LOG", "warn")
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("start splitid serve")
+        .expect("start splitid serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.strip_prefix("SplitID is listening on http://") {
+                    break rest.split_whitespace().next().unwrap().to_owned();
+                }
+            }
+            _ => panic!("splitid serve stopped before it listened (its error is above)"),
+        }
+    };
+    // The rest of the banner, and anything after it, is not read by anyone.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, address)
 }
 
 impl Drop for Server {
