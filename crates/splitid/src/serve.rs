@@ -68,6 +68,9 @@ pub struct ServeArgs {
     trusted_proxies: Vec<ipnet::IpNet>,
     #[command(flatten)]
     keystore: KeyStoreArgs,
+    /// Log lines as text for people, or as JSON objects for log collectors (levels by RUST_LOG).
+    #[arg(long, env = "SPLITID_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// FOR TESTS ONLY: a clock that `POST /test/clock/advance?seconds=N` moves forward.
     #[arg(long, hide = true)]
     test_clock: bool,
@@ -99,6 +102,12 @@ pub struct KeyStoreArgs {
 /// The environment variable the token's user PIN may come from.
 const PIN_ENV: &str = "SPLITID_PKCS11_PIN";
 const DEFAULT_KEY_LABEL: &str = "splitid";
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
 
 /// The configuration file.
 #[derive(Debug, Default, Deserialize)]
@@ -351,8 +360,10 @@ struct Settings {
     listen: SocketAddr,
     data: PathBuf,
     database: DatabaseConfig,
+    /// As configured; without it, `http://` and the address actually listened on (which
+    /// differs from `listen` when its port is 0).
+    public_url: Option<String>,
     demo: bool,
-    public_url: String,
     session_timeout: u32,
     allow_2048: bool,
     trusted_proxies: Vec<ipnet::IpNet>,
@@ -399,11 +410,7 @@ fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
         data,
         database,
         demo: args.demo || file.demo,
-        public_url: args
-            .public_url
-            .clone()
-            .or(file.public_url)
-            .unwrap_or_else(|| format!("http://{listen}")),
+        public_url: args.public_url.clone().or(file.public_url),
         session_timeout: args
             .session_timeout
             .or(file.session_timeout)
@@ -466,17 +473,28 @@ pub(crate) fn tool_config(
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+    );
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        // One JSON object per line, with the event's fields, for log collectors.
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let settings = settings(&args)?;
     tokio::runtime::Runtime::new()?.block_on(serve(settings, args.test_clock))
 }
 
 async fn serve(settings: Settings, use_test_clock: bool) -> anyhow::Result<()> {
-    let mut config = Config::new(&settings.data, &settings.public_url);
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let address = listener.local_addr()?;
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let mut config = Config::new(&settings.data, &public_url);
     config.database = settings.database.clone();
     config.demo = settings.demo;
     config.session_timeout = time::Duration::seconds(i64::from(settings.session_timeout));
@@ -499,11 +517,7 @@ async fn serve(settings: Settings, use_test_clock: bool) -> anyhow::Result<()> {
         tracing::warn!("test clock enabled: anyone can move this server's clock forward");
         router = router.merge(splitid_server::test_clock_router(test_clock));
     }
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let address = listener.local_addr()?;
-    print_banner(&settings, address);
+    print_banner(&settings, address, &public_url);
     service.spawn_background_tasks();
     axum::serve(
         listener,
@@ -564,8 +578,7 @@ fn proofing_methods(settings: &Settings) -> String {
     }
 }
 
-fn print_banner(settings: &Settings, address: SocketAddr) {
-    let public_url = &settings.public_url;
+fn print_banner(settings: &Settings, address: SocketAddr, public_url: &str) {
     let database = match &settings.database {
         DatabaseConfig::SqliteIn(_) => "SQLite".to_owned(),
         DatabaseConfig::Postgres { url, .. } => splitid_server::store::redact_password(url),
