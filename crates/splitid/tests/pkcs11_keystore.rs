@@ -8,7 +8,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -67,17 +67,6 @@ impl SoftHsm {
         .unwrap();
         path
     }
-}
-
-fn openssl(args: &[&str]) -> Output {
-    Command::new("/usr/bin/openssl")
-        .args(args)
-        .output()
-        .expect("run openssl")
-}
-
-fn all_output(output: &Output) -> String {
-    format!("{}{}", stdout(output), stderr(output))
 }
 
 /// Writes DER as PEM (`kind`: x509 or crl) in `dir`; returns the PEM file's path.
@@ -347,13 +336,7 @@ fn a_pin_in_the_configuration_file_is_refused_without_showing_it() {
         format!("[keystore]\nkind = \"pkcs11\"\nmodule = \"{MODULE}\"\ntoken_label = \"{TOKEN}\"\npin = \"531642\"\n"),
     )
     .unwrap();
-    let output = Command::new(splitid_binary())
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
-        .arg(dir.path().join("data"))
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .unwrap();
+    let output = serve_refusing(&dir.path().join("data"), &config);
     assert!(!output.status.success());
     let said = stderr(&output);
     assert!(

@@ -995,13 +995,7 @@ fn a_broken_proofing_configuration_stops_the_start_with_the_reason() {
     ] {
         let config = dir.path().join("splitid.toml");
         std::fs::write(&config, section).unwrap();
-        let output = std::process::Command::new(common::splitid_binary())
-            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
-            .arg(dir.path().join("data"))
-            .arg("--config")
-            .arg(&config)
-            .output()
-            .unwrap();
+        let output = common::serve_refusing(&dir.path().join("data"), &config);
         assert!(!output.status.success());
         assert!(
             stderr(&output).contains(reason),

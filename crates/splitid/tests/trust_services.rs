@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use common::*;
 
@@ -23,18 +22,6 @@ impl Dir {
     fn text(&self, name: &str) -> String {
         self.path(name).to_str().unwrap().to_owned()
     }
-}
-
-fn openssl(args: &[&str]) -> Output {
-    Command::new("/usr/bin/openssl")
-        .args(args)
-        .output()
-        .expect("run openssl")
-}
-
-/// stdout and stderr together (openssl prints verification results on stderr).
-fn all_output(output: &Output) -> String {
-    format!("{}{}", stdout(output), stderr(output))
 }
 
 fn get(url: &str) -> (u16, String, Vec<u8>) {

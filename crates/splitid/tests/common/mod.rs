@@ -398,6 +398,31 @@ fn run_app(home: &Path, args: &[String], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The `openssl` command, the independent verifier of certificates, CRLs and OCSP answers.
+pub fn openssl(args: &[&str]) -> Output {
+    Command::new("/usr/bin/openssl")
+        .args(args)
+        .output()
+        .expect("run openssl")
+}
+
+/// stdout and stderr together (openssl prints verification results on stderr).
+pub fn all_output(output: &Output) -> String {
+    format!("{}{}", stdout(output), stderr(output))
+}
+
+/// `splitid serve --demo` on a data directory with a configuration file, expected to stop at
+/// once (a refused configuration): its output.
+pub fn serve_refusing(data: &Path, config: &Path) -> Output {
+    Command::new(splitid_binary())
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap()
+}
+
 pub fn assert_success(output: &Output) {
     assert!(
         output.status.success(),
