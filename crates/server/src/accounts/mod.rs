@@ -117,11 +117,16 @@ impl Service {
             .set_pin_counter(account.id, purpose, counted)
             .await?;
 
-        let share = self.server_share(account.id, &key)?;
-        let request = request.clone();
-        let result = tokio::task::spawn_blocking(move || share.complete(&request, &partial))
-            .await
-            .map_err(ServiceError::internal)?;
+        // Unsealing the share (parsing and checking the server's RSA key, Montgomery set-up)
+        // costs milliseconds too: off the async workers, with the completion.
+        let (service, account_id, request) = (self.clone(), account.id, request.clone());
+        let sealed = key.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let share = service.server_share(account_id, &sealed)?;
+            ServiceResult::Ok(share.complete(&request, &partial))
+        })
+        .await
+        .map_err(ServiceError::internal)??;
         match result {
             Ok(signature) => {
                 self.store()
