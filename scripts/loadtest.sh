@@ -59,11 +59,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The URL of a scratch database named $1 (created here, dropped by cleanup).
+# Creates a scratch database named $1 (dropped by cleanup) and sets $database to its URL.
+# Not called in $(…): the list cleanup reads must be extended in this shell, not a subshell.
 scratch_database() {
     psql "$POSTGRES" -qc "CREATE DATABASE $1" >/dev/null
     databases+=("$1")
-    echo "${POSTGRES%/*}/$1"
+    database="${POSTGRES%/*}/$1"
 }
 
 # A port nothing listens on (checked by connecting).
@@ -86,8 +87,12 @@ start_node() {
     local port
     port=$(free_port)
     url="http://127.0.0.1:$port"
-    RUST_LOG=warn "$bin" serve --demo --listen "127.0.0.1:$port" --data "$data" "$@" \
-        >"$work/$name.log" 2>&1 &
+    local allow=()
+    if [ "$HALF_BITS" = 2048 ]; then
+        allow=(--allow-2048)
+    fi
+    RUST_LOG=warn "$bin" serve --demo "${allow[@]}" --listen "127.0.0.1:$port" --data "$data" \
+        "$@" >"$work/$name.log" 2>&1 &
     pid=$!
     pids+=("$pid")
     for _ in $(seq 600); do
@@ -137,12 +142,12 @@ RUN_SECONDS=$HALF_PEAK_SECONDS load h --server "$url" --cpu-of "$pid" --devices 
     --rate "$half_rate"
 stop_nodes "$pid"
 
-database=$(scratch_database "splitid_loadtest_c1_$$")
+scratch_database "splitid_loadtest_c1_$$"
 start_node c1 "$work/c1" --database "$database"
 load c1 --server "$url" --cpu-of "$pid" --devices "$DEVICES" --concurrency "$CONCURRENCIES"
 stop_nodes "$pid"
 
-database=$(scratch_database "splitid_loadtest_c2_$$")
+scratch_database "splitid_loadtest_c2_$$"
 start_node c2-first "$work/c2" --database "$database"
 first_url=$url first_pid=$pid
 start_node c2-second "$work/c2" --database "$database"
