@@ -2,6 +2,8 @@
 //! request is MAC'd under the account's key; state-changing ones carry the ratchet token and
 //! receive the next one, which the caller must store before doing anything else.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::hmac;
@@ -29,29 +31,45 @@ struct Ratcheted<T> {
 #[derive(Clone, Default)]
 pub struct Channel {
     http: reqwest::Client,
+    /// Request and response body bytes so far, shared by the clones (the load tool reports
+    /// the app API's share of the bytes per transaction from it). Headers are not counted.
+    body_bytes: Arc<AtomicU64>,
 }
 
 impl Channel {
+    /// Bytes of request and response bodies this channel (and its clones) has carried.
+    pub fn body_bytes(&self) -> u64 {
+        self.body_bytes.load(Ordering::Relaxed)
+    }
+
+    fn count(&self, bytes: usize) {
+        self.body_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
     /// An unauthenticated JSON POST (registration).
     pub async fn post<B: Serialize, R: DeserializeOwned>(
         &self,
         url: &str,
         body: &B,
     ) -> Result<R, AppError> {
+        // Serialised here rather than by reqwest's `.json` so that its size can be counted.
+        let body = serde_json::to_vec(body).map_err(|e| AppError::Protocol(e.to_string()))?;
+        self.count(body.len());
         let response = self
             .http
             .post(url)
-            .json(body)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
             .send()
             .await
             .map_err(network)?;
-        read(response).await
+        self.read(response).await
     }
 
     /// An unauthenticated GET (a proofing challenge's state).
     pub async fn get_public<R: DeserializeOwned>(&self, url: &str) -> Result<R, AppError> {
         let response = self.http.get(url).send().await.map_err(network)?;
-        read(response).await
+        self.read(response).await
     }
 
     /// An authenticated request that changes nothing on the server.
@@ -62,7 +80,8 @@ impl Channel {
         query: &str,
     ) -> Result<R, AppError> {
         let request = self.signed(account, Method::GET, path, query, Vec::new(), None)?;
-        read(self.http.execute(request).await.map_err(network)?).await
+        self.read(self.http.execute(request).await.map_err(network)?)
+            .await
     }
 
     /// Follows an authenticated server-sent-events stream, sending the data of each event to
@@ -76,7 +95,7 @@ impl Channel {
         let request = self.signed(account, Method::GET, path, "", Vec::new(), None)?;
         let mut response = self.http.execute(request).await.map_err(network)?;
         if response.status() != StatusCode::OK {
-            return read::<serde_json::Value>(response).await.map(|_| ());
+            return self.read::<serde_json::Value>(response).await.map(|_| ());
         }
         let mut buffer = String::new();
         while let Some(chunk) = response.chunk().await.map_err(network)? {
@@ -124,7 +143,7 @@ impl Channel {
                 .map_err(network)?,
             Err(e) => return Err(network(e)),
         };
-        let answer: Ratcheted<R> = read(response).await?;
+        let answer: Ratcheted<R> = self.read(response).await?;
         account.ratchet_token = answer.next_ratchet_token;
         Ok(answer.result)
     }
@@ -165,6 +184,7 @@ impl Channel {
         if !ratchet.is_empty() {
             builder = builder.header(headers::RATCHET, ratchet);
         }
+        self.count(body.len());
         if !body.is_empty() {
             builder = builder
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -180,18 +200,21 @@ fn network(error: reqwest::Error) -> AppError {
     AppError::Network(error.to_string())
 }
 
-async fn read<R: DeserializeOwned>(response: reqwest::Response) -> Result<R, AppError> {
-    let status = response.status();
-    let bytes = response.bytes().await.map_err(network)?;
-    if status == StatusCode::OK {
-        return serde_json::from_slice(&bytes)
-            .map_err(|e| AppError::Protocol(format!("unexpected answer: {e}")));
+impl Channel {
+    async fn read<R: DeserializeOwned>(&self, response: reqwest::Response) -> Result<R, AppError> {
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(network)?;
+        self.count(bytes.len());
+        if status == StatusCode::OK {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| AppError::Protocol(format!("unexpected answer: {e}")));
+        }
+        let detail = serde_json::from_slice::<ErrorBody>(&bytes)
+            .map(|e| e.detail)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned());
+        Err(AppError::Server {
+            status: status.as_u16(),
+            detail,
+        })
     }
-    let detail = serde_json::from_slice::<ErrorBody>(&bytes)
-        .map(|e| e.detail)
-        .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned());
-    Err(AppError::Server {
-        status: status.as_u16(),
-        detail,
-    })
 }

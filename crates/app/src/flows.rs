@@ -82,6 +82,12 @@ impl App {
         }
     }
 
+    /// Bytes of app API request and response bodies this app has sent and received (HTTP
+    /// headers not included): what a phone's data plan pays, less the headers.
+    pub fn body_bytes(&self) -> u64 {
+        self.channel.body_bytes()
+    }
+
     /// Registers this device: makes both keys (PIN1 for authentication, PIN2 for signing),
     /// hands the server its shares, proves possession, stores the new account.
     pub async fn register(
