@@ -5,6 +5,16 @@ mod common;
 
 use common::*;
 
+/// OK logins the server's billing counted (each completed session once).
+fn ok_logins_counted(server: &Server) -> u64 {
+    server
+        .usage_counts()
+        .iter()
+        .filter(|(kind, result, _)| kind == "authentication" && result == "OK")
+        .map(|(_, _, n)| n)
+        .sum()
+}
+
 #[test]
 fn the_load_tool_runs_full_logins_and_reports_them() {
     let server = Server::start(&[]);
@@ -35,12 +45,7 @@ fn the_load_tool_runs_full_logins_and_reports_them() {
     }
     assert!(report["rp_api_bytes_per_transaction"].as_f64().unwrap() > 500.0);
     // Every reported transaction completed on the server as an OK login, counted once.
-    let ok_logins: u64 = server
-        .usage_counts()
-        .iter()
-        .filter(|(kind, result, _)| kind == "authentication" && result == "OK")
-        .map(|(_, _, n)| n)
-        .sum();
+    let ok_logins = ok_logins_counted(&server);
     assert_eq!(ok_logins, transactions, "{report}");
 
     let refused = std::process::Command::new(splitid_binary())
@@ -153,12 +158,7 @@ fn the_load_is_spread_over_several_nodes_and_an_open_loop_keeps_its_rate() {
         assert!(metric(node, started) >= 1.0, "{}: {report}", node.url);
         assert_eq!(metric(node, registered), 1.0, "{}", node.url);
     }
-    let ok_logins: u64 = cluster.nodes[0]
-        .usage_counts()
-        .iter()
-        .filter(|(kind, result, _)| kind == "authentication" && result == "OK")
-        .map(|(_, _, n)| n)
-        .sum();
+    let ok_logins = ok_logins_counted(&cluster.nodes[0]);
     assert_eq!(ok_logins, transactions, "{report}");
 
     // Open loop: about the rate asked for, whatever the latency.

@@ -71,18 +71,8 @@ impl SoftHsm {
 
 /// Writes DER as PEM (`kind`: x509 or crl) in `dir`; returns the PEM file's path.
 fn write_pem(dir: &Path, name: &str, kind: &str, der: &[u8]) -> String {
-    let der_path = dir.join(format!("{name}.der"));
     let pem_path = dir.join(format!("{name}.pem"));
-    std::fs::write(&der_path, der).unwrap();
-    assert_success(&openssl(&[
-        kind,
-        "-inform",
-        "DER",
-        "-in",
-        der_path.to_str().unwrap(),
-        "-out",
-        pem_path.to_str().unwrap(),
-    ]));
+    der_to_pem(der, kind, &pem_path);
     pem_path.to_str().unwrap().to_owned()
 }
 

@@ -53,18 +53,7 @@ fn status_type_and_body(response: reqwest::blocking::Response) -> (u16, String, 
 fn download_pem(server: &Server, path: &str, kind: &str, out: &Path, content_type: &str) {
     let (status, got_type, der) = get(&format!("{}{path}", server.url));
     assert_eq!((status, got_type.as_str()), (200, content_type), "{path}");
-    let der_path = out.with_extension("der");
-    std::fs::write(&der_path, der).unwrap();
-    let converted = openssl(&[
-        kind,
-        "-inform",
-        "DER",
-        "-in",
-        der_path.to_str().unwrap(),
-        "-out",
-        out.to_str().unwrap(),
-    ]);
-    assert_success(&converted);
+    der_to_pem(&der, kind, out);
 }
 
 /// The CA certificates as a relying party fetches them: root.pem, issuing.pem, chain.pem.

@@ -406,6 +406,21 @@ pub fn openssl(args: &[&str]) -> Output {
         .expect("run openssl")
 }
 
+/// Writes `der` as PEM at `out` with openssl (`kind`: x509 or crl), keeping the DER beside it.
+pub fn der_to_pem(der: &[u8], kind: &str, out: &Path) {
+    let der_path = out.with_extension("der");
+    std::fs::write(&der_path, der).unwrap();
+    assert_success(&openssl(&[
+        kind,
+        "-inform",
+        "DER",
+        "-in",
+        der_path.to_str().unwrap(),
+        "-out",
+        out.to_str().unwrap(),
+    ]));
+}
+
 /// stdout and stderr together (openssl prints verification results on stderr).
 pub fn all_output(output: &Output) -> String {
     format!("{}{}", stdout(output), stderr(output))
