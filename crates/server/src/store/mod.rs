@@ -190,6 +190,9 @@ impl Store {
             .max_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            // An embedded database's connection cannot drop, and the ping that checks it
+            // before each use is a round trip to SQLite's worker thread for every query.
+            .test_before_acquire(false)
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     connection
