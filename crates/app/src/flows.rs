@@ -16,7 +16,7 @@ use splitid_proto::app_v1::{
 };
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, DeviceShare, HalfSize, HashAlgorithm, KdfParams, Padding,
-    Pin, ServerShareHandover, SignRequest, Signature, generate_device_key,
+    PartialSignature, Pin, ServerShareHandover, SignRequest, Signature, generate_device_key,
     proof_of_possession_request,
 };
 use thiserror::Error;
@@ -123,13 +123,15 @@ impl App {
                 pin1,
                 &challenge.authentication.modulus,
                 &challenge.challenge,
-            )?,
+            )
+            .await?,
             signing: prove(
                 &sign,
                 pin2,
                 &challenge.signing.modulus,
                 &challenge.challenge,
-            )?,
+            )
+            .await?,
         };
         let url = format!(
             "{base}/app/v1/registrations/{}/complete",
@@ -188,7 +190,7 @@ impl App {
             Padding::Pkcs1v15,
             digest.as_ref(),
         )?;
-        let partial = share.partial_sign(pin1, &request)?;
+        let partial = partial_sign(share, pin1, request).await?;
         let vouch = Vouch {
             challenge_id: challenge.challenge_id.clone(),
             partial_signature: BASE64.encode(partial.as_bytes()),
@@ -370,7 +372,7 @@ impl App {
             let share = stored.to_share()?;
             let request = checked_request(transaction, share.half_size())?;
             let pin = pin.ok_or_else(|| AppError::Usage("this transaction needs a PIN".into()))?;
-            let partial = share.partial_sign(pin, &request)?;
+            let partial = partial_sign(share, pin, request.clone()).await?;
             confirmation.partial_signature = Some(BASE64.encode(partial.as_bytes()));
             to_verify = Some((request, stored.composite_modulus.clone()));
         }
@@ -505,7 +507,7 @@ fn handover_wire(handover: &ServerShareHandover) -> KeyHandover {
     }
 }
 
-fn prove(
+async fn prove(
     share: &DeviceShare,
     pin: &Pin,
     composite: &str,
@@ -518,7 +520,24 @@ fn prove(
         ));
     }
     let request = proof_of_possession_request(&key, &b64("challenge", challenge)?)?;
-    Ok(BASE64.encode(share.partial_sign(pin, &request)?.as_bytes()))
+    let partial = partial_sign(share.clone(), pin, request).await?;
+    Ok(BASE64.encode(partial.as_bytes()))
+}
+
+/// A partial signature, computed off the async runtime: the PIN's key derivation (Argon2id,
+/// 64 MiB by default) and the exponentiation take from milliseconds to most of a second, and
+/// would stall every other request of the app meanwhile (and of the load tool's many
+/// simulated devices, which share one runtime).
+async fn partial_sign(
+    share: DeviceShare,
+    pin: &Pin,
+    request: SignRequest,
+) -> Result<PartialSignature, AppError> {
+    let pin = pin.clone();
+    tokio::task::spawn_blocking(move || share.partial_sign(&pin, &request))
+        .await
+        .map_err(|e| AppError::Protocol(e.to_string()))?
+        .map_err(AppError::from)
 }
 
 /// Rebuilds what the server asks to sign and refuses it unless it encodes the hash the app

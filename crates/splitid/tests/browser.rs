@@ -66,6 +66,14 @@ struct Browser {
     _driver: Driver,
 }
 
+/// Ends the WebDriver session, which quits Chromium: killing chromedriver alone leaves the
+/// browser processes running after the test.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.runtime.block_on(self.client.clone().close());
+    }
+}
+
 impl Browser {
     fn open() -> Browser {
         let driver = Driver::start();
