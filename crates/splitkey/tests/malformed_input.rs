@@ -161,6 +161,16 @@ fn stored_key_material_is_checked_when_loaded() {
         &d1s,
         &der[..der.len() / 2]
     )));
+    // Well-formed DER whose last integer (the CRT coefficient q⁻¹ mod p) no longer agrees with
+    // the rest: the key's consistency check (AWS-LC runs it while parsing) refuses it.
+    let mut inconsistent = der.to_vec();
+    *inconsistent.last_mut().unwrap() ^= 1;
+    assert!(is_invalid_input(ServerShare::from_stored(
+        HALF,
+        &n1,
+        &d1s,
+        &inconsistent
+    )));
 
     let device = &key.device;
     let rebuild = |sealed: &[u8], modulus: &[u8]| {
