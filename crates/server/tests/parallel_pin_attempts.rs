@@ -180,8 +180,19 @@ async fn burst_of_wrong_pins(nodes: &[Service], registered: &Registered) {
     .await;
     assert!(matches!(outcome, PinOutcome::Locked(_)));
     let signing = sign.partial_sign(pin2, &request).unwrap();
+    let before = service.now();
     let outcome = attempt(service, account, KeyPurpose::Signing, &request, signing).await;
-    assert!(matches!(outcome, PinOutcome::Signed(_)));
+    assert!(matches!(outcome, PinOutcome::Signed { .. }));
+    // The right PIN left the signing counter at zero and recorded the account's use.
+    let signing_key = service
+        .store()
+        .key(account.id, KeyPurpose::Signing)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(signing_key.pin.wrong_in_a_row, 0);
+    let used = service.store().account(account.id).await.unwrap().unwrap();
+    assert!(used.last_used_at.is_some_and(|at| at >= before), "{used:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

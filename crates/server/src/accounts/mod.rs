@@ -74,8 +74,12 @@ impl Closure {
 /// What happened to a PIN attempt.
 #[derive(Debug)]
 pub enum PinOutcome {
-    /// The PIN was right: the finished signature.
-    Signed(Signature),
+    /// The PIN was right: the finished signature, and the key that made it (read under the
+    /// account's lock; callers need its certificate).
+    Signed {
+        signature: Signature,
+        key: KeyRecord,
+    },
     /// The PIN was wrong; the key's state after counting it.
     WrongPin(PinState),
     /// The key was locked before the attempt: nothing was counted.
@@ -130,10 +134,9 @@ impl Service {
         match result {
             Ok(signature) => {
                 self.store()
-                    .set_pin_counter(account.id, purpose, counted.right_pin())
+                    .record_right_pin(account.id, purpose, counted.right_pin(), now)
                     .await?;
-                self.store().touch_account(account.id, now).await?;
-                Ok(PinOutcome::Signed(signature))
+                Ok(PinOutcome::Signed { signature, key })
             }
             Err(splitkey::Error::WrongPin) => {
                 let state = counted.state(now);

@@ -230,8 +230,7 @@ impl Service {
             .sign_with_pin(account, serialised, purpose, &request, partial)
             .await?
         {
-            PinOutcome::Signed(signature) => {
-                let key = self.key(account.id, purpose).await?;
+            PinOutcome::Signed { signature, key } => {
                 let status = signed_status(account, &key.certificate, &spec, signature.as_bytes());
                 self.finish(session.id, &status, Some(account.id)).await?;
                 Ok(TransactionOutcome::Completed {

@@ -138,6 +138,22 @@ fn parse_optional_time(text: Option<String>) -> Result<Option<OffsetDateTime>, S
     text.as_deref().map(parse_time).transpose()
 }
 
+async fn write_pin_counter(
+    connection: &mut sqlx::AnyConnection,
+    account: Uuid,
+    purpose: KeyPurpose,
+    pin: PinCounter,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE account_keys SET wrong_pins = $1, locked_until = $2 WHERE account_id = $3 AND purpose = $4")
+        .bind(pin.wrong_in_a_row as i64)
+        .bind(pin.locked_until.map(format_time))
+        .bind(account.to_string())
+        .bind(purpose.as_str())
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
 fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(damaged)
 }
@@ -571,15 +587,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn touch_account(&self, id: Uuid, now: OffsetDateTime) -> Result<(), StoreError> {
-        sqlx::query("UPDATE accounts SET last_used_at = $1 WHERE id = $2")
-            .bind(format_time(now))
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Moves the app channel's ratchet on, if it is still where the caller found it
     /// (compare-and-swap on the current token). Returns false when another request won.
     pub async fn advance_channel(
@@ -625,13 +632,26 @@ impl Store {
         purpose: KeyPurpose,
         pin: PinCounter,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE account_keys SET wrong_pins = $1, locked_until = $2 WHERE account_id = $3 AND purpose = $4")
-            .bind(pin.wrong_in_a_row as i64)
-            .bind(pin.locked_until.map(format_time))
+        let mut connection = self.pool.acquire().await?;
+        write_pin_counter(&mut connection, account, purpose, pin).await
+    }
+
+    /// A right PIN: the counter's reset and the account's last use, in one commit.
+    pub async fn record_right_pin(
+        &self,
+        account: Uuid,
+        purpose: KeyPurpose,
+        pin: PinCounter,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        write_pin_counter(&mut tx, account, purpose, pin).await?;
+        sqlx::query("UPDATE accounts SET last_used_at = $1 WHERE id = $2")
+            .bind(format_time(now))
             .bind(account.to_string())
-            .bind(purpose.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 

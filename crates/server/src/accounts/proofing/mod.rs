@@ -263,7 +263,7 @@ impl Service {
             )
             .await?
         {
-            PinOutcome::Signed(_) => {
+            PinOutcome::Signed { .. } => {
                 if !self
                     .store()
                     .vouch_for_challenge(challenge.id, account.id, self.now())
