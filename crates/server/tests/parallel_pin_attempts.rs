@@ -100,7 +100,8 @@ async fn register(service: &Service) -> Registered {
     }
 }
 
-/// One PIN attempt, under the account's lock, as the app channel makes it.
+/// One PIN attempt, under the account's lock, as the app channel makes it: the key read
+/// under the lock, and a right PIN's reset written.
 async fn attempt(
     service: &Service,
     account: &AccountRecord,
@@ -109,11 +110,21 @@ async fn attempt(
     partial: PartialSignature,
 ) -> PinOutcome {
     let lock = service.store().lock_account(account.id).await.unwrap();
+    let key = service
+        .store()
+        .key(account.id, purpose)
+        .await
+        .unwrap()
+        .unwrap();
     let outcome = service
-        .sign_with_pin(account, lock.proof(), purpose, request, partial)
-        .await;
+        .sign_with_pin(account, lock.proof(), key, request, partial)
+        .await
+        .unwrap();
+    if let PinOutcome::Signed { right_pin, .. } = &outcome {
+        service.store().record_right_pin(right_pin).await.unwrap();
+    }
     lock.release().await;
-    outcome.unwrap()
+    outcome
 }
 
 /// Ten parallel wrong PIN1 attempts, spread over `nodes`; then the checks.

@@ -18,7 +18,7 @@ pub(crate) use registration::ProvenIdentity;
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
 use crate::store::{
-    AccountRecord, AuditEvent, AuditKind, KeyPurpose, KeyRecord, Revocation, Serialised,
+    AccountRecord, AuditEvent, AuditKind, KeyPurpose, KeyRecord, Revocation, RightPin, Serialised,
 };
 use pin_policy::PinState;
 use serde_json::json;
@@ -74,11 +74,13 @@ impl Closure {
 /// What happened to a PIN attempt.
 #[derive(Debug)]
 pub enum PinOutcome {
-    /// The PIN was right: the finished signature, and the key that made it (read under the
-    /// account's lock; callers need its certificate).
+    /// The PIN was right: the finished signature, the key that made it (callers need its
+    /// certificate), and the counter's reset, which the caller writes (with what the
+    /// signature completes, when it completes something).
     Signed {
         signature: Signature,
-        key: KeyRecord,
+        key: Box<KeyRecord>,
+        right_pin: RightPin,
     },
     /// The PIN was wrong; the key's state after counting it.
     WrongPin(PinState),
@@ -93,15 +95,17 @@ impl Service {
     }
 
     /// Completes a signature with the device's partial signature, counting the attempt under
-    /// the PIN policy: counted (durably) before the check, reset if right; a permanent lock
-    /// closes the account. Attempts on one account are judged one at a time, on whichever
-    /// node they arrive: the caller holds the account's lock (`serialised`), so no parallel
-    /// request can race past the counter.
+    /// the PIN policy: counted (durably) before the check, reset if right (by the caller,
+    /// see [`PinOutcome::Signed`]); a permanent lock closes the account. Attempts on one
+    /// account are judged one at a time, on whichever node they arrive: the caller holds the
+    /// account's lock (`serialised`) and read `key` under it, so no parallel request can race
+    /// past the counter. (A key of another account would not even unseal: its sealing
+    /// context names its account.)
     pub async fn sign_with_pin(
         &self,
         account: &AccountRecord,
         serialised: Serialised,
-        purpose: KeyPurpose,
+        key: KeyRecord,
         request: &SignRequest,
         partial: PartialSignature,
     ) -> ServiceResult<PinOutcome> {
@@ -110,7 +114,7 @@ impl Service {
                 "a PIN attempt outside its account's lock",
             ));
         }
-        let key = self.key(account.id, purpose).await?;
+        let purpose = key.purpose;
         let now = self.now();
         let state = key.pin.state(now);
         if !matches!(state, PinState::Usable { .. }) {
@@ -132,12 +136,16 @@ impl Service {
         .await
         .map_err(ServiceError::internal)??;
         match result {
-            Ok(signature) => {
-                self.store()
-                    .record_right_pin(account.id, purpose, counted.right_pin(), now)
-                    .await?;
-                Ok(PinOutcome::Signed { signature, key })
-            }
+            Ok(signature) => Ok(PinOutcome::Signed {
+                signature,
+                key: Box::new(key),
+                right_pin: RightPin {
+                    account: account.id,
+                    purpose,
+                    counter: counted.right_pin(),
+                    at: now,
+                },
+            }),
             Err(splitkey::Error::WrongPin) => {
                 let state = counted.state(now);
                 tracing::info!(account = %account.id, purpose = purpose.as_str(), ?state, "wrong PIN");

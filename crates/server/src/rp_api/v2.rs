@@ -19,7 +19,7 @@ use super::{Body, ClientIp, PathParam, QueryParams, ip_allowed, parse_json};
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
 use crate::sessions::Target;
-use crate::store::RelyingPartyRecord;
+use crate::store::{RelyingPartyRecord, SessionRecord};
 
 /// Long poll when the relying party gives no `timeoutMs`: half way between the bounds.
 const DEFAULT_TIMEOUT_MS: u64 = 60_500;
@@ -247,24 +247,26 @@ async fn session_status(
     let timeout = parse_timeout(query.timeout_ms.as_deref())?;
     let not_found = || ServiceError::NotFound(format!("no session {id}"));
     let session_id = Uuid::parse_str(&id).map_err(|_| not_found())?;
-    let session = service
-        .store()
-        .session(session_id)
-        .await?
-        .ok_or_else(not_found)?;
     // v2 identifies the caller of a status request by its address only: a session is visible
     // to the relying party that started it (its registered address ranges, when it has some).
-    let rp = service
-        .store()
-        .relying_party(session.rp_uuid)
-        .await?
-        .ok_or_else(not_found)?;
-    if !ip_allowed(ip, &rp.ip_ranges) {
-        return Err(not_found());
-    }
+    let caller_may_see = |session: &SessionRecord| {
+        let (service, rp_uuid) = (service.clone(), session.rp_uuid);
+        async move {
+            let rp = service
+                .store()
+                .relying_party(rp_uuid)
+                .await?
+                .ok_or_else(not_found)?;
+            if ip_allowed(ip, &rp.ip_ranges) {
+                Ok(())
+            } else {
+                Err(not_found())
+            }
+        }
+    };
     Ok(Json(
         service
-            .session_status(session.rp_uuid, session_id, timeout)
+            .await_session(session_id, timeout, caller_may_see)
             .await?,
     ))
 }

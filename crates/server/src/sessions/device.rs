@@ -17,7 +17,7 @@ use crate::Service;
 use crate::accounts::pin_policy::{NextLock, PinState};
 use crate::accounts::{PinOutcome, decode_field, rfc3339};
 use crate::error::{ServiceError, ServiceResult};
-use crate::store::{AccountRecord, KeyPurpose, Serialised, SessionKind, SessionRecord};
+use crate::store::{AccountRecord, KeyPurpose, KeyRecord, Serialised, SessionKind, SessionRecord};
 
 /// The screen name of a refused certificate choice.
 pub const CERTIFICATE_CHOICE_SCREEN: &str = "certificateChoice";
@@ -93,16 +93,12 @@ impl Service {
                     .await?;
                 continue;
             }
-            open.push(self.describe(account, &session).await?);
+            open.push(Self::describe(&session)?);
         }
         Ok(open)
     }
 
-    async fn describe(
-        &self,
-        account: &AccountRecord,
-        session: &SessionRecord,
-    ) -> ServiceResult<PendingTransaction> {
+    fn describe(session: &SessionRecord) -> ServiceResult<PendingTransaction> {
         let spec = spec_of(session)?;
         let kind = match session.kind {
             SessionKind::Authentication => TransactionKind::Authentication,
@@ -134,7 +130,6 @@ impl Service {
             transaction.text = Some(text.to_owned());
         }
         if session.kind != SessionKind::CertificateChoice {
-            let request = self.sign_request(account, session, &spec).await?;
             transaction.key = Some(match key_for(session.kind) {
                 KeyPurpose::Authentication => KeyUse::Authentication,
                 KeyPurpose::Signing => KeyUse::Signing,
@@ -142,25 +137,17 @@ impl Service {
             transaction.hash_type = spec.hash_type.map(|h| h.api_name().to_owned());
             transaction.hash = spec.hash.clone();
             transaction.padding = Some("pkcs1v15".to_owned());
-            // PKCS#1 v1.5 is deterministic: the app encodes the hash itself, which both saves a
-            // kilobyte per transaction and leaves no room for a substituted message. Only a
-            // randomised padding (PSS, RP API v3) needs the server's encoding sent along.
-            if request.padding() != Padding::Pkcs1v15 {
-                transaction.encoded_message = Some(BASE64.encode(request.encoded()));
-            }
+            // PKCS#1 v1.5 (all RP API v2 asks for) is deterministic: the app encodes the hash
+            // itself, which both saves a kilobyte per transaction and leaves no room for a
+            // substituted message. Only a randomised padding (PSS, RP API v3) would need the
+            // server's encoding sent along, in `encoded_message`.
         }
         Ok(transaction)
     }
 
-    /// The encoded message μ for this account's key: PKCS#1 v1.5 over the relying party's
-    /// hash, as RP API v2 signatures are.
-    async fn sign_request(
-        &self,
-        account: &AccountRecord,
-        session: &SessionRecord,
-        spec: &SessionSpec,
-    ) -> ServiceResult<SignRequest> {
-        let key = self.key(account.id, key_for(session.kind)).await?;
+    /// The encoded message μ for this key: PKCS#1 v1.5 over the relying party's hash, as RP
+    /// API v2 signatures are.
+    fn sign_request(key: &KeyRecord, spec: &SessionSpec) -> ServiceResult<SignRequest> {
         let half = HalfSize::from_bits(key.half_bits).map_err(ServiceError::internal)?;
         let hash = decode_field("hash", spec.hash.as_deref().unwrap_or_default())?;
         let hash_type = spec
@@ -179,10 +166,7 @@ impl Service {
         let Ok(id) = Uuid::parse_str(transaction_id) else {
             return Ok(None);
         };
-        if !self.store().is_target(id, account.id).await? {
-            return Ok(None);
-        }
-        let Some(session) = self.store().session(id).await? else {
+        let Some(session) = self.store().session_pending_for(id, account.id).await? else {
             return Ok(None);
         };
         if is_past(session.deadline, self.now()) {
@@ -207,7 +191,7 @@ impl Service {
         let spec = spec_of(&session)?;
         if session.kind == SessionKind::CertificateChoice {
             let status = self.certificate_choice_result(account, &spec).await?;
-            return self.finish_for_device(session.id, &status, account).await;
+            return self.finish_for_device(&session, &status, account).await;
         }
         if !spec.code_choices.is_empty() {
             let chosen = confirmation.chosen_code.as_deref().ok_or_else(|| {
@@ -215,7 +199,7 @@ impl Service {
             })?;
             if Some(chosen) != spec.verification_code.as_deref() {
                 return self
-                    .finish_for_device(session.id, &complete_status(EndResult::WrongVc), account)
+                    .finish_for_device(&session, &complete_status(EndResult::WrongVc), account)
                     .await;
             }
         }
@@ -224,15 +208,22 @@ impl Service {
             .as_deref()
             .ok_or_else(|| ServiceError::BadRequest("partialSignature: required".into()))?;
         let partial = PartialSignature::from_bytes(&decode_field("partialSignature", partial)?);
-        let request = self.sign_request(account, &session, &spec).await?;
-        let purpose = key_for(session.kind);
+        // Read under the account's lock, which the ratchet holds (`serialised`).
+        let key = self.key(account.id, key_for(session.kind)).await?;
+        let request = Self::sign_request(&key, &spec)?;
         match self
-            .sign_with_pin(account, serialised, purpose, &request, partial)
+            .sign_with_pin(account, serialised, key, &request, partial)
             .await?
         {
-            PinOutcome::Signed { signature, key } => {
+            PinOutcome::Signed {
+                signature,
+                key,
+                right_pin,
+            } => {
                 let status = signed_status(account, &key.certificate, &spec, signature.as_bytes());
-                self.finish(session.id, &status, Some(account.id)).await?;
+                // The counter's reset commits with the session's result.
+                self.complete(&session, &status, Some(account), Some(&right_pin))
+                    .await?;
                 Ok(TransactionOutcome::Completed {
                     end_result: EndResult::Ok.to_string(),
                     signature: Some(BASE64.encode(signature.as_bytes())),
@@ -263,17 +254,17 @@ impl Service {
         };
         let spec = spec_of(&session)?;
         let end_result = refusal_result(&session, &spec, refusal.screen.as_deref())?;
-        self.finish_for_device(session.id, &complete_status(end_result), account)
+        self.finish_for_device(&session, &complete_status(end_result), account)
             .await
     }
 
     async fn finish_for_device(
         &self,
-        id: Uuid,
+        session: &SessionRecord,
         status: &splitid_proto::rp_v2::SessionStatus,
         account: &AccountRecord,
     ) -> ServiceResult<TransactionOutcome> {
-        if !self.finish(id, status, Some(account.id)).await? {
+        if !self.complete(session, status, Some(account), None).await? {
             return Ok(TransactionOutcome::Gone);
         }
         let end_result = status

@@ -27,8 +27,8 @@ use crate::Service;
 use crate::accounts::pin_policy::PinState;
 use crate::error::{ServiceError, ServiceResult};
 use crate::store::{
-    AccountRecord, AuditEvent, AuditKind, Event, KeyPurpose, SessionCompletion, SessionKind,
-    SessionRecord, SessionState,
+    AccountRecord, AuditEvent, AuditKind, Event, KeyPurpose, RightPin, SessionCompletion,
+    SessionKind, SessionRecord, SessionState,
 };
 
 /// Identical requests within this time return the same session (unless the nonce differs).
@@ -284,7 +284,8 @@ impl Service {
             .await?;
         } else if kind == SessionKind::CertificateChoice && usable.len() == 1 {
             let status = self.certificate_choice_result(&usable[0], &spec).await?;
-            self.finish(record.id, &status, Some(usable[0].id)).await?;
+            self.complete(&record, &status, Some(&usable[0]), None)
+                .await?;
         } else {
             let events: Vec<_> = targets.iter().copied().map(Event::AccountChanged).collect();
             self.announce(&events).await;
@@ -352,14 +353,42 @@ impl Service {
         id: Uuid,
         timeout: StdDuration,
     ) -> ServiceResult<SessionStatus> {
+        self.await_session(id, timeout, |session| {
+            std::future::ready(if session.rp_uuid == rp_uuid {
+                Ok(())
+            } else {
+                Err(session_not_found(id))
+            })
+        })
+        .await
+    }
+
+    /// The status of a session for whoever `authorise` lets see it (it judges the first read;
+    /// a session's relying party never changes), waiting up to `timeout` for it to complete.
+    /// Completed sessions older than the TTL are not found.
+    pub async fn await_session<F, Fut>(
+        &self,
+        id: Uuid,
+        timeout: StdDuration,
+        authorise: F,
+    ) -> ServiceResult<SessionStatus>
+    where
+        F: FnOnce(&SessionRecord) -> Fut,
+        Fut: std::future::Future<Output = ServiceResult<()>>,
+    {
         let _waiting = crate::observability::LongPoll::start();
         let deadline = tokio::time::Instant::now() + timeout;
         let notify = self.waiters().session(id);
+        let mut authorise = Some(authorise);
         loop {
+            // Listening before reading: a completion in between still wakes this poll.
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let session = self.readable_session(rp_uuid, id).await?;
+            let session = self.readable_session(id).await?;
+            if let Some(authorise) = authorise.take() {
+                authorise(&session).await?;
+            }
             if let Some(status) = self.completed_status(&session).await? {
                 return Ok(status);
             }
@@ -377,19 +406,17 @@ impl Service {
         }
     }
 
-    async fn readable_session(&self, rp_uuid: Uuid, id: Uuid) -> ServiceResult<SessionRecord> {
-        let not_found = || ServiceError::NotFound(format!("no session {id}"));
+    async fn readable_session(&self, id: Uuid) -> ServiceResult<SessionRecord> {
         let session = self
             .store()
             .session(id)
             .await?
-            .filter(|s| s.rp_uuid == rp_uuid)
-            .ok_or_else(not_found)?;
+            .ok_or_else(|| session_not_found(id))?;
         let expired = session
             .completed_at
             .is_some_and(|done| done + self.config().completed_session_ttl < self.now());
         if expired {
-            Err(not_found())
+            Err(session_not_found(id))
         } else {
             Ok(session)
         }
@@ -448,73 +475,91 @@ impl Service {
         status: &SessionStatus,
         answered_by: Option<Uuid>,
     ) -> ServiceResult<bool> {
+        let session = self
+            .store()
+            .session(id)
+            .await?
+            .ok_or_else(|| ServiceError::internal(format!("no session {id}")))?;
+        let answered_by = match answered_by {
+            Some(account) => self.store().account(account).await?,
+            None => None,
+        };
+        self.complete(&session, status, answered_by.as_ref(), None)
+            .await
+    }
+
+    /// [`finish`](Self::finish) with the records in hand; a right PIN that answered the
+    /// session has its counter reset written in the same commit.
+    pub(crate) async fn complete(
+        &self,
+        session: &SessionRecord,
+        status: &SessionStatus,
+        answered_by: Option<&AccountRecord>,
+        right_pin: Option<&RightPin>,
+    ) -> ServiceResult<bool> {
         let end_result = status
             .result
             .as_ref()
             .map(|r| r.end_result)
             .unwrap_or(EndResult::Ok);
-        let targets = self.store().session_target_accounts(id).await?;
         let result = serde_json::to_value(status).map_err(ServiceError::internal)?;
         let audit = self
-            .session_audit(id, &end_result, answered_by, &targets)
+            .session_audit(session, &end_result, answered_by)
             .await?;
-        let completed = self
+        let still_asked = self
             .store()
             .complete_session(&SessionCompletion {
-                session_id: id,
+                session_id: session.id,
                 result: &result,
                 end_result: &end_result.to_string(),
-                answered_by,
+                answered_by: answered_by.map(|account| account.id),
                 now: self.now(),
                 audit: &audit,
+                right_pin,
             })
             .await?;
-        if completed {
-            tracing::info!(session = %id, result = %end_result, "session completed");
-            metrics::counter!(
-                "splitid_sessions_completed_total",
-                "kind" => audit.kind.as_str(),
-                "result" => end_result.to_string(),
-            )
-            .increment(1);
-            let events: Vec<_> = std::iter::once(Event::SessionCompleted(id))
-                .chain(targets.iter().copied().map(Event::AccountChanged))
-                .collect();
-            self.announce(&events).await;
-        }
-        Ok(completed)
+        let Some(still_asked) = still_asked else {
+            return Ok(false);
+        };
+        tracing::info!(session = %session.id, result = %end_result, "session completed");
+        metrics::counter!(
+            "splitid_sessions_completed_total",
+            "kind" => audit.kind.as_str(),
+            "result" => end_result.to_string(),
+        )
+        .increment(1);
+        let events: Vec<_> = std::iter::once(Event::SessionCompleted(session.id))
+            .chain(still_asked.into_iter().map(Event::AccountChanged))
+            .collect();
+        self.announce(&events).await;
+        Ok(true)
     }
 
     /// The audit record of a session's completion: the relying party, and the account that
     /// answered, or the only one asked.
     async fn session_audit(
         &self,
-        id: Uuid,
+        session: &SessionRecord,
         end_result: &EndResult,
-        answered_by: Option<Uuid>,
-        targets: &[Uuid],
+        answered_by: Option<&AccountRecord>,
     ) -> ServiceResult<AuditEvent> {
-        let session = self
-            .store()
-            .session(id)
-            .await?
-            .ok_or_else(|| ServiceError::internal(format!("no session {id}")))?;
         let mut event = AuditEvent::new(
             AuditKind::of_session(session.kind),
             format!("rp:{}", session.rp_uuid),
             self.now(),
         )
         .relying_party(session.rp_uuid)
-        .session(id)
+        .session(session.id)
         .details(serde_json::json!({ "endResult": end_result.to_string() }));
-        let only_target = match targets {
-            [only] => Some(*only),
-            _ => None,
+        let only_asked = match answered_by {
+            Some(_) => None,
+            None => match self.store().session_target_accounts(session.id).await?[..] {
+                [only] => self.store().account(only).await?,
+                _ => None,
+            },
         };
-        if let Some(account) = answered_by.or(only_target)
-            && let Some(account) = self.store().account(account).await?
-        {
-            event = event.account(&account);
+        if let Some(account) = answered_by.or(only_asked.as_ref()) {
+            event = event.account(account);
         }
         Ok(event)
     }
@@ -559,6 +604,10 @@ impl Service {
         codes.swap(0, usize::from(position[0]) % 3);
         Ok(codes.iter().map(ToString::to_string).collect())
     }
+}
+
+fn session_not_found(id: Uuid) -> ServiceError {
+    ServiceError::NotFound(format!("no session {id}"))
 }
 
 /// A completed status with only an end result (refusals, timeouts, unusable documents).

@@ -78,7 +78,7 @@ impl Store {
         .bind(query.kind.map(AuditKind::as_str))
         .bind(query.since.map(format_time))
         .bind(query.limit.map_or(i64::MAX, i64::from))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.iter().map(entry_from_row).collect()
     }
@@ -96,7 +96,7 @@ impl Store {
              ORDER BY month, rp_uuid, kind, end_result",
         )
         .bind(month)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.iter()
             .map(|row| {

@@ -21,7 +21,7 @@ impl Store {
         .bind(rp_uuid.to_string())
         .bind(account.to_string())
         .bind(format_time(since))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.readers)
         .await?;
         Ok((all as u64, running as u64))
     }

@@ -4,8 +4,11 @@
 //! portable SQL and `$n` placeholders, which SQLite accepts too):
 //!
 //! - **SQLite**, the embedded default: one file in the data directory, write-ahead log,
-//!   `synchronous = FULL` so a committed transaction survives a crash, one connection (SQLite
-//!   has one writer anyway), so one node owns it.
+//!   `synchronous = FULL` so a committed transaction survives a crash; one node owns it. One
+//!   connection writes (SQLite has one writer anyway); reads that are not part of a write
+//!   transaction go to a few read-only connections, which the write-ahead log lets read the
+//!   last commit while the writer works, so a read never queues behind another request's
+//!   commit and its `fsync`.
 //! - **PostgreSQL** (`--database postgres://…`), for many stateless nodes on one database:
 //!   its own migrations, a connection pool, advisory locks that serialise an account's PIN
 //!   attempts and app channel across nodes ([`locks`]), and LISTEN/NOTIFY to wake long polls
@@ -117,7 +120,11 @@ pub fn redact_password(url: &str) -> String {
 /// The database.
 #[derive(Clone)]
 pub struct Store {
+    /// Writes, and every transaction (the one SQLite connection that may write).
     pool: AnyPool,
+    /// Reads outside a transaction: read-only connections on SQLite (a file database), the
+    /// same pool otherwise. A read here sees every commit that finished before it started.
+    readers: AnyPool,
     backend: Backend,
     /// The PostgreSQL URL, for the LISTEN connection (which is not a pool connection).
     postgres_url: Option<Arc<str>>,
@@ -154,6 +161,25 @@ async fn write_pin_counter(
     Ok(())
 }
 
+async fn write_right_pin(
+    connection: &mut sqlx::AnyConnection,
+    right_pin: &RightPin,
+) -> Result<(), StoreError> {
+    write_pin_counter(
+        connection,
+        right_pin.account,
+        right_pin.purpose,
+        right_pin.counter,
+    )
+    .await?;
+    sqlx::query("UPDATE accounts SET last_used_at = $1 WHERE id = $2")
+        .bind(format_time(right_pin.at))
+        .bind(right_pin.account.to_string())
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
 fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(damaged)
 }
@@ -174,6 +200,36 @@ fn sqlite_url(path: &Path) -> String {
         .replace('?', "%3F")
         .replace('#', "%23");
     format!("sqlite://{escaped}?mode=rwc")
+}
+
+/// Read-only SQLite connections per node: enough that reads never wait for one another on
+/// a few cores; each is a thread of its own in sqlx.
+const SQLITE_READERS: u32 = 4;
+
+/// The settings of a file database, for every connection (WAL mode is the file's, but
+/// `synchronous` is per connection).
+const FILE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
+
+/// A pool of SQLite connections with the service's settings, plus `pragmas`.
+fn sqlite_pool(connections: u32, pragmas: &'static str) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        // An embedded database's connection cannot drop, and the ping that checks it before
+        // each use is a round trip to SQLite's worker thread for every query.
+        .test_before_acquire(false)
+        .after_connect(move |connection, _| {
+            Box::pin(async move {
+                connection
+                    .execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+                    .await?;
+                if !pragmas.is_empty() {
+                    connection.execute(pragmas).await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 impl Store {
@@ -202,30 +258,19 @@ impl Store {
         sqlx::any::install_default_drivers();
         // One writer at a time is SQLite's model; a single connection (kept for good, which
         // an in-memory database needs) also serialises every read-modify-write.
-        let pool = AnyPoolOptions::new()
-            .max_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            // An embedded database's connection cannot drop, and the ping that checks it
-            // before each use is a round trip to SQLite's worker thread for every query.
-            .test_before_acquire(false)
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    connection
-                        .execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
-                        .await?;
-                    if file {
-                        connection
-                            .execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
+        let pool = sqlite_pool(1, if file { FILE_PRAGMAS } else { "" })
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self::new(pool, Backend::Sqlite))
+        // An in-memory database is private to its one connection: it reads there too.
+        let readers = if file {
+            sqlite_pool(SQLITE_READERS, "PRAGMA query_only = ON;").connect_lazy(url)?
+        } else {
+            pool.clone()
+        };
+        let mut store = Self::new(pool, Backend::Sqlite);
+        store.readers = readers;
+        Ok(store)
     }
 
     /// Connects to PostgreSQL and applies migrations (concurrent starts are safe: sqlx takes
@@ -249,6 +294,7 @@ impl Store {
 
     fn new(pool: AnyPool, backend: Backend) -> Self {
         Store {
+            readers: pool.clone(),
             pool,
             backend,
             postgres_url: None,
@@ -306,7 +352,7 @@ impl Store {
     ) -> Result<Option<RelyingPartyRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM relying_parties WHERE uuid = $1")
             .bind(uuid.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(relying_party_from_row).transpose()
     }
@@ -314,7 +360,7 @@ impl Store {
     /// Every relying party, oldest first.
     pub async fn relying_parties(&self) -> Result<Vec<RelyingPartyRecord>, StoreError> {
         let rows = sqlx::query("SELECT * FROM relying_parties ORDER BY created_at, uuid")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.readers)
             .await?;
         rows.iter().map(relying_party_from_row).collect()
     }
@@ -387,7 +433,7 @@ impl Store {
     pub async fn account(&self, id: Uuid) -> Result<Option<AccountRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(account_from_row).transpose()
     }
@@ -398,7 +444,7 @@ impl Store {
     ) -> Result<Option<AccountRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM accounts WHERE document_number = $1")
             .bind(document_number)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(account_from_row).transpose()
     }
@@ -411,7 +457,7 @@ impl Store {
         let rows =
             sqlx::query("SELECT * FROM accounts WHERE semantics_id = $1 ORDER BY created_at")
                 .bind(semantics_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.readers)
                 .await?;
         rows.iter().map(account_from_row).collect()
     }
@@ -419,7 +465,7 @@ impl Store {
     pub async fn document_number_exists(&self, document_number: &str) -> Result<bool, StoreError> {
         let row = sqlx::query("SELECT 1 FROM accounts WHERE document_number = $1")
             .bind(document_number)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         Ok(row.is_some())
     }
@@ -465,7 +511,7 @@ impl Store {
     pub async fn revocation(&self, serial: &str) -> Result<Option<Revocation>, StoreError> {
         let row = sqlx::query("SELECT * FROM revocations WHERE serial = $1")
             .bind(serial)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(revocation_from_row).transpose()
     }
@@ -480,7 +526,7 @@ impl Store {
         }
         let issued = sqlx::query("SELECT 1 FROM account_keys WHERE serial = $1")
             .bind(serial)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         Ok(if issued.is_some() {
             SerialStatus::Good
@@ -492,14 +538,14 @@ impl Store {
     /// How many certificates have been revoked (revocations are never deleted).
     pub async fn revocation_count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM revocations")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.readers)
             .await?)
     }
 
     /// Every revocation, oldest first.
     pub async fn revocations(&self) -> Result<Vec<Revocation>, StoreError> {
         let rows = sqlx::query("SELECT * FROM revocations ORDER BY revoked_at, serial")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.readers)
             .await?;
         rows.iter().map(revocation_from_row).collect()
     }
@@ -508,7 +554,7 @@ impl Store {
     pub async fn crl(&self, ca: &str) -> Result<Option<StoredCrl>, StoreError> {
         let row = sqlx::query("SELECT * FROM crls WHERE ca = $1")
             .bind(ca)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.map(|row| {
             Ok(StoredCrl {
@@ -558,7 +604,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT account_id, purpose, certificate FROM account_keys WHERE serial IS NULL",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.iter()
             .map(|row| {
@@ -620,7 +666,7 @@ impl Store {
         let row = sqlx::query("SELECT * FROM account_keys WHERE account_id = $1 AND purpose = $2")
             .bind(account.to_string())
             .bind(purpose.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(key_from_row).transpose()
     }
@@ -637,20 +683,9 @@ impl Store {
     }
 
     /// A right PIN: the counter's reset and the account's last use, in one commit.
-    pub async fn record_right_pin(
-        &self,
-        account: Uuid,
-        purpose: KeyPurpose,
-        pin: PinCounter,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    pub async fn record_right_pin(&self, right_pin: &RightPin) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        write_pin_counter(&mut tx, account, purpose, pin).await?;
-        sqlx::query("UPDATE accounts SET last_used_at = $1 WHERE id = $2")
-            .bind(format_time(now))
-            .bind(account.to_string())
-            .execute(&mut *tx)
-            .await?;
+        write_right_pin(&mut tx, right_pin).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -700,7 +735,7 @@ impl Store {
     ) -> Result<Option<ProofingChallengeRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM proofing_challenges WHERE id = $1")
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.map(|row| {
             let vouched_by: Option<String> = row.try_get("vouched_by")?;
@@ -849,7 +884,7 @@ impl Store {
     pub async fn session(&self, id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM sessions WHERE id = $1")
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(session_from_row).transpose()
     }
@@ -866,19 +901,23 @@ impl Store {
         )
         .bind(fingerprint)
         .bind(format_time(since))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?;
         row.map(|row| parse_uuid(row.try_get("id")?)).transpose()
     }
 
     /// Completes a running session: stores its result, marks every target withdrawn except
-    /// the one that answered, and counts it for billing, all at once. Returns false when the
-    /// session had already completed (the first answer wins).
+    /// the one that answered, and counts it for billing, all at once. Returns the accounts
+    /// that were still asked (their devices stop showing it), or `None` when the session had
+    /// already completed (the first answer wins).
     pub async fn complete_session(
         &self,
         completion: &SessionCompletion<'_>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Vec<Uuid>>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        if let Some(right_pin) = completion.right_pin {
+            write_right_pin(&mut tx, right_pin).await?;
+        }
         let id = completion.session_id.to_string();
         let updated = sqlx::query(
             "UPDATE sessions SET state = 'complete', result = $1, completed_at = $2 WHERE id = $3 AND state = 'running'",
@@ -889,12 +928,17 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
-            return Ok(false);
+            // Another answer won; a right PIN is still a right PIN.
+            tx.commit().await?;
+            return Ok(None);
         }
-        sqlx::query("UPDATE session_targets SET state = 'withdrawn' WHERE session_id = $1 AND state = 'pending'")
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
+        let asked: Vec<String> = sqlx::query_scalar(
+            "UPDATE session_targets SET state = 'withdrawn' WHERE session_id = $1 AND state = 'pending'
+             RETURNING account_id",
+        )
+        .bind(&id)
+        .fetch_all(&mut *tx)
+        .await?;
         if let Some(account) = completion.answered_by {
             sqlx::query("UPDATE session_targets SET state = 'answered' WHERE session_id = $1 AND account_id = $2")
                 .bind(&id)
@@ -913,7 +957,11 @@ impl Store {
         .await?;
         audit::append(&mut tx, completion.audit).await?;
         tx.commit().await?;
-        Ok(true)
+        asked
+            .iter()
+            .map(|id| parse_uuid(id))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     /// Running sessions waiting for an answer from this account's device.
@@ -927,7 +975,7 @@ impl Store {
              ORDER BY s.created_at",
         )
         .bind(account.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.iter().map(session_from_row).collect()
     }
@@ -954,20 +1002,28 @@ impl Store {
     pub async fn session_target_accounts(&self, session: Uuid) -> Result<Vec<Uuid>, StoreError> {
         let rows = sqlx::query("SELECT account_id FROM session_targets WHERE session_id = $1")
             .bind(session.to_string())
-            .fetch_all(&self.pool)
+            .fetch_all(&self.readers)
             .await?;
         rows.iter()
             .map(|row| parse_uuid(row.try_get("account_id")?))
             .collect()
     }
 
-    pub async fn is_target(&self, session: Uuid, account: Uuid) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM session_targets WHERE session_id = $1 AND account_id = $2 AND state = 'pending'")
-            .bind(session.to_string())
-            .bind(account.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+    /// A session still waiting for this account's answer (it may be past its deadline).
+    pub async fn session_pending_for(
+        &self,
+        session: Uuid,
+        account: Uuid,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.* FROM sessions s JOIN session_targets t ON t.session_id = s.id
+             WHERE s.id = $1 AND t.account_id = $2 AND t.state = 'pending'",
+        )
+        .bind(session.to_string())
+        .bind(account.to_string())
+        .fetch_optional(&self.readers)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
     }
 
     /// Running sessions whose deadline has passed (to be completed with TIMEOUT).
@@ -975,7 +1031,7 @@ impl Store {
         let rows =
             sqlx::query("SELECT id FROM sessions WHERE state = 'running' AND deadline <= $1")
                 .bind(format_time(now))
-                .fetch_all(&self.pool)
+                .fetch_all(&self.readers)
                 .await?;
         rows.iter()
             .map(|row| parse_uuid(row.try_get("id")?))
@@ -987,7 +1043,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT rp_uuid, kind, end_result, COUNT(*) AS n FROM usage GROUP BY rp_uuid, kind, end_result ORDER BY rp_uuid, kind, end_result",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.iter()
             .map(|row| {

@@ -146,6 +146,20 @@ pub struct SessionCompletion<'a> {
     pub now: OffsetDateTime,
     /// The login, signature or certificate choice, as the audit log records it.
     pub audit: &'a AuditEvent,
+    /// The right PIN that answered, whose counter reset is written in the same commit.
+    pub right_pin: Option<&'a RightPin>,
+}
+
+/// A right PIN, not yet written: the key's counter starts again and the account was used.
+/// Written on its own ([`Store::record_right_pin`](super::Store::record_right_pin)) or with
+/// the session it answered ([`SessionCompletion::right_pin`]), so a login commits once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a right PIN's counter reset must be written"]
+pub struct RightPin {
+    pub account: Uuid,
+    pub purpose: KeyPurpose,
+    pub counter: PinCounter,
+    pub at: OffsetDateTime,
 }
 
 /// Billing: transactions of one relying party of one kind with one result.

@@ -99,7 +99,7 @@ impl Store {
         let recorded: String =
             sqlx::query_scalar("SELECT value FROM service_identity WHERE name = $1")
                 .bind(CA_ROOT_FINGERPRINT)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.readers)
                 .await?;
         Ok((recorded != fingerprint).then_some(recorded))
     }

@@ -254,16 +254,11 @@ impl Service {
             &vouch.partial_signature,
         )?);
         match self
-            .sign_with_pin(
-                account,
-                serialised,
-                KeyPurpose::Authentication,
-                &request,
-                partial,
-            )
+            .sign_with_pin(account, serialised, key, &request, partial)
             .await?
         {
-            PinOutcome::Signed { .. } => {
+            PinOutcome::Signed { right_pin, .. } => {
+                self.store().record_right_pin(&right_pin).await?;
                 if !self
                     .store()
                     .vouch_for_challenge(challenge.id, account.id, self.now())
