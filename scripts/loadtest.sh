@@ -15,7 +15,7 @@
 # Settings (environment):
 #   HALF_BITS=3072          key half size (3072: the production size)
 #   RUN_SECONDS=15          seconds per concurrency
-#   CONCURRENCIES=1,2,4,8   the sweep
+#   CONCURRENCIES=1,2,4,8,16  the sweep
 #   HALF_PEAK_SECONDS=30    the open-loop run at half of (b)'s peak
 #   SPLITID_TEST_POSTGRES   PostgreSQL that may create databases
 #                           [postgres://postgres@127.0.0.1:5432/postgres]
@@ -27,7 +27,7 @@ cd "$(dirname "$0")/.."
 
 HALF_BITS=${HALF_BITS:-3072}
 RUN_SECONDS=${RUN_SECONDS:-15}
-CONCURRENCIES=${CONCURRENCIES:-1,2,4,8}
+CONCURRENCIES=${CONCURRENCIES:-1,2,4,8,16}
 HALF_PEAK_SECONDS=${HALF_PEAK_SECONDS:-30}
 POSTGRES=${SPLITID_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}

@@ -41,6 +41,7 @@ async fn service_with_an_advanced_account() -> (Service, common::TestData) {
         device_modulus: vec![1; 384],
         server_exponent_sealed: vec![],
         server_key_sealed: vec![],
+        crt_coefficient: None,
         certificate: vec![],
         serial: None,
         pin: Default::default(),

@@ -10,8 +10,9 @@
 //! * `device_partial_sign_recommended_kdf`: the same with [`KdfParams::RECOMMENDED`] (64 MiB
 //!   Argon2id, t = 3): what a phone pays per signature.
 //! * `server_completion`: [`ServerShare::complete`] for a PKCS#1 v1.5 / SHA-512 request.
-//! * `server_completion_from_stored`: the same after [`ServerShare::from_stored`], as the service
-//!   does for every signature (it keeps no unsealed share between requests).
+//! * `server_completion_from_stored`: the same after
+//!   [`ServerShare::from_stored_with_coefficient`], as the service does for every signature (it
+//!   keeps no unsealed share between requests).
 //! * `rp_verify_aws_lc_rs`: a relying party verifying the composite signature with aws-lc-rs
 //!   (`RsaPublicKeyComponents::verify`, `RSA_PKCS1_2048_8192_SHA512`, hashing included).
 //! * `reference_ct_modexp_plus_rsa_private`: THE REFERENCE for `server_completion`: the same
@@ -357,13 +358,16 @@ fn bench_fast<M: Measurement>(c: &mut Criterion<M>, half: HalfSize) {
         fast.server.device_modulus(),
         fast.server.server_exponent().unwrap(),
         fast.server.server_key_der().unwrap(),
+        fast.server.crt_coefficient().unwrap(),
     );
     group.bench_function("server_completion_from_stored", |b| {
         b.iter(|| {
-            ServerShare::from_stored(half, &stored.0, &stored.1, &stored.2)
-                .unwrap()
-                .complete(&fast.request, black_box(&fast.partial))
-                .unwrap()
+            ServerShare::from_stored_with_coefficient(
+                half, &stored.0, &stored.1, &stored.2, &stored.3,
+            )
+            .unwrap()
+            .complete(&fast.request, black_box(&fast.partial))
+            .unwrap()
         })
     });
     group.bench_function("reference_ct_modexp_plus_rsa_private", |b| {

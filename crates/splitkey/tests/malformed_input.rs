@@ -208,6 +208,40 @@ fn stored_key_material_is_checked_when_loaded() {
 }
 
 #[test]
+fn a_stored_crt_coefficient_is_used_only_if_right() {
+    let key = fast_key(HALF);
+    let server = &key.server;
+    let (n1, d1s, der) = (
+        server.device_modulus(),
+        server.server_exponent().unwrap(),
+        server.server_key_der().unwrap(),
+    );
+    let coefficient = server.crt_coefficient().unwrap();
+    let with = |c: &[u8]| ServerShare::from_stored_with_coefficient(HALF, &n1, &d1s, &der, c);
+
+    // The right one: the rebuilt share signs exactly as the original.
+    let request = login_request();
+    let partial = key.device.partial_sign(&pin_of(PIN), &request).unwrap();
+    let reloaded = with(&coefficient).unwrap();
+    assert_eq!(
+        reloaded.complete(&request, &partial).unwrap().as_bytes(),
+        server.complete(&request, &partial).unwrap().as_bytes()
+    );
+
+    // Off by one, zero, n1 itself (not reduced), and one more byte: all refused.
+    let mut off_by_one = coefficient.clone();
+    *off_by_one.last_mut().unwrap() ^= 1;
+    let zero = vec![0u8; coefficient.len()];
+    let oversized = [&[1u8][..], &coefficient].concat();
+    for wrong in [&off_by_one, &zero, &n1, &oversized] {
+        assert!(
+            matches!(with(wrong), Err(Error::InconsistentKey(_))),
+            "{wrong:02x?}"
+        );
+    }
+}
+
+#[test]
 fn pins_must_be_four_to_twelve_digits() {
     for bad in [
         "",

@@ -229,8 +229,17 @@ impl Service {
             &key.server_key_sealed,
             &seal_context(account, key.purpose, "server-key"),
         )?;
-        ServerShare::from_stored(half, &key.device_modulus, &exponent, &server_key)
-            .map_err(ServiceError::internal)
+        match &key.crt_coefficient {
+            Some(coefficient) => ServerShare::from_stored_with_coefficient(
+                half,
+                &key.device_modulus,
+                &exponent,
+                &server_key,
+                coefficient,
+            ),
+            None => ServerShare::from_stored(half, &key.device_modulus, &exponent, &server_key),
+        }
+        .map_err(ServiceError::internal)
     }
 
     /// Closes an account for good (deleted, permanently locked, cloned, lost) and revokes both

@@ -51,6 +51,9 @@ struct PendingKey {
     server_exponent_sealed: String,
     server_key_sealed: String,
     composite_modulus: String,
+    /// n2⁻¹ mod n1 (public), kept so that each signature skips computing it.
+    #[serde(default)]
+    crt_coefficient: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -239,6 +242,9 @@ impl Service {
                     .seal(&server_key, &seal_context(account, purpose, "server-key"))?,
             ),
             composite_modulus: BASE64.encode(share.public_key().modulus()),
+            crt_coefficient: Some(
+                BASE64.encode(share.crt_coefficient().map_err(ServiceError::internal)?),
+            ),
         })
     }
 
@@ -385,6 +391,11 @@ fn pending_key_record(
         device_modulus: decode_field("deviceModulus", &key.device_modulus)?,
         server_exponent_sealed: decode_field("sealed", &key.server_exponent_sealed)?,
         server_key_sealed: decode_field("sealed", &key.server_key_sealed)?,
+        crt_coefficient: key
+            .crt_coefficient
+            .as_deref()
+            .map(|c| decode_field("crtCoefficient", c))
+            .transpose()?,
         serial: None,
         certificate,
         pin: Default::default(),

@@ -409,8 +409,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO account_keys (account_id, purpose, half_bits, device_modulus,
                      server_exponent_sealed, server_key_sealed, certificate, serial, wrong_pins,
-                     locked_until)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     locked_until, crt_coefficient)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(account.id.to_string())
             .bind(key.purpose.as_str())
@@ -422,6 +422,7 @@ impl Store {
             .bind(&key.serial)
             .bind(key.pin.wrong_in_a_row as i64)
             .bind(key.pin.locked_until.map(format_time))
+            .bind(&key.crt_coefficient)
             .execute(&mut *tx)
             .await?;
         }
@@ -1147,6 +1148,7 @@ fn key_from_row(row: &AnyRow) -> Result<KeyRecord, StoreError> {
         device_modulus: row.try_get("device_modulus")?,
         server_exponent_sealed: row.try_get("server_exponent_sealed")?,
         server_key_sealed: row.try_get("server_key_sealed")?,
+        crt_coefficient: row.try_get("crt_coefficient")?,
         certificate: row.try_get("certificate")?,
         serial: row.try_get("serial")?,
         pin: PinCounter {

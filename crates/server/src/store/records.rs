@@ -115,6 +115,9 @@ pub struct KeyRecord {
     pub device_modulus: Vec<u8>,
     pub server_exponent_sealed: Vec<u8>,
     pub server_key_sealed: Vec<u8>,
+    /// n2⁻¹ mod n1, public, so that a signature need not compute it; `None` for keys stored
+    /// before it was kept (then it is computed each time).
+    pub crt_coefficient: Option<Vec<u8>>,
     pub certificate: Vec<u8>,
     /// The certificate's serial number, lower-case hex; `None` only for keys stored before
     /// serials were recorded, until the service fills it in on start.
