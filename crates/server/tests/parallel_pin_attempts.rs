@@ -12,7 +12,7 @@ use splitid_proto::app_v1::{KeyHandover, Proofing, RegistrationProof, Registrati
 use splitid_server::Service;
 use splitid_server::accounts::PinOutcome;
 use splitid_server::accounts::pin_policy::PinState;
-use splitid_server::store::{AccountRecord, KeyPurpose};
+use splitid_server::store::{AccountRecord, KeyPurpose, KeyRecord};
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, HalfSize, HashAlgorithm, KdfParams, Padding,
     PartialSignature, Pin, SignRequest, generate_device_key, proof_of_possession_request,
@@ -100,6 +100,15 @@ async fn register(service: &Service) -> Registered {
     }
 }
 
+async fn stored_key(service: &Service, account: &AccountRecord, purpose: KeyPurpose) -> KeyRecord {
+    service
+        .store()
+        .key(account.id, purpose)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// One PIN attempt, under the account's lock, as the app channel makes it: the key read
 /// under the lock, and a right PIN's reset written.
 async fn attempt(
@@ -110,12 +119,7 @@ async fn attempt(
     partial: PartialSignature,
 ) -> PinOutcome {
     let lock = service.store().lock_account(account.id).await.unwrap();
-    let key = service
-        .store()
-        .key(account.id, purpose)
-        .await
-        .unwrap()
-        .unwrap();
+    let key = stored_key(service, account, purpose).await;
     let outcome = service
         .sign_with_pin(account, lock.proof(), key, request, partial)
         .await
@@ -170,12 +174,7 @@ async fn burst_of_wrong_pins(nodes: &[Service], registered: &Registered) {
         }
     }
     assert_eq!((counted, refused_while_locked), (3, 7));
-    let key = service
-        .store()
-        .key(account.id, KeyPurpose::Authentication)
-        .await
-        .unwrap()
-        .unwrap();
+    let key = stored_key(service, account, KeyPurpose::Authentication).await;
     assert_eq!(key.pin.wrong_in_a_row, 3);
     assert!(matches!(service.pin_state(&key), PinState::Locked { .. }));
 
@@ -195,13 +194,10 @@ async fn burst_of_wrong_pins(nodes: &[Service], registered: &Registered) {
     let outcome = attempt(service, account, KeyPurpose::Signing, &request, signing).await;
     assert!(matches!(outcome, PinOutcome::Signed { .. }));
     // The right PIN left the signing counter at zero and recorded the account's use.
-    let signing_key = service
-        .store()
-        .key(account.id, KeyPurpose::Signing)
-        .await
-        .unwrap()
-        .unwrap();
+    let signing_key = stored_key(service, account, KeyPurpose::Signing).await;
     assert_eq!(signing_key.pin.wrong_in_a_row, 0);
+    // Registration kept the CRT coefficient, so that signature was completed with it.
+    assert!(signing_key.crt_coefficient.is_some());
     let used = service.store().account(account.id).await.unwrap().unwrap();
     assert!(used.last_used_at.is_some_and(|at| at >= before), "{used:?}");
 }
