@@ -2,7 +2,8 @@
 //! time (under the account's lock, which holds across nodes on PostgreSQL) and counted before
 //! the check, so a burst of wrong partial signatures gets exactly the three the policy allows
 //! before the 3-hour lock, and the rest are refused uncounted; also when the burst is spread
-//! over two nodes on one database.
+//! over two nodes on one database. And a right PIN that loses the race for its session to
+//! another device still resets its counter.
 
 mod common;
 
@@ -12,7 +13,9 @@ use splitid_proto::app_v1::{KeyHandover, Proofing, RegistrationProof, Registrati
 use splitid_server::Service;
 use splitid_server::accounts::PinOutcome;
 use splitid_server::accounts::pin_policy::PinState;
-use splitid_server::store::{AccountRecord, KeyPurpose, KeyRecord};
+use splitid_server::store::{
+    AccountRecord, AuditEvent, AuditKind, KeyPurpose, KeyRecord, SessionCompletion,
+};
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, HalfSize, HashAlgorithm, KdfParams, Padding,
     PartialSignature, Pin, SignRequest, generate_device_key, proof_of_possession_request,
@@ -223,4 +226,116 @@ async fn a_burst_spread_over_two_nodes_gets_exactly_three_attempts() {
         .await;
     let registered = register(&first).await;
     burst_of_wrong_pins(&[first, second], &registered).await;
+}
+
+/// Starts a login for the registered person through the relying-party API; its session id.
+async fn start_login(service: &Service) -> uuid::Uuid {
+    let body = serde_json::json!({
+        "relyingPartyUUID": "00000000-0000-4000-8000-000000000000", "relyingPartyName": "DEMO",
+        "hash": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "hashType": "SHA256",
+        "allowedInteractionsOrder": [{ "type": "displayTextAndPIN", "displayText60": "Log in" }]
+    });
+    let (status, bytes) = common::call(
+        service,
+        axum::http::Method::POST,
+        "/v2/authentication/etsi/PNOEE-30303039914",
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    let started: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    started["sessionID"].as_str().unwrap().parse().unwrap()
+}
+
+/// How one device's answer completes the session, as the session flow writes it.
+fn completion<'a>(
+    service: &Service,
+    session: uuid::Uuid,
+    result: &'a serde_json::Value,
+    audit: &'a AuditEvent,
+    right_pin: Option<&'a splitid_server::store::RightPin>,
+) -> SessionCompletion<'a> {
+    SessionCompletion {
+        session_id: session,
+        result,
+        end_result: result["endResult"].as_str().unwrap(),
+        answered_by: right_pin.map(|right| right.account),
+        now: service.now(),
+        audit,
+        right_pin,
+    }
+}
+
+/// The race a right PIN can lose: after two wrong PINs, the person enters the right one on
+/// this device, and between its check and its commit another device answers the session
+/// (here: refuses). The first answer stays the session's result, and the right PIN still
+/// counts: its reset is committed, so the two wrong PINs before it are forgotten.
+#[tokio::test]
+async fn a_right_pin_that_loses_its_session_still_resets_the_counter() {
+    let (service, _data) =
+        common::demo_service_with(|config| config.allow_2048_bit_halves = true).await;
+    let Registered {
+        account,
+        auth,
+        pin1,
+        ..
+    } = &register(&service).await;
+    let digest = HashAlgorithm::Sha256.digest(b"race");
+    let request =
+        SignRequest::new(HALF, HashAlgorithm::Sha256, Padding::Pkcs1v15, &digest).unwrap();
+    for _ in 0..2 {
+        let wrong = auth
+            .partial_sign(&Pin::new("0000").unwrap(), &request)
+            .unwrap();
+        let outcome = attempt(
+            &service,
+            account,
+            KeyPurpose::Authentication,
+            &request,
+            wrong,
+        )
+        .await;
+        assert!(matches!(outcome, PinOutcome::WrongPin(_)), "{outcome:?}");
+    }
+    let session = start_login(&service).await;
+    let audit = AuditEvent::new(AuditKind::Login, "test", service.now());
+
+    // This device's right PIN is checked under the account's lock...
+    let lock = service.store().lock_account(account.id).await.unwrap();
+    let key = stored_key(&service, account, KeyPurpose::Authentication).await;
+    let right = auth.partial_sign(pin1, &request).unwrap();
+    let PinOutcome::Signed { right_pin, .. } = service
+        .sign_with_pin(account, lock.proof(), key, &request, right)
+        .await
+        .unwrap()
+    else {
+        panic!("the right PIN was refused");
+    };
+    // ...when another device's refusal completes the session first.
+    let refused = serde_json::json!({ "endResult": "USER_REFUSED" });
+    let first = service
+        .store()
+        .complete_session(&completion(&service, session, &refused, &audit, None))
+        .await
+        .unwrap();
+    assert!(first.is_some(), "the refusal completes the session");
+    let signed = serde_json::json!({ "endResult": "OK" });
+    let second = service
+        .store()
+        .complete_session(&completion(
+            &service,
+            session,
+            &signed,
+            &audit,
+            Some(&right_pin),
+        ))
+        .await
+        .unwrap();
+    lock.release().await;
+
+    assert!(second.is_none(), "the first answer wins");
+    let stored = service.store().session(session).await.unwrap().unwrap();
+    assert_eq!(stored.result, Some(refused));
+    let key = stored_key(&service, account, KeyPurpose::Authentication).await;
+    assert_eq!(key.pin.wrong_in_a_row, 0, "the right PIN's reset was lost");
 }
