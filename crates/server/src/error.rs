@@ -34,7 +34,7 @@ pub enum ServiceError {
     #[error("{0}")]
     NoSuitableAccount(String),
     #[error("storage failure: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// Not a `#[source]`: the message already carries it, and a source would print it twice
     /// in a cause chain (the module and token of a misconfigured HSM, for one).
     #[error("key store failure: {0}")]
@@ -64,6 +64,16 @@ impl ServiceError {
             Self::Store(_) | Self::KeyStore(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            // Two requests of one app raced: the client's to retry, not a server fault.
+            StoreError::ChannelMoved => ServiceError::Conflict(error.to_string()),
+            error => ServiceError::Store(error),
         }
     }
 }

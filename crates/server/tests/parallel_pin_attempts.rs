@@ -2,106 +2,21 @@
 //! time (under the account's lock, which holds across nodes on PostgreSQL) and counted before
 //! the check, so a burst of wrong partial signatures gets exactly the three the policy allows
 //! before the 3-hour lock, and the rest are refused uncounted; also when the burst is spread
-//! over two nodes on one database. And a right PIN that loses the race for its session to
-//! another device still resets its counter.
+//! over two nodes on one database. A right PIN that loses the race for its session to
+//! another device still resets its counter; and the answer, the reset and the app channel's
+//! move commit together or not at all.
 
 mod common;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use splitid_proto::app_v1::{KeyHandover, Proofing, RegistrationProof, RegistrationRequest};
+use common::registered::{HALF, Registered, register, start_login};
 use splitid_server::Service;
 use splitid_server::accounts::PinOutcome;
 use splitid_server::accounts::pin_policy::PinState;
 use splitid_server::store::{
-    AccountRecord, AuditEvent, AuditKind, KeyPurpose, KeyRecord, SessionCompletion,
+    AccountRecord, AuditEvent, AuditKind, ChannelAdvance, ChannelState, KeyPurpose, KeyRecord,
+    SessionCompletion, SessionState, StoreError,
 };
-use splitkey::{
-    CompositePublicKey, DeviceKeyOptions, HalfSize, HashAlgorithm, KdfParams, Padding,
-    PartialSignature, Pin, SignRequest, generate_device_key, proof_of_possession_request,
-};
-
-const HALF: HalfSize = HalfSize::Bits2048;
-
-fn handover(pin: &Pin) -> (splitkey::DeviceShare, KeyHandover) {
-    let options = DeviceKeyOptions {
-        half: HALF,
-        kdf: KdfParams::INSECURE_FAST,
-        min_pin_digits: 4,
-    };
-    let (share, handover) = generate_device_key(pin, b"test", options).unwrap();
-    let wire = KeyHandover {
-        half_bits: 2048,
-        device_modulus: BASE64.encode(handover.device_modulus()),
-        server_exponent: BASE64.encode(handover.server_exponent()),
-    };
-    (share, wire)
-}
-
-fn prove(share: &splitkey::DeviceShare, pin: &Pin, modulus: &str, challenge: &str) -> String {
-    let key = CompositePublicKey::from_modulus(&BASE64.decode(modulus).unwrap()).unwrap();
-    let request = proof_of_possession_request(&key, &BASE64.decode(challenge).unwrap()).unwrap();
-    BASE64.encode(share.partial_sign(pin, &request).unwrap().as_bytes())
-}
-
-/// A registered demo account, with its two device shares and PINs.
-struct Registered {
-    account: AccountRecord,
-    auth: splitkey::DeviceShare,
-    sign: splitkey::DeviceShare,
-    pin1: Pin,
-    pin2: Pin,
-}
-
-async fn register(service: &Service) -> Registered {
-    let (pin1, pin2) = (Pin::new("1234").unwrap(), Pin::new("12345").unwrap());
-    let (auth, auth_wire) = handover(&pin1);
-    let (sign, sign_wire) = handover(&pin2);
-    let challenge = service
-        .begin_registration(RegistrationRequest {
-            proofing: Proofing::Demo {
-                semantics_identifier: "PNOEE-30303039914".into(),
-                given_name: "MARY".into(),
-                surname: "ÄNN".into(),
-            },
-            authentication: auth_wire,
-            signing: sign_wire,
-            supported_interactions: None,
-        })
-        .await
-        .unwrap();
-    let proof = RegistrationProof {
-        authentication: prove(
-            &auth,
-            &pin1,
-            &challenge.authentication.modulus,
-            &challenge.challenge,
-        ),
-        signing: prove(
-            &sign,
-            &pin2,
-            &challenge.signing.modulus,
-            &challenge.challenge,
-        ),
-    };
-    let registered = service
-        .complete_registration(&challenge.registration_id, proof)
-        .await
-        .unwrap();
-    let account = service
-        .store()
-        .account(registered.account_id.parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    Registered {
-        account,
-        auth,
-        sign,
-        pin1,
-        pin2,
-    }
-}
+use splitkey::{HashAlgorithm, Padding, PartialSignature, Pin, SignRequest};
 
 async fn stored_key(service: &Service, account: &AccountRecord, purpose: KeyPurpose) -> KeyRecord {
     service
@@ -142,6 +57,7 @@ async fn burst_of_wrong_pins(nodes: &[Service], registered: &Registered) {
         sign,
         pin1,
         pin2,
+        ..
     } = registered;
     let service = &nodes[0];
     let digest = HashAlgorithm::Sha256.digest(b"burst");
@@ -228,25 +144,6 @@ async fn a_burst_spread_over_two_nodes_gets_exactly_three_attempts() {
     burst_of_wrong_pins(&[first, second], &registered).await;
 }
 
-/// Starts a login for the registered person through the relying-party API; its session id.
-async fn start_login(service: &Service) -> uuid::Uuid {
-    let body = serde_json::json!({
-        "relyingPartyUUID": "00000000-0000-4000-8000-000000000000", "relyingPartyName": "DEMO",
-        "hash": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "hashType": "SHA256",
-        "allowedInteractionsOrder": [{ "type": "displayTextAndPIN", "displayText60": "Log in" }]
-    });
-    let (status, bytes) = common::call(
-        service,
-        axum::http::Method::POST,
-        "/v2/authentication/etsi/PNOEE-30303039914",
-        &body.to_string(),
-    )
-    .await;
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
-    let started: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-    started["sessionID"].as_str().unwrap().parse().unwrap()
-}
-
 /// How one device's answer completes the session, as the session flow writes it.
 fn completion<'a>(
     service: &Service,
@@ -263,6 +160,7 @@ fn completion<'a>(
         now: service.now(),
         audit,
         right_pin,
+        channel: None,
     }
 }
 
@@ -338,4 +236,103 @@ async fn a_right_pin_that_loses_its_session_still_resets_the_counter() {
     assert_eq!(stored.result, Some(refused));
     let key = stored_key(&service, account, KeyPurpose::Authentication).await;
     assert_eq!(key.pin.wrong_in_a_row, 0, "the right PIN's reset was lost");
+}
+
+/// A confirmed login commits the session's result, the right PIN's reset and the app
+/// channel's move in one transaction. If the channel has moved on (another request of the
+/// same app won), none of the three is written; with the channel where it was, all three are.
+#[tokio::test]
+async fn an_answer_commits_with_its_channel_move_or_not_at_all() {
+    let (service, _data) =
+        common::demo_service_with(|config| config.allow_2048_bit_halves = true).await;
+    let Registered {
+        account,
+        auth,
+        pin1,
+        ..
+    } = &register(&service).await;
+    let digest = HashAlgorithm::Sha256.digest(b"one commit");
+    let request =
+        SignRequest::new(HALF, HashAlgorithm::Sha256, Padding::Pkcs1v15, &digest).unwrap();
+    let wrong = auth
+        .partial_sign(&Pin::new("0000").unwrap(), &request)
+        .unwrap();
+    let outcome = attempt(
+        &service,
+        account,
+        KeyPurpose::Authentication,
+        &request,
+        wrong,
+    )
+    .await;
+    assert!(matches!(outcome, PinOutcome::WrongPin(_)), "{outcome:?}");
+    let session = start_login(&service).await;
+    let audit = AuditEvent::new(AuditKind::Login, "test", service.now());
+    let channel_before = account.channel.clone();
+
+    let lock = service.store().lock_account(account.id).await.unwrap();
+    let key = stored_key(&service, account, KeyPurpose::Authentication).await;
+    let right = auth.partial_sign(pin1, &request).unwrap();
+    let PinOutcome::Signed { right_pin, .. } = service
+        .sign_with_pin(account, lock.proof(), key, &request, right)
+        .await
+        .unwrap()
+    else {
+        panic!("the right PIN was refused");
+    };
+    let signed = serde_json::json!({ "endResult": "OK" });
+    let next = ChannelState {
+        ratchet_token: vec![7; 32],
+        previous_token: Some(channel_before.ratchet_token.clone()),
+        last_request: Some(vec![8; 32]),
+        last_response: Some(b"{\"result\":\"the answer\"}".to_vec()),
+    };
+    let stale = ChannelAdvance {
+        account: account.id,
+        expected_token: vec![9; 32],
+        next: next.clone(),
+    };
+    let refused = service
+        .store()
+        .complete_session(&SessionCompletion {
+            channel: Some(&stale),
+            ..completion(&service, session, &signed, &audit, Some(&right_pin))
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::ChannelMoved)),
+        "{refused:?}"
+    );
+    let running = service.store().session(session).await.unwrap().unwrap();
+    assert_eq!(running.state, SessionState::Running);
+    let key = stored_key(&service, account, KeyPurpose::Authentication).await;
+    // One wrong PIN, and this attempt, counted before its check and not reset.
+    assert_eq!(
+        key.pin.wrong_in_a_row, 2,
+        "the reset was written without its answer"
+    );
+    let unmoved = service.store().account(account.id).await.unwrap().unwrap();
+    assert_eq!(unmoved.channel, channel_before);
+
+    let current = ChannelAdvance {
+        expected_token: channel_before.ratchet_token.clone(),
+        ..stale
+    };
+    let completed = service
+        .store()
+        .complete_session(&SessionCompletion {
+            channel: Some(&current),
+            ..completion(&service, session, &signed, &audit, Some(&right_pin))
+        })
+        .await
+        .unwrap();
+    lock.release().await;
+    assert!(completed.is_some());
+    let done = service.store().session(session).await.unwrap().unwrap();
+    assert_eq!(done.state, SessionState::Complete);
+    assert_eq!(done.result, Some(signed));
+    let key = stored_key(&service, account, KeyPurpose::Authentication).await;
+    assert_eq!(key.pin.wrong_in_a_row, 0);
+    let moved = service.store().account(account.id).await.unwrap().unwrap();
+    assert_eq!(moved.channel, next);
 }

@@ -19,7 +19,7 @@ use splitid_proto::app_v1::{
     VouchSession, VouchSessionRequest, VouchState,
 };
 
-pub use channel::{Ratcheted, token_digest};
+pub use channel::{ChannelMove, Ratcheted, token_digest};
 
 use crate::Service;
 use crate::accounts::rfc3339;
@@ -98,7 +98,7 @@ async fn vouch(
         .await?;
     let parsed: Vouch = parse_json(&body)?;
     let response = service
-        .ratcheted(authenticated, |account, serialised| {
+        .ratcheted(authenticated, |account, serialised, _| {
             let service = service.clone();
             async move { service.vouch(&account, serialised, parsed).await }
         })
@@ -225,9 +225,20 @@ async fn answer(
             answer_transaction(
                 service,
                 request,
-                |service, account, serialised, transaction, confirmation: Confirmation| async move {
+                |service,
+                 account,
+                 serialised,
+                 channel: ChannelMove,
+                 transaction,
+                 confirmation: Confirmation| async move {
                     service
-                        .confirm_transaction(&account, serialised, &transaction, confirmation)
+                        .confirm_transaction(
+                            &account,
+                            serialised,
+                            &transaction,
+                            confirmation,
+                            |outcome| channel.carrying(outcome),
+                        )
                         .await
                 },
             )
@@ -237,7 +248,7 @@ async fn answer(
             answer_transaction(
                 service,
                 request,
-                |service, account, _, transaction, refusal: Refusal| async move {
+                |service, account, _, _, transaction, refusal: Refusal| async move {
                     service
                         .refuse_transaction(&account, &transaction, refusal)
                         .await
@@ -270,7 +281,7 @@ async fn answer_transaction<B, F, Fut>(
 ) -> ServiceResult<Response>
 where
     B: serde::de::DeserializeOwned,
-    F: FnOnce(Service, crate::store::AccountRecord, Serialised, String, B) -> Fut,
+    F: FnOnce(Service, crate::store::AccountRecord, Serialised, ChannelMove, String, B) -> Fut,
     Fut: std::future::Future<Output = ServiceResult<splitid_proto::app_v1::TransactionOutcome>>,
 {
     let authenticated = service
@@ -286,8 +297,15 @@ where
     let parsed: B = parse_json(&request.body)?;
     let transaction = request.transaction;
     let response = service
-        .ratcheted(authenticated, |account, serialised| {
-            answer(service.clone(), account, serialised, transaction, parsed)
+        .ratcheted(authenticated, |account, serialised, channel| {
+            answer(
+                service.clone(),
+                account,
+                serialised,
+                channel,
+                transaction,
+                parsed,
+            )
         })
         .await?;
     Ok(json_bytes(response))
@@ -304,7 +322,7 @@ async fn delete_account(
         .authenticate_app(&account, &method, uri.path(), &headers, &[], true)
         .await?;
     let response = service
-        .ratcheted(request, |account, _| {
+        .ratcheted(request, |account, _, _| {
             let service = service.clone();
             async move {
                 service

@@ -12,12 +12,14 @@ use splitid_proto::rp_v2::{EndResult, HashType, InteractionType};
 use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
 use uuid::Uuid;
 
-use super::{SessionSpec, complete_status, is_past, key_for, signed_status};
+use super::{Answer, SessionSpec, complete_status, is_past, key_for, signed_status};
 use crate::Service;
 use crate::accounts::pin_policy::{NextLock, PinState};
 use crate::accounts::{PinOutcome, decode_field, rfc3339};
 use crate::error::{ServiceError, ServiceResult};
-use crate::store::{AccountRecord, KeyPurpose, KeyRecord, Serialised, SessionKind, SessionRecord};
+use crate::store::{
+    AccountRecord, ChannelAdvance, KeyPurpose, KeyRecord, Serialised, SessionKind, SessionRecord,
+};
 
 /// The screen name of a refused certificate choice.
 pub const CERTIFICATE_CHOICE_SCREEN: &str = "certificateChoice";
@@ -177,13 +179,15 @@ impl Service {
         Ok(Some(session))
     }
 
-    /// The person confirmed a transaction on this device.
+    /// The person confirmed a transaction on this device. A signed answer commits with the
+    /// session's result the app channel's move that `channel` makes of it.
     pub async fn confirm_transaction(
         &self,
         account: &AccountRecord,
         serialised: Serialised,
         transaction_id: &str,
         confirmation: Confirmation,
+        channel: impl FnOnce(&TransactionOutcome) -> ServiceResult<ChannelAdvance>,
     ) -> ServiceResult<TransactionOutcome> {
         let Some(session) = self.answerable(account, transaction_id).await? else {
             return Ok(TransactionOutcome::Gone);
@@ -221,13 +225,20 @@ impl Service {
                 right_pin,
             } => {
                 let status = signed_status(account, &key.certificate, &spec, signature.as_bytes());
-                // The counter's reset commits with the session's result.
-                self.complete(&session, &status, Some(account), Some(&right_pin))
-                    .await?;
-                Ok(TransactionOutcome::Completed {
+                let outcome = TransactionOutcome::Completed {
                     end_result: EndResult::Ok.to_string(),
                     signature: Some(BASE64.encode(signature.as_bytes())),
-                })
+                };
+                // The counter's reset and the app's channel move commit with the session's
+                // result: one commit.
+                let channel = channel(&outcome)?;
+                let answer = Answer {
+                    by: Some(account),
+                    right_pin: Some(&right_pin),
+                    channel: Some(&channel),
+                };
+                self.complete(&session, &status, answer).await?;
+                Ok(outcome)
             }
             PinOutcome::WrongPin(state) | PinOutcome::Locked(state) => {
                 if !matches!(state, PinState::Usable { .. }) {
@@ -264,7 +275,10 @@ impl Service {
         status: &splitid_proto::rp_v2::SessionStatus,
         account: &AccountRecord,
     ) -> ServiceResult<TransactionOutcome> {
-        if !self.complete(session, status, Some(account), None).await? {
+        if !self
+            .complete(session, status, Answer::by(Some(account)))
+            .await?
+        {
             return Ok(TransactionOutcome::Gone);
         }
         let end_result = status

@@ -27,9 +27,29 @@ use crate::Service;
 use crate::accounts::pin_policy::PinState;
 use crate::error::{ServiceError, ServiceResult};
 use crate::store::{
-    AccountRecord, AuditEvent, AuditKind, Event, KeyPurpose, RightPin, SessionCompletion,
-    SessionKind, SessionRecord, SessionState,
+    AccountRecord, AuditEvent, AuditKind, ChannelAdvance, Event, KeyPurpose, RightPin,
+    SessionCompletion, SessionKind, SessionRecord, SessionState,
 };
+
+/// Who answered a session, and what commits with the answer.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Answer<'a> {
+    pub by: Option<&'a AccountRecord>,
+    /// A right PIN's counter reset.
+    pub right_pin: Option<&'a RightPin>,
+    /// The answering app's channel move, which carries the answer to the app.
+    pub channel: Option<&'a ChannelAdvance>,
+}
+
+impl<'a> Answer<'a> {
+    /// An answer with nothing else to commit (or none: a timeout, a refusal on start).
+    pub fn by(account: Option<&'a AccountRecord>) -> Self {
+        Answer {
+            by: account,
+            ..Answer::default()
+        }
+    }
+}
 
 /// Identical requests within this time return the same session (unless the nonce differs).
 const IDEMPOTENCY_WINDOW: time::Duration = time::Duration::seconds(15);
@@ -284,7 +304,7 @@ impl Service {
             .await?;
         } else if kind == SessionKind::CertificateChoice && usable.len() == 1 {
             let status = self.certificate_choice_result(&usable[0], &spec).await?;
-            self.complete(&record, &status, Some(&usable[0]), None)
+            self.complete(&record, &status, Answer::by(Some(&usable[0])))
                 .await?;
         } else {
             let events: Vec<_> = targets.iter().copied().map(Event::AccountChanged).collect();
@@ -484,19 +504,19 @@ impl Service {
             Some(account) => self.store().account(account).await?,
             None => None,
         };
-        self.complete(&session, status, answered_by.as_ref(), None)
+        self.complete(&session, status, Answer::by(answered_by.as_ref()))
             .await
     }
 
-    /// [`finish`](Self::finish) with the records in hand; a right PIN that answered the
-    /// session has its counter reset written in the same commit.
+    /// [`finish`](Self::finish) with the records in hand; what the answer carries (a right
+    /// PIN's reset, the app channel's move) is written in the same commit.
     pub(crate) async fn complete(
         &self,
         session: &SessionRecord,
         status: &SessionStatus,
-        answered_by: Option<&AccountRecord>,
-        right_pin: Option<&RightPin>,
+        answer: Answer<'_>,
     ) -> ServiceResult<bool> {
+        let answered_by = answer.by;
         let end_result = status
             .result
             .as_ref()
@@ -515,7 +535,8 @@ impl Service {
                 answered_by: answered_by.map(|account| account.id),
                 now: self.now(),
                 audit: &audit,
-                right_pin,
+                right_pin: answer.right_pin,
+                channel: answer.channel,
             })
             .await?;
         let Some(still_asked) = still_asked else {

@@ -61,6 +61,9 @@ pub enum StoreError {
     Damaged(String),
     #[error("unsupported database URL {0:?}: use postgres://… (or leave it out for SQLite)")]
     UnsupportedUrl(String),
+    /// A channel move found the channel already moved on by another request of the same app.
+    #[error("another request of this app moved the channel on; retry")]
+    ChannelMoved,
 }
 
 fn damaged(what: impl std::fmt::Display) -> StoreError {
@@ -178,6 +181,27 @@ async fn write_right_pin(
         .execute(connection)
         .await?;
     Ok(())
+}
+
+/// Moves an app channel on if it is still at the expected token; false if it was not.
+async fn write_channel_advance(
+    connection: &mut sqlx::AnyConnection,
+    advance: &ChannelAdvance,
+) -> Result<bool, StoreError> {
+    let next = &advance.next;
+    let result = sqlx::query(
+        "UPDATE accounts SET ratchet_token = $1, previous_token = $2, last_request = $3, last_response = $4
+         WHERE id = $5 AND ratchet_token = $6",
+    )
+    .bind(&next.ratchet_token)
+    .bind(&next.previous_token)
+    .bind(&next.last_request)
+    .bind(&next.last_response)
+    .bind(advance.account.to_string())
+    .bind(&advance.expected_token)
+    .execute(connection)
+    .await?;
+    Ok(result.rows_affected() == 1)
 }
 
 fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
@@ -636,25 +660,9 @@ impl Store {
 
     /// Moves the app channel's ratchet on, if it is still where the caller found it
     /// (compare-and-swap on the current token). Returns false when another request won.
-    pub async fn advance_channel(
-        &self,
-        id: Uuid,
-        expected_token: &[u8],
-        next: &ChannelState,
-    ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE accounts SET ratchet_token = $1, previous_token = $2, last_request = $3, last_response = $4
-             WHERE id = $5 AND ratchet_token = $6",
-        )
-        .bind(&next.ratchet_token)
-        .bind(&next.previous_token)
-        .bind(&next.last_request)
-        .bind(&next.last_response)
-        .bind(id.to_string())
-        .bind(expected_token)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+    pub async fn advance_channel(&self, advance: &ChannelAdvance) -> Result<bool, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        write_channel_advance(&mut connection, advance).await
     }
 
     // ---- keys --------------------------------------------------------------------------
@@ -910,7 +918,9 @@ impl Store {
     /// Completes a running session: stores its result, marks every target withdrawn except
     /// the one that answered, and counts it for billing, all at once. Returns the accounts
     /// that were still asked (their devices stop showing it), or `None` when the session had
-    /// already completed (the first answer wins).
+    /// already completed (the first answer wins). A right PIN's reset and the answering app's
+    /// channel move are committed with it, also when another answer had won; if the channel
+    /// has moved on ([`StoreError::ChannelMoved`]), nothing is.
     pub async fn complete_session(
         &self,
         completion: &SessionCompletion<'_>,
@@ -918,6 +928,12 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         if let Some(right_pin) = completion.right_pin {
             write_right_pin(&mut tx, right_pin).await?;
+        }
+        if let Some(channel) = completion.channel
+            && !write_channel_advance(&mut tx, channel).await?
+        {
+            // Dropping the transaction rolls it back: nothing of this answer is written.
+            return Err(StoreError::ChannelMoved);
         }
         let id = completion.session_id.to_string();
         let updated = sqlx::query(
@@ -929,7 +945,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
-            // Another answer won; a right PIN is still a right PIN.
+            // Another answer won; a right PIN is still a right PIN, and the app's channel
+            // moves on with the answer it was given.
             tx.commit().await?;
             return Ok(None);
         }

@@ -61,6 +61,17 @@ pub struct ChannelState {
     pub last_response: Option<Vec<u8>>,
 }
 
+/// A move of an account's app channel, written only if the channel is still at
+/// `expected_token` (compare-and-swap): on its own
+/// ([`Store::advance_channel`](super::Store::advance_channel)) or with the session answer it
+/// carries ([`SessionCompletion::channel`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelAdvance {
+    pub account: Uuid,
+    pub expected_token: Vec<u8>,
+    pub next: ChannelState,
+}
+
 /// One account: one device registration of one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountRecord {
@@ -151,6 +162,8 @@ pub struct SessionCompletion<'a> {
     pub audit: &'a AuditEvent,
     /// The right PIN that answered, whose counter reset is written in the same commit.
     pub right_pin: Option<&'a RightPin>,
+    /// The answering app's channel move, carrying this answer, written in the same commit.
+    pub channel: Option<&'a ChannelAdvance>,
 }
 
 /// A right PIN, not yet written: the key's counter starts again and the account was used.

@@ -1,0 +1,117 @@
+//! A demo account registered in process, as the app registers one (2048-bit halves and a
+//! fast KDF, to keep tests quick), and a login started for it through the relying-party API.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use splitid_proto::app_v1::{
+    KeyHandover, Proofing, RegisteredAccount, RegistrationProof, RegistrationRequest,
+};
+use splitid_server::Service;
+use splitid_server::store::AccountRecord;
+use splitkey::{
+    CompositePublicKey, DeviceKeyOptions, HalfSize, KdfParams, Pin, generate_device_key,
+    proof_of_possession_request,
+};
+
+pub const HALF: HalfSize = HalfSize::Bits2048;
+
+fn handover(pin: &Pin) -> (splitkey::DeviceShare, KeyHandover) {
+    let options = DeviceKeyOptions {
+        half: HALF,
+        kdf: KdfParams::INSECURE_FAST,
+        min_pin_digits: 4,
+    };
+    let (share, handover) = generate_device_key(pin, b"test", options).unwrap();
+    let wire = KeyHandover {
+        half_bits: 2048,
+        device_modulus: BASE64.encode(handover.device_modulus()),
+        server_exponent: BASE64.encode(handover.server_exponent()),
+    };
+    (share, wire)
+}
+
+fn prove(share: &splitkey::DeviceShare, pin: &Pin, modulus: &str, challenge: &str) -> String {
+    let key = CompositePublicKey::from_modulus(&BASE64.decode(modulus).unwrap()).unwrap();
+    let request = proof_of_possession_request(&key, &BASE64.decode(challenge).unwrap()).unwrap();
+    BASE64.encode(share.partial_sign(pin, &request).unwrap().as_bytes())
+}
+
+/// A registered demo account, with its two device shares and PINs, and what the app was given.
+pub struct Registered {
+    pub account: AccountRecord,
+    pub auth: splitkey::DeviceShare,
+    pub sign: splitkey::DeviceShare,
+    pub pin1: Pin,
+    pub pin2: Pin,
+    pub app: RegisteredAccount,
+}
+
+pub async fn register(service: &Service) -> Registered {
+    let (pin1, pin2) = (Pin::new("1234").unwrap(), Pin::new("12345").unwrap());
+    let (auth, auth_wire) = handover(&pin1);
+    let (sign, sign_wire) = handover(&pin2);
+    let challenge = service
+        .begin_registration(RegistrationRequest {
+            proofing: Proofing::Demo {
+                semantics_identifier: "PNOEE-30303039914".into(),
+                given_name: "MARY".into(),
+                surname: "ÄNN".into(),
+            },
+            authentication: auth_wire,
+            signing: sign_wire,
+            supported_interactions: None,
+        })
+        .await
+        .unwrap();
+    let proof = RegistrationProof {
+        authentication: prove(
+            &auth,
+            &pin1,
+            &challenge.authentication.modulus,
+            &challenge.challenge,
+        ),
+        signing: prove(
+            &sign,
+            &pin2,
+            &challenge.signing.modulus,
+            &challenge.challenge,
+        ),
+    };
+    let registered = service
+        .complete_registration(&challenge.registration_id, proof)
+        .await
+        .unwrap();
+    let account = service
+        .store()
+        .account(registered.account_id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    Registered {
+        account,
+        auth,
+        sign,
+        pin1,
+        pin2,
+        app: registered,
+    }
+}
+
+/// Starts a login for the registered person through the relying-party API; its session id.
+pub async fn start_login(service: &Service) -> uuid::Uuid {
+    let body = serde_json::json!({
+        "relyingPartyUUID": "00000000-0000-4000-8000-000000000000", "relyingPartyName": "DEMO",
+        "hash": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "hashType": "SHA256",
+        "allowedInteractionsOrder": [{ "type": "displayTextAndPIN", "displayText60": "Log in" }]
+    });
+    let (status, bytes) = super::call(
+        service,
+        axum::http::Method::POST,
+        "/v2/authentication/etsi/PNOEE-30303039914",
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    let started: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    started["sessionID"].as_str().unwrap().parse().unwrap()
+}
