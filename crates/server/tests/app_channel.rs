@@ -15,9 +15,8 @@ use common::registered::{HALF, Registered, register, start_login};
 use splitid_proto::app_v1::{Confirmation, TransactionOutcome, headers, mac_input};
 use splitid_server::Service;
 use splitid_server::app_api::Ratcheted;
-use splitid_server::store::{AccountState, SessionState};
+use splitid_server::store::{AccountRecord, AccountState, SessionState};
 use splitkey::{HashAlgorithm, Padding, SignRequest};
-use tower::ServiceExt;
 
 /// One ratcheted request of the app, with the headers it signs.
 #[derive(Clone)]
@@ -63,13 +62,13 @@ impl AppRequest {
             .header(headers::MAC, BASE64.encode(mac.as_ref()))
             .body(Body::from(self.body.clone()))
             .unwrap();
-        let response = service.router().oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (status, bytes.to_vec())
+        common::send(service, request).await
     }
+}
+
+async fn stored_account(service: &Service, app: &Registered) -> AccountRecord {
+    let id = app.account.id;
+    service.store().account(id).await.unwrap().unwrap()
 }
 
 fn answer_path(app: &Registered, session: uuid::Uuid, action: &str) -> String {
@@ -117,12 +116,7 @@ async fn a_lost_answer_is_given_again_and_the_channel_moves_on() {
     // channel gives again.
     let stored = service.store().session(session).await.unwrap().unwrap();
     assert_eq!(stored.state, SessionState::Complete);
-    let account = service
-        .store()
-        .account(app.account.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let account = stored_account(&service, &app).await;
     assert_eq!(account.channel.last_response.as_deref(), Some(&first[..]));
     let next_token = BASE64.decode(&answer.next_ratchet_token).unwrap();
     assert_eq!(
@@ -156,11 +150,6 @@ async fn a_lost_answer_is_given_again_and_the_channel_moves_on() {
     );
     let (status, body) = stale.send(&service, &app, now).await;
     assert_eq!(status, 409, "{}", String::from_utf8_lossy(&body));
-    let closed = service
-        .store()
-        .account(app.account.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let closed = stored_account(&service, &app).await;
     assert_ne!(closed.state, AccountState::Active);
 }

@@ -13,8 +13,8 @@ use splitid_server::Service;
 use splitid_server::accounts::PinOutcome;
 use splitid_server::accounts::pin_policy::PinState;
 use splitid_server::store::{
-    AccountRecord, AuditEvent, AuditKind, ChannelAdvance, ChannelState, KeyPurpose, KeyRecord,
-    SessionCompletion, SessionState, StoreError,
+    AccountLock, AccountRecord, AuditEvent, AuditKind, ChannelAdvance, ChannelState, KeyPurpose,
+    KeyRecord, RightPin, SessionCompletion, SessionState, StoreError,
 };
 use splitkey::{HashAlgorithm, Padding, PartialSignature, Pin, SignRequest};
 
@@ -144,32 +144,20 @@ async fn a_burst_spread_over_two_nodes_gets_exactly_three_attempts() {
     burst_of_wrong_pins(&[first, second], &registered).await;
 }
 
-/// How one device's answer completes the session, as the session flow writes it.
-fn completion<'a>(
-    service: &Service,
+/// A login for a fresh account whose right PIN1 has just been checked after `wrong_pins`
+/// wrong ones, with the account's lock still held: where `confirm_transaction` is just before
+/// it completes the session.
+struct AboutToComplete {
+    service: Service,
+    _data: common::TestData,
+    account: AccountRecord,
     session: uuid::Uuid,
-    result: &'a serde_json::Value,
-    audit: &'a AuditEvent,
-    right_pin: Option<&'a splitid_server::store::RightPin>,
-) -> SessionCompletion<'a> {
-    SessionCompletion {
-        session_id: session,
-        result,
-        end_result: result["endResult"].as_str().unwrap(),
-        answered_by: right_pin.map(|right| right.account),
-        now: service.now(),
-        audit,
-        right_pin,
-        channel: None,
-    }
+    audit: AuditEvent,
+    lock: AccountLock,
+    right_pin: RightPin,
 }
 
-/// The race a right PIN can lose: after two wrong PINs, the person enters the right one on
-/// this device, and between its check and its commit another device answers the session
-/// (here: refuses). The first answer stays the session's result, and the right PIN still
-/// counts: its reset is committed, so the two wrong PINs before it are forgotten.
-#[tokio::test]
-async fn a_right_pin_that_loses_its_session_still_resets_the_counter() {
+async fn about_to_complete(wrong_pins: usize) -> AboutToComplete {
     let (service, _data) =
         common::demo_service_with(|config| config.allow_2048_bit_halves = true).await;
     let Registered {
@@ -177,17 +165,17 @@ async fn a_right_pin_that_loses_its_session_still_resets_the_counter() {
         auth,
         pin1,
         ..
-    } = &register(&service).await;
-    let digest = HashAlgorithm::Sha256.digest(b"race");
+    } = register(&service).await;
+    let digest = HashAlgorithm::Sha256.digest(b"about to complete");
     let request =
         SignRequest::new(HALF, HashAlgorithm::Sha256, Padding::Pkcs1v15, &digest).unwrap();
-    for _ in 0..2 {
+    for _ in 0..wrong_pins {
         let wrong = auth
             .partial_sign(&Pin::new("0000").unwrap(), &request)
             .unwrap();
         let outcome = attempt(
             &service,
-            account,
+            &account,
             KeyPurpose::Authentication,
             &request,
             wrong,
@@ -197,45 +185,80 @@ async fn a_right_pin_that_loses_its_session_still_resets_the_counter() {
     }
     let session = start_login(&service).await;
     let audit = AuditEvent::new(AuditKind::Login, "test", service.now());
-
-    // This device's right PIN is checked under the account's lock...
     let lock = service.store().lock_account(account.id).await.unwrap();
-    let key = stored_key(&service, account, KeyPurpose::Authentication).await;
-    let right = auth.partial_sign(pin1, &request).unwrap();
+    let key = stored_key(&service, &account, KeyPurpose::Authentication).await;
+    let right = auth.partial_sign(&pin1, &request).unwrap();
     let PinOutcome::Signed { right_pin, .. } = service
-        .sign_with_pin(account, lock.proof(), key, &request, right)
+        .sign_with_pin(&account, lock.proof(), key, &request, right)
         .await
         .unwrap()
     else {
         panic!("the right PIN was refused");
     };
+    AboutToComplete {
+        service,
+        _data,
+        account,
+        session,
+        audit,
+        lock,
+        right_pin,
+    }
+}
+
+impl AboutToComplete {
+    /// A device's answer completing the session, as the session flow writes it: this one's
+    /// (with its right PIN), or another device's.
+    fn completion<'a>(
+        &'a self,
+        result: &'a serde_json::Value,
+        this_device: bool,
+    ) -> SessionCompletion<'a> {
+        let right_pin = this_device.then_some(&self.right_pin);
+        SessionCompletion {
+            session_id: self.session,
+            result,
+            end_result: result["endResult"].as_str().unwrap(),
+            answered_by: right_pin.map(|right| right.account),
+            now: self.service.now(),
+            audit: &self.audit,
+            right_pin,
+            channel: None,
+        }
+    }
+
+    async fn key(&self) -> KeyRecord {
+        stored_key(&self.service, &self.account, KeyPurpose::Authentication).await
+    }
+}
+
+/// The race a right PIN can lose: after two wrong PINs, the person enters the right one on
+/// this device, and between its check and its commit another device answers the session
+/// (here: refuses). The first answer stays the session's result, and the right PIN still
+/// counts: its reset is committed, so the two wrong PINs before it are forgotten.
+#[tokio::test]
+async fn a_right_pin_that_loses_its_session_still_resets_the_counter() {
+    // This device's right PIN is checked under the account's lock...
+    let ready = about_to_complete(2).await;
+    let store = ready.service.store();
     // ...when another device's refusal completes the session first.
     let refused = serde_json::json!({ "endResult": "USER_REFUSED" });
-    let first = service
-        .store()
-        .complete_session(&completion(&service, session, &refused, &audit, None))
+    let first = store
+        .complete_session(&ready.completion(&refused, false))
         .await
         .unwrap();
     assert!(first.is_some(), "the refusal completes the session");
     let signed = serde_json::json!({ "endResult": "OK" });
-    let second = service
-        .store()
-        .complete_session(&completion(
-            &service,
-            session,
-            &signed,
-            &audit,
-            Some(&right_pin),
-        ))
+    let second = store
+        .complete_session(&ready.completion(&signed, true))
         .await
         .unwrap();
-    lock.release().await;
-
     assert!(second.is_none(), "the first answer wins");
-    let stored = service.store().session(session).await.unwrap().unwrap();
+    let stored = store.session(ready.session).await.unwrap().unwrap();
     assert_eq!(stored.result, Some(refused));
-    let key = stored_key(&service, account, KeyPurpose::Authentication).await;
+    let key = ready.key().await;
     assert_eq!(key.pin.wrong_in_a_row, 0, "the right PIN's reset was lost");
+    ready.lock.release().await;
 }
 
 /// A confirmed login commits the session's result, the right PIN's reset and the app
@@ -243,43 +266,9 @@ async fn a_right_pin_that_loses_its_session_still_resets_the_counter() {
 /// same app won), none of the three is written; with the channel where it was, all three are.
 #[tokio::test]
 async fn an_answer_commits_with_its_channel_move_or_not_at_all() {
-    let (service, _data) =
-        common::demo_service_with(|config| config.allow_2048_bit_halves = true).await;
-    let Registered {
-        account,
-        auth,
-        pin1,
-        ..
-    } = &register(&service).await;
-    let digest = HashAlgorithm::Sha256.digest(b"one commit");
-    let request =
-        SignRequest::new(HALF, HashAlgorithm::Sha256, Padding::Pkcs1v15, &digest).unwrap();
-    let wrong = auth
-        .partial_sign(&Pin::new("0000").unwrap(), &request)
-        .unwrap();
-    let outcome = attempt(
-        &service,
-        account,
-        KeyPurpose::Authentication,
-        &request,
-        wrong,
-    )
-    .await;
-    assert!(matches!(outcome, PinOutcome::WrongPin(_)), "{outcome:?}");
-    let session = start_login(&service).await;
-    let audit = AuditEvent::new(AuditKind::Login, "test", service.now());
-    let channel_before = account.channel.clone();
-
-    let lock = service.store().lock_account(account.id).await.unwrap();
-    let key = stored_key(&service, account, KeyPurpose::Authentication).await;
-    let right = auth.partial_sign(pin1, &request).unwrap();
-    let PinOutcome::Signed { right_pin, .. } = service
-        .sign_with_pin(account, lock.proof(), key, &request, right)
-        .await
-        .unwrap()
-    else {
-        panic!("the right PIN was refused");
-    };
+    let ready = about_to_complete(1).await;
+    let store = ready.service.store();
+    let channel_before = ready.account.channel.clone();
     let signed = serde_json::json!({ "endResult": "OK" });
     let next = ChannelState {
         ratchet_token: vec![7; 32],
@@ -288,51 +277,48 @@ async fn an_answer_commits_with_its_channel_move_or_not_at_all() {
         last_response: Some(b"{\"result\":\"the answer\"}".to_vec()),
     };
     let stale = ChannelAdvance {
-        account: account.id,
+        account: ready.account.id,
         expected_token: vec![9; 32],
         next: next.clone(),
     };
-    let refused = service
-        .store()
+    let refused = store
         .complete_session(&SessionCompletion {
             channel: Some(&stale),
-            ..completion(&service, session, &signed, &audit, Some(&right_pin))
+            ..ready.completion(&signed, true)
         })
         .await;
     assert!(
         matches!(refused, Err(StoreError::ChannelMoved)),
         "{refused:?}"
     );
-    let running = service.store().session(session).await.unwrap().unwrap();
+    let running = store.session(ready.session).await.unwrap().unwrap();
     assert_eq!(running.state, SessionState::Running);
-    let key = stored_key(&service, account, KeyPurpose::Authentication).await;
     // One wrong PIN, and this attempt, counted before its check and not reset.
     assert_eq!(
-        key.pin.wrong_in_a_row, 2,
+        ready.key().await.pin.wrong_in_a_row,
+        2,
         "the reset was written without its answer"
     );
-    let unmoved = service.store().account(account.id).await.unwrap().unwrap();
+    let unmoved = store.account(ready.account.id).await.unwrap().unwrap();
     assert_eq!(unmoved.channel, channel_before);
 
     let current = ChannelAdvance {
         expected_token: channel_before.ratchet_token.clone(),
         ..stale
     };
-    let completed = service
-        .store()
+    let completed = store
         .complete_session(&SessionCompletion {
             channel: Some(&current),
-            ..completion(&service, session, &signed, &audit, Some(&right_pin))
+            ..ready.completion(&signed, true)
         })
         .await
         .unwrap();
-    lock.release().await;
     assert!(completed.is_some());
-    let done = service.store().session(session).await.unwrap().unwrap();
+    let done = store.session(ready.session).await.unwrap().unwrap();
     assert_eq!(done.state, SessionState::Complete);
     assert_eq!(done.result, Some(signed));
-    let key = stored_key(&service, account, KeyPurpose::Authentication).await;
-    assert_eq!(key.pin.wrong_in_a_row, 0);
-    let moved = service.store().account(account.id).await.unwrap().unwrap();
+    assert_eq!(ready.key().await.pin.wrong_in_a_row, 0);
+    let moved = store.account(ready.account.id).await.unwrap().unwrap();
     assert_eq!(moved.channel, next);
+    ready.lock.release().await;
 }

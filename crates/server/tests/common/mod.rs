@@ -81,6 +81,11 @@ pub async fn call(service: &Service, method: Method, uri: &str, body: &str) -> (
         .header("content-type", "application/json")
         .body(Body::from(body.to_owned()))
         .unwrap();
+    send(service, request).await
+}
+
+/// Sends a request through the service's router; returns the status and the body.
+pub async fn send(service: &Service, request: Request<Body>) -> (u16, Vec<u8>) {
     let response = service.router().oneshot(request).await.unwrap();
     let status = response.status().as_u16();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
