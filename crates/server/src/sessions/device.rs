@@ -179,8 +179,9 @@ impl Service {
         Ok(Some(session))
     }
 
-    /// The person confirmed a transaction on this device. A signed answer commits with the
-    /// session's result the app channel's move that `channel` makes of it.
+    /// The person confirmed a transaction on this device. `channel` turns the device's answer
+    /// into the app channel's move; a signed answer commits that move in the same transaction
+    /// as the session's result.
     pub async fn confirm_transaction(
         &self,
         account: &AccountRecord,
