@@ -2,7 +2,7 @@
 //!
 //! A root CA certifies one issuing CA (both ECDSA P-384 with SHA-384, as SK's 2024E line);
 //! the issuing CA certifies end users' split-key RSA public keys with Smart-ID's certificate
-//! profile (shared/spec/rp-api.md §4, shared/spec/cert-profile.md):
+//! profile (docs/spec/rp-api.md §4, docs/spec/cert-profile.md):
 //!
 //! ```text
 //! CaConfig ──generate──▶ CertificateAuthority ──to_parts──▶ CaParts (caller stores them)

@@ -1,5 +1,5 @@
 //! The end-user certificate profile: what a request must contain and what goes into the
-//! certificate for each purpose and level (Smart-ID's profile as in rp-api.md §4, which
+//! certificate for each purpose and level (Smart-ID's profile as in docs/spec/rp-api.md §4, which
 //! follows ETSI EN 319 412-2/-5 and EN 319 411-1/-2).
 
 use der::asn1::ObjectIdentifier as Oid;
@@ -63,7 +63,7 @@ pub struct CertificateRequest {
 /// End-user certificates are valid for three years.
 pub const END_USER_VALIDITY_YEARS: i32 = 3;
 
-/// The certificate policies for a purpose and level (rp-api.md §4): our own policy at that
+/// The certificate policies for a purpose and level (docs/spec/rp-api.md §4): our own policy at that
 /// level plus the ETSI policy the relying-party libraries check for.
 pub fn policies_for(purpose: Purpose, level: Level) -> [Oid; 2] {
     match (level, purpose) {

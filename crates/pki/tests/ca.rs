@@ -269,7 +269,7 @@ fn check_issued(purpose: Purpose, level: Level) -> String {
     let text = openssl_text(&leaf);
     let case = format!("{purpose:?}/{level:?}");
 
-    // Subject and SAN (rp-api.md §4): C, CN "SURNAME,GIVENNAME", SN, GN, serialNumber; SAN DirName CN=document number.
+    // Subject and SAN (docs/spec/rp-api.md §4): C, CN "SURNAME,GIVENNAME", SN, GN, serialNumber; SAN DirName CN=document number.
     assert!(text.contains("Subject: C = EE, CN = O'CONNEŽ-ŠUSLIK TESTNUMBER,MARY ÄNN, SN = O'CONNEŽ-ŠUSLIK TESTNUMBER, GN = MARY ÄNN, serialNumber = PNOEE-30303039914"), "{case}\n{text}");
     assert_eq!(
         extension_value(&text, "X509v3 Subject Alternative Name:"),

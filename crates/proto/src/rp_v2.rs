@@ -1,4 +1,4 @@
-//! The relying-party REST API v2, compatible with Smart-ID RP API v2 (rp-api.md §1).
+//! The relying-party REST API v2, compatible with Smart-ID RP API v2 (docs/spec/rp-api.md §1).
 //!
 //! Request bodies are deserialised into permissive `…Body` types (every field optional, unknown
 //! fields ignored as Smart-ID does), then [`validate`](SigningBody::validate)d into typed
@@ -611,7 +611,7 @@ pub enum SessionState {
     Complete,
 }
 
-/// How a session ended (rp-api.md §1.6).
+/// How a session ended (docs/spec/rp-api.md §1.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EndResult {

@@ -57,7 +57,7 @@ mod tests {
         VerificationCode::from_hash(&Sha256::digest(text.as_bytes())).to_string()
     }
 
-    /// Test vectors published with the Smart-ID Java client (rp-api.md §1.8).
+    /// Test vectors published with the Smart-ID Java client (docs/spec/rp-api.md §1.8).
     #[test]
     fn matches_the_published_test_vectors() {
         assert_eq!(

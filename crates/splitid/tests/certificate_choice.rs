@@ -1,4 +1,4 @@
-//! End to end: RP API v2 certificate choice (rp-api.md §1.1, §1.5) by person and by document,
+//! End to end: RP API v2 certificate choice (docs/spec/rp-api.md §1.1, §1.5) by person and by document,
 //! with one device (answered at once) and with two (the person picks a device, or refuses).
 
 mod common;

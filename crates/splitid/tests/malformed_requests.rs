@@ -1,4 +1,4 @@
-//! End to end: relying-party input the API must turn away (rp-api.md §1.3, §1.7). Every bad
+//! End to end: relying-party input the API must turn away (docs/spec/rp-api.md §1.3, §1.7). Every bad
 //! request gets its documented 4xx with a JSON `detail` naming the problem, never a 5xx, and
 //! changes nothing: no session reaches the phone, no usage is counted. Also the 15-second
 //! idempotency rule.

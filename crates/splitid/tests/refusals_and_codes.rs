@@ -1,4 +1,4 @@
-//! End to end: every way to refuse (rp-api.md §1.6) and the verification-code choice
+//! End to end: every way to refuse (docs/spec/rp-api.md §1.6) and the verification-code choice
 //! (§1.4, §1.8): the phone picks among three codes, a wrong one ends the session with WRONG_VC
 //! without costing a PIN attempt.
 

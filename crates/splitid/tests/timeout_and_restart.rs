@@ -1,4 +1,4 @@
-//! End to end: a session nobody answers times out (rp-api.md §1.6 TIMEOUT), and a server
+//! End to end: a session nobody answers times out (docs/spec/rp-api.md §1.6 TIMEOUT), and a server
 //! restart in the middle of a session loses nothing.
 
 mod common;

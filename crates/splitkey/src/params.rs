@@ -89,7 +89,7 @@ pub struct KdfParams {
 }
 
 impl KdfParams {
-    /// 64 MiB, 3 passes, 1 lane (splitkey.md §7.2).
+    /// 64 MiB, 3 passes, 1 lane (docs/spec/splitkey.md §7.2).
     pub const RECOMMENDED: KdfParams = KdfParams {
         memory_kib: 64 * 1024,
         iterations: 3,

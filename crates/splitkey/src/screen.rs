@@ -1,4 +1,4 @@
-//! Screening of a device's modulus n1 before the server accepts it (splitkey.md §7.2 step 7).
+//! Screening of a device's modulus n1 before the server accepts it (docs/spec/splitkey.md §7.2 step 7).
 //!
 //! The server cannot prove that n1 is a product of two large primes, but it can refuse the
 //! values that are certainly wrong. All values here are public, so variable-time arithmetic is

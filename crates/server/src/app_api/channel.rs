@@ -1,4 +1,4 @@
-//! The authenticated app channel (splitkey.md §7.4, adapted).
+//! The authenticated app channel (docs/spec/splitkey.md §7.4, adapted).
 //!
 //! Every request carries the account id, a timestamp, a nonce and an HMAC-SHA256 under the
 //! account's MAC key (given to the app once, at registration). State-changing requests also

@@ -1,4 +1,4 @@
-//! RP API v2 handlers (rp-api.md §1): translate HTTP to service calls and back.
+//! RP API v2 handlers (docs/spec/rp-api.md §1): translate HTTP to service calls and back.
 
 use std::time::Duration;
 
