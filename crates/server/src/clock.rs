@@ -1,10 +1,10 @@
 //! Time, behind a trait so that lock timers and session timeouts can be tested with a clock
 //! the test controls.
 
-use std::sync::Arc;
-use std::sync::Mutex;
+use time::OffsetDateTime;
 
-use time::{Duration, OffsetDateTime};
+#[cfg(feature = "test-support")]
+pub use offset::OffsetClock;
 
 /// The current time.
 pub trait Clock: Send + Sync + 'static {
@@ -21,24 +21,34 @@ impl Clock for SystemClock {
     }
 }
 
-/// The system clock plus an offset that tests move forward (for example across a 3-hour PIN
-/// lock) without waiting.
-#[derive(Debug, Clone, Default)]
-pub struct OffsetClock {
-    offset: Arc<Mutex<Duration>>,
-}
+/// Only in builds with the `test-support` feature (the test kit's).
+#[cfg(feature = "test-support")]
+mod offset {
+    use std::sync::{Arc, Mutex};
 
-impl OffsetClock {
-    /// Moves the clock forward by `by`.
-    pub fn advance(&self, by: Duration) {
-        let mut offset = self.offset.lock().unwrap_or_else(|e| e.into_inner());
-        *offset += by;
+    use time::{Duration, OffsetDateTime};
+
+    use super::Clock;
+
+    /// The system clock plus an offset that tests move forward (for example across a 3-hour
+    /// PIN lock) without waiting.
+    #[derive(Debug, Clone, Default)]
+    pub struct OffsetClock {
+        offset: Arc<Mutex<Duration>>,
     }
-}
 
-impl Clock for OffsetClock {
-    fn now(&self) -> OffsetDateTime {
-        let offset = *self.offset.lock().unwrap_or_else(|e| e.into_inner());
-        OffsetDateTime::now_utc() + offset
+    impl OffsetClock {
+        /// Moves the clock forward by `by`.
+        pub fn advance(&self, by: Duration) {
+            let mut offset = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+            *offset += by;
+        }
+    }
+
+    impl Clock for OffsetClock {
+        fn now(&self) -> OffsetDateTime {
+            let offset = *self.offset.lock().unwrap_or_else(|e| e.into_inner());
+            OffsetDateTime::now_utc() + offset
+        }
     }
 }

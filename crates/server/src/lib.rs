@@ -249,9 +249,30 @@ impl Service {
     }
 }
 
-/// FOR TESTS ONLY: `POST /test/clock/advance?seconds=N` moves the service's clock forward, so
-/// that end-to-end tests can cross a 3-hour PIN lock without waiting.
-pub fn test_clock_router(clock: clock::OffsetClock) -> Router {
+/// The clock a node runs on: the system's, or with `use_test_clock` (only in builds that
+/// include the test kit) one that `POST /test/clock/advance?seconds=N` moves forward, with the
+/// route that does so, so that end-to-end tests can cross a 3-hour PIN lock without waiting.
+/// `Err` when a test clock is asked of a build that has none.
+pub fn node_clock(use_test_clock: bool) -> Result<(Arc<dyn Clock>, Option<Router>), NoTestClock> {
+    if !use_test_clock {
+        return Ok((Arc::new(clock::SystemClock), None));
+    }
+    #[cfg(feature = "test-support")]
+    {
+        let clock = clock::OffsetClock::default();
+        Ok((Arc::new(clock.clone()), Some(test_clock_router(clock))))
+    }
+    #[cfg(not(feature = "test-support"))]
+    Err(NoTestClock)
+}
+
+/// A test clock was asked of a production build.
+#[derive(Debug, thiserror::Error)]
+#[error("this build has no test clock (only test builds, with the test kit, have one)")]
+pub struct NoTestClock;
+
+#[cfg(feature = "test-support")]
+fn test_clock_router(clock: clock::OffsetClock) -> Router {
     use axum::extract::Query;
     use axum::routing::post;
 

@@ -5,7 +5,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
@@ -16,7 +15,6 @@ use splitid_proto::rp_v2::CertificateLevel;
 use splitid_server::accounts::proofing::{
     Assurance, EidCertificateConfig, OidcClaims, OidcConfig, ProofingConfig, RevocationCheck,
 };
-use splitid_server::clock::{Clock, OffsetClock, SystemClock};
 use splitid_server::keystore::{KeyStoreConfig, Pkcs11Config};
 use splitid_server::store::{DatabaseConfig, RelyingPartyRecord};
 use splitid_server::{Config, DEMO_RELYING_PARTY_NAME, DEMO_RELYING_PARTY_UUIDS, Service};
@@ -71,7 +69,8 @@ pub struct ServeArgs {
     /// Log lines as text for people, or as JSON objects for log collectors (levels by RUST_LOG).
     #[arg(long, env = "SPLITID_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
-    /// FOR TESTS ONLY: a clock that `POST /test/clock/advance?seconds=N` moves forward.
+    /// FOR TESTS ONLY: a clock that `POST /test/clock/advance?seconds=N` moves forward (a
+    /// build without the test kit refuses it).
     #[arg(long, hide = true)]
     test_clock: bool,
 }
@@ -502,20 +501,15 @@ async fn serve(settings: Settings, use_test_clock: bool) -> anyhow::Result<()> {
     config.proofing = settings.proofing.clone();
     config.trusted_proxies = settings.trusted_proxies.clone();
     config.keystore = settings.keystore.clone();
-    let test_clock = OffsetClock::default();
-    let clock: Arc<dyn Clock> = if use_test_clock {
-        Arc::new(test_clock.clone())
-    } else {
-        Arc::new(SystemClock)
-    };
+    let (clock, test_clock_routes) = splitid_server::node_clock(use_test_clock)?;
     let service = Service::open(config, clock)
         .await
         .context("cannot open the service")?;
     register_relying_parties(&service, &settings.relying_parties).await?;
     let mut router = service.router();
-    if use_test_clock {
+    if let Some(routes) = test_clock_routes {
         tracing::warn!("test clock enabled: anyone can move this server's clock forward");
-        router = router.merge(splitid_server::test_clock_router(test_clock));
+        router = router.merge(routes);
     }
     print_banner(&settings, address, &public_url);
     service.spawn_background_tasks();

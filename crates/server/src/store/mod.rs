@@ -23,6 +23,7 @@ mod health;
 mod limits;
 mod locks;
 mod records;
+#[cfg(any(test, feature = "test-support"))]
 pub mod scratch;
 mod web_sessions;
 

@@ -1,0 +1,155 @@
+//! The app channel through the router, as the app uses it: a confirmed login answers with the
+//! next ratchet token; a retransmission of the same request (its answer lost on the way) gets
+//! the same answer again, the one the confirmation committed with the session's result; the
+//! next request goes on with the new token, and the superseded token, sent with a new request,
+//! can only come from a copy of the app, which closes the account.
+
+use aws_lc_rs::{digest, hmac};
+use axum::body::Body;
+use axum::http::Request;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use splitid_proto::app_v1::{Confirmation, TransactionOutcome, headers, mac_input};
+use splitid_server::Service;
+use splitid_server::app_api::Ratcheted;
+use splitid_server::store::{AccountRecord, AccountState, SessionState};
+use splitid_testkit::in_process::registered::{HALF, Registered, register, start_login};
+use splitkey::{HashAlgorithm, Padding, SignRequest};
+
+/// One ratcheted request of the app, with the headers it signs.
+#[derive(Clone)]
+struct AppRequest {
+    path: String,
+    body: Vec<u8>,
+    ratchet: String,
+    nonce: String,
+}
+
+impl AppRequest {
+    fn new(path: String, body: Vec<u8>, ratchet: &str, nonce: &str) -> Self {
+        AppRequest {
+            path,
+            body,
+            ratchet: ratchet.to_owned(),
+            nonce: nonce.to_owned(),
+        }
+    }
+
+    /// Sends the request, signed as the app signs it; sent twice with the same timestamp, it
+    /// is a retransmission byte for byte. The status and the body.
+    async fn send(&self, service: &Service, app: &Registered, timestamp: i64) -> (u16, Vec<u8>) {
+        let timestamp = timestamp.to_string();
+        let input = mac_input(
+            "POST",
+            &self.path,
+            &timestamp,
+            &self.nonce,
+            &self.ratchet,
+            &self.body,
+        );
+        let mac_key = BASE64.decode(&app.app.mac_key).unwrap();
+        let mac = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &mac_key), &input);
+        let request = Request::builder()
+            .method("POST")
+            .uri(&self.path)
+            .header("content-type", "application/json")
+            .header(headers::ACCOUNT, &app.app.account_id)
+            .header(headers::TIMESTAMP, &timestamp)
+            .header(headers::NONCE, &self.nonce)
+            .header(headers::RATCHET, &self.ratchet)
+            .header(headers::MAC, BASE64.encode(mac.as_ref()))
+            .body(Body::from(self.body.clone()))
+            .unwrap();
+        splitid_testkit::in_process::send(service, request).await
+    }
+}
+
+async fn stored_account(service: &Service, app: &Registered) -> AccountRecord {
+    let id = app.account.id;
+    service.store().account(id).await.unwrap().unwrap()
+}
+
+fn answer_path(app: &Registered, session: uuid::Uuid, action: &str) -> String {
+    format!(
+        "/app/v1/accounts/{}/transactions/{session}/{action}",
+        app.app.account_id
+    )
+}
+
+/// The device's confirmation of the demo login (its hash is 32 zero bytes) with PIN1.
+fn confirmation_body(app: &Registered) -> Vec<u8> {
+    let request =
+        SignRequest::new(HALF, HashAlgorithm::Sha256, Padding::Pkcs1v15, &[0; 32]).unwrap();
+    let partial = app.auth.partial_sign(&app.pin1, &request).unwrap();
+    serde_json::to_vec(&Confirmation {
+        partial_signature: Some(BASE64.encode(partial.as_bytes())),
+        chosen_code: None,
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_given_again_and_the_channel_moves_on() {
+    let (service, _data) = splitid_testkit::in_process::demo_service_with(|config| {
+        config.allow_2048_bit_halves = true
+    })
+    .await;
+    let app = register(&service).await;
+    let session = start_login(&service).await;
+    let now = service.wall_clock().unix_timestamp();
+
+    let confirm = AppRequest::new(
+        answer_path(&app, session, "confirm"),
+        confirmation_body(&app),
+        &app.app.ratchet_token,
+        "nonce-1",
+    );
+    let (status, first) = confirm.send(&service, &app, now).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&first));
+    let answer: Ratcheted<TransactionOutcome> = serde_json::from_slice(&first).unwrap();
+    assert!(
+        matches!(&answer.result, TransactionOutcome::Completed { end_result, signature: Some(_) } if end_result == "OK"),
+        "{answer:?}"
+    );
+
+    // What the confirmation committed: the session's result and, with it, the answer the
+    // channel gives again.
+    let stored = service.store().session(session).await.unwrap().unwrap();
+    assert_eq!(stored.state, SessionState::Complete);
+    let account = stored_account(&service, &app).await;
+    assert_eq!(account.channel.last_response.as_deref(), Some(&first[..]));
+    let next_token = BASE64.decode(&answer.next_ratchet_token).unwrap();
+    assert_eq!(
+        account.channel.ratchet_token,
+        digest::digest(&digest::SHA256, &next_token).as_ref()
+    );
+
+    // The answer was lost: the app sends the same bytes again and gets the same answer.
+    let (status, again) = confirm.send(&service, &app, now).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&again));
+    assert_eq!(again, first);
+
+    // The next request goes on with the new token (the transaction is over by now).
+    let refuse = AppRequest::new(
+        answer_path(&app, session, "refuse"),
+        b"{}".to_vec(),
+        &answer.next_ratchet_token,
+        "nonce-2",
+    );
+    let (status, body) = refuse.send(&service, &app, now).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let refused: Ratcheted<TransactionOutcome> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(refused.result, TransactionOutcome::Gone);
+
+    // The superseded token with a request never seen: a copy of the app.
+    let stale = AppRequest::new(
+        answer_path(&app, session, "refuse"),
+        b"{}".to_vec(),
+        &app.app.ratchet_token,
+        "nonce-3",
+    );
+    let (status, body) = stale.send(&service, &app, now).await;
+    assert_eq!(status, 409, "{}", String::from_utf8_lossy(&body));
+    let closed = stored_account(&service, &app).await;
+    assert_ne!(closed.state, AccountState::Active);
+}

@@ -1,0 +1,9 @@
+//! The app's side: the device channel, several devices, PIN locks, an account's life.
+
+mod app_channel;
+mod device_channel;
+mod lifecycle;
+mod multi_device;
+mod older_app;
+mod parallel_pin_attempts;
+mod pin_locks;

@@ -1,0 +1,9 @@
+//! Running the service: the operators' tools, many nodes, metrics, configuration, the demo, the load tool.
+
+mod admin_tool;
+mod configuration;
+mod demo;
+mod loadtest;
+mod many_nodes;
+mod metrics_access;
+mod observability;

@@ -1,0 +1,3 @@
+//! People's pages in a real browser: the portal and the Demo Bank.
+
+mod browser;

@@ -1,0 +1,11 @@
+//! A relying party's sessions through the RP API v2: start, poll, results, refusals, bad input.
+
+mod certificate_choice;
+mod login_and_signing;
+mod malformed_requests;
+mod no_suitable_account;
+mod openapi;
+mod refusals_and_codes;
+mod rp_sdk;
+mod timeout_and_restart;
+mod transaction_bytes;

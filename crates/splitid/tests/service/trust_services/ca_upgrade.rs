@@ -1,0 +1,64 @@
+//! A data directory from before the OCSP responder existed gets one on start, kept from then
+//! on; the CRLs answer at their URLs with growing numbers.
+
+use axum::http::Method;
+use splitid_server::Service;
+
+const RESPONDER_FIELDS: [&str; 2] = ["ocsp_responder_certificate", "ocsp_responder_key_sealed"];
+
+fn stored_ca(data: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(data.join("ca.json")).unwrap()).unwrap()
+}
+
+async fn reopen(data: &splitid_testkit::in_process::TestData) -> Service {
+    data.open(|_| {}).await
+}
+
+#[tokio::test]
+async fn an_old_ca_file_gets_an_ocsp_responder_once() {
+    let (service, data) = splitid_testkit::in_process::demo_service().await;
+    drop(service);
+    let mut old = stored_ca(data.path());
+    let root = old["root_certificate"].clone();
+    for field in RESPONDER_FIELDS {
+        assert!(old[field].is_string(), "a new CA has {field}");
+        old.as_object_mut().unwrap().remove(field);
+    }
+    std::fs::write(data.path().join("ca.json"), old.to_string()).unwrap();
+
+    drop(reopen(&data).await);
+    let upgraded = stored_ca(data.path());
+    assert_eq!(upgraded["root_certificate"], root, "the CA itself is kept");
+    let responder = upgraded["ocsp_responder_certificate"].clone();
+    assert!(responder.is_string());
+
+    drop(reopen(&data).await);
+    assert_eq!(
+        stored_ca(data.path())["ocsp_responder_certificate"],
+        responder,
+        "the same responder on every start"
+    );
+}
+
+#[tokio::test]
+async fn crl_numbers_grow_with_revocations_and_survive_reopening() {
+    let (service, data) = splitid_testkit::in_process::demo_service().await;
+    let (status, first) =
+        splitid_testkit::in_process::call(&service, Method::GET, "/pki/issuing-ca.crl", "").await;
+    assert_eq!(status, 200);
+    let (_, again) =
+        splitid_testkit::in_process::call(&service, Method::GET, "/pki/issuing-ca.crl", "").await;
+    assert_eq!(first, again, "unchanged: the same CRL is served");
+    let (status, root) =
+        splitid_testkit::in_process::call(&service, Method::GET, "/pki/root-ca.crl", "").await;
+    assert_eq!(status, 200);
+    assert_ne!(root, first);
+    drop(service);
+
+    let service = reopen(&data).await;
+    let (_, reopened) =
+        splitid_testkit::in_process::call(&service, Method::GET, "/pki/issuing-ca.crl", "").await;
+    assert_eq!(reopened, first, "still fresh and unchanged after a restart");
+    let stored = service.store().crl("issuing").await.unwrap().unwrap();
+    assert_eq!(stored.number, 1);
+}

@@ -1,0 +1,170 @@
+//! The phone: the real `splitid app` on a home directory of its own.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::Value;
+
+use crate::node::{Server, splitid_binary};
+use crate::output::assert_success;
+
+/// A phone: `splitid app` on its own home directory.
+pub struct Phone {
+    pub home: tempfile::TempDir,
+}
+
+impl Default for Phone {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Phone {
+    /// A phone with nothing on it yet.
+    pub fn new() -> Phone {
+        Phone {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Runs `splitid app --home HOME ARGS…` with `stdin` as its input (PINs, one per line).
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        run_app(self.home.path(), &args, stdin)
+    }
+
+    /// Like [`run`](Self::run), in the background.
+    pub fn spawn(&self, args: &[&str], stdin: &str) -> std::thread::JoinHandle<Output> {
+        let home = self.home.path().to_owned();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let stdin = stdin.to_owned();
+        std::thread::spawn(move || run_app(&home, &args, &stdin))
+    }
+
+    /// A certificate of an account on this phone (`authentication` or `signing`), as stored
+    /// in its vault.
+    pub fn certificate(&self, document: &str, purpose: &str) -> Vec<u8> {
+        let vault: Value =
+            serde_json::from_slice(&std::fs::read(self.home.path().join("vault.json")).unwrap())
+                .unwrap();
+        let account = vault["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["documentNumber"] == document)
+            .unwrap_or_else(|| panic!("{document} is not on this phone"));
+        BASE64
+            .decode(account[format!("{purpose}Certificate")].as_str().unwrap())
+            .unwrap()
+    }
+
+    /// Sends this phone's next requests to `server`, as a load balancer in front of several
+    /// nodes may: every account in its vault now talks to that node.
+    pub fn use_server(&self, server: &Server) {
+        let path = self.home.path().join("vault.json");
+        let mut vault: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for account in vault["accounts"].as_array_mut().unwrap() {
+            account["server"] = Value::String(server.url.clone());
+        }
+        std::fs::write(&path, vault.to_string()).unwrap();
+    }
+
+    /// Registers with PIN1 and PIN2; returns the document number.
+    pub fn register(&self, server: &Server, identity: &str, pin1: &str, pin2: &str) -> String {
+        let output = self.try_register(server, identity, &[], &format!("{pin1}\n{pin2}\n"));
+        assert_success(&output);
+        let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+        value["documentNumber"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Phone {
+    /// `--json register` with 2048-bit halves (fast), `extra` arguments and `pins` as input,
+    /// whatever its outcome.
+    pub fn try_register(
+        &self,
+        server: &Server,
+        identity: &str,
+        extra: &[&str],
+        pins: &str,
+    ) -> Output {
+        let mut args = vec![
+            "--json",
+            "register",
+            "--server",
+            &server.url,
+            "--identity",
+            identity,
+            "--given-name",
+            "MARY",
+            "--surname",
+            "ÄNN",
+            "--half-bits",
+            "2048",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args, pins)
+    }
+
+    /// `check --json`: the transactions waiting on this device (each with `documentNumber` and
+    /// `transaction`).
+    pub fn pending(&self) -> Vec<Value> {
+        self.json_list(&["--json", "check"])
+    }
+
+    /// Waits up to `seconds` for a transaction and returns the first one's `transaction`.
+    pub fn wait_for_transaction(&self, seconds: u64) -> Value {
+        let output = self.run(&["--json", "check", "--wait", &seconds.to_string()], "");
+        assert_success(&output);
+        let list: Value = serde_json::from_slice(&output.stdout).unwrap();
+        list[0]["transaction"].clone()
+    }
+
+    /// `accounts --json`: each account with the server's view (`status.pin1`, `status.state`…).
+    pub fn accounts(&self) -> Vec<Value> {
+        self.json_list(&["--json", "accounts"])
+    }
+
+    /// Runs a `--json` command that answers with a list, and returns it.
+    fn json_list(&self, args: &[&str]) -> Vec<Value> {
+        let output = self.run(args, "");
+        assert_success(&output);
+        let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+        value.as_array().unwrap().clone()
+    }
+
+    /// The server's status of the account with this document number.
+    pub fn account_status(&self, document: &str) -> Value {
+        self.accounts()
+            .into_iter()
+            .find(|a| a["documentNumber"] == document)
+            .unwrap_or_else(|| panic!("no account {document} on this phone"))["status"]
+            .clone()
+    }
+
+    /// `confirm --next` with `stdin` as PIN input; `extra` adds options (e.g. `--vc`).
+    pub fn confirm_next(&self, extra: &[&str], stdin: &str) -> Output {
+        let mut args = vec!["--json", "confirm", "--next", "--wait", "10"];
+        args.extend_from_slice(extra);
+        self.run(&args, stdin)
+    }
+}
+
+fn run_app(home: &Path, args: &[String], stdin: &str) -> Output {
+    let mut child = Command::new(splitid_binary())
+        .arg("app")
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The command may exit before reading all its input (for example on a usage error).
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    child.wait_with_output().unwrap()
+}
