@@ -14,7 +14,7 @@ use splitid_server::clock::SystemClock;
 use splitid_server::store::{AuditEntry, AuditKind, AuditQuery, MonthlyUsage, RelyingPartyRecord};
 use uuid::Uuid;
 
-use crate::serve;
+use crate::settings::{KeyStoreSettings, Settings};
 use splitid_server::store::DatabaseConfig;
 
 #[derive(Args)]
@@ -37,7 +37,7 @@ pub struct AdminArgs {
     json: bool,
     /// The key store, as `splitid serve` takes it: the tools open the same CA and secrets.
     #[command(flatten)]
-    keystore: serve::KeyStoreArgs,
+    keystore: KeyStoreSettings,
     #[command(subcommand)]
     command: AdminCommand,
 }
@@ -144,12 +144,14 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
 }
 
 async fn open_service(args: &AdminArgs) -> anyhow::Result<Service> {
-    let config = serve::tool_config(
-        args.config.as_deref(),
-        args.data.clone(),
-        args.database.as_deref(),
-        &args.keystore,
-    )?;
+    let given = Settings {
+        config: args.config.clone(),
+        data: args.data.clone(),
+        database: args.database.clone(),
+        keystore: args.keystore.clone(),
+        ..Settings::default()
+    };
+    let config = given.with_file()?.tool_config()?;
     // Never create anything: a directory without the service's CA (or, on SQLite, without
     // its database) is a mistyped path, not a new service.
     let sqlite_file = config.data_dir.join(splitid_server::store::DATABASE_FILE);

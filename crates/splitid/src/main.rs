@@ -6,6 +6,7 @@ mod demo;
 mod eid;
 mod loadtest;
 mod serve;
+mod settings;
 
 use clap::{Parser, Subcommand};
 
@@ -23,7 +24,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the service: relying-party API, app API and CA, on an embedded database.
-    Serve(serve::ServeArgs),
+    // Boxed: the settings table is most of the size of the parsed command line.
+    Serve(Box<serve::ServeArgs>),
     /// Play the phone: register this "device", check for and answer transactions.
     App(app::AppArgs),
     /// Operate the service: relying parties, accounts, billing figures, the audit log.
@@ -38,7 +40,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::App(args) => app::run(args),
         Command::Admin(args) => admin::run(args),
         Command::Demo(args) => demo::run(&args),
