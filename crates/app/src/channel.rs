@@ -4,19 +4,18 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::hmac;
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use reqwest::{Method, StatusCode};
+use futures_util::StreamExt;
+use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use splitid_proto::app_v1::{headers, mac_input};
 use splitid_proto::rp_v2::ErrorBody;
 
-use crate::flows::AppError;
+use crate::AppError;
+use crate::ports::{Clock, Method, Random, Request, Response, Transport};
 use crate::vault::StoredAccount;
 
 /// A state-changing answer: the result and the next ratchet token.
@@ -27,16 +26,39 @@ struct Ratcheted<T> {
     result: T,
 }
 
-/// HTTP to the SplitID server.
-#[derive(Clone, Default)]
-pub struct Channel {
-    http: reqwest::Client,
+/// The channel to the SplitID server, over a transport, with a clock for the requests'
+/// timestamps and randomness for their nonces.
+pub struct Channel<T, C, R> {
+    transport: T,
+    clock: Arc<C>,
+    random: Arc<R>,
     /// Request and response body bytes so far, shared by the clones (the load tool reports
     /// the app API's share of the bytes per transaction from it). Headers are not counted.
     body_bytes: Arc<AtomicU64>,
 }
 
-impl Channel {
+/// Clones share the clock, the randomness and the byte count.
+impl<T: Clone, C, R> Clone for Channel<T, C, R> {
+    fn clone(&self) -> Self {
+        Channel {
+            transport: self.transport.clone(),
+            clock: self.clock.clone(),
+            random: self.random.clone(),
+            body_bytes: self.body_bytes.clone(),
+        }
+    }
+}
+
+impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
+    pub fn new(transport: T, clock: C, random: R) -> Self {
+        Channel {
+            transport,
+            clock: Arc::new(clock),
+            random: Arc::new(random),
+            body_bytes: Arc::default(),
+        }
+    }
+
     /// Bytes of request and response bodies this channel (and its clones) has carried.
     pub fn body_bytes(&self) -> u64 {
         self.body_bytes.load(Ordering::Relaxed)
@@ -46,42 +68,54 @@ impl Channel {
         self.body_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
+    /// Randomness, for the flows too (key identifiers).
+    pub fn random(&self) -> &R {
+        &self.random
+    }
+
+    async fn exchange(&self, request: Request) -> Result<Response, AppError> {
+        self.count(request.body.len());
+        let response = self.transport.send(request).await?;
+        self.count(response.body.len());
+        Ok(response)
+    }
+
     /// An unauthenticated JSON POST (registration).
-    pub async fn post<B: Serialize, R: DeserializeOwned>(
+    pub async fn post<B: Serialize, Q: DeserializeOwned>(
         &self,
         url: &str,
         body: &B,
-    ) -> Result<R, AppError> {
-        // Serialised here rather than by reqwest's `.json` so that its size can be counted.
+    ) -> Result<Q, AppError> {
         let body = serde_json::to_vec(body).map_err(|e| AppError::Protocol(e.to_string()))?;
-        self.count(body.len());
-        let response = self
-            .http
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(network)?;
-        self.read(response).await
+        let request = Request {
+            method: Method::Post,
+            url: url.to_owned(),
+            headers: Vec::new(),
+            body,
+        };
+        read(self.exchange(request).await?)
     }
 
     /// An unauthenticated GET (a proofing challenge's state).
-    pub async fn get_public<R: DeserializeOwned>(&self, url: &str) -> Result<R, AppError> {
-        let response = self.http.get(url).send().await.map_err(network)?;
-        self.read(response).await
+    pub async fn get_public<Q: DeserializeOwned>(&self, url: &str) -> Result<Q, AppError> {
+        let request = Request {
+            method: Method::Get,
+            url: url.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        read(self.exchange(request).await?)
     }
 
     /// An authenticated request that changes nothing on the server.
-    pub async fn get<R: DeserializeOwned>(
+    pub async fn get<Q: DeserializeOwned>(
         &self,
         account: &StoredAccount,
         path: &str,
         query: &str,
-    ) -> Result<R, AppError> {
-        let request = self.signed(account, Method::GET, path, query, Vec::new(), None)?;
-        self.read(self.http.execute(request).await.map_err(network)?)
-            .await
+    ) -> Result<Q, AppError> {
+        let request = self.signed(account, Method::Get, path, query, Vec::new(), None)?;
+        read(self.exchange(request).await?)
     }
 
     /// Follows an authenticated server-sent-events stream, sending the data of each event to
@@ -92,14 +126,19 @@ impl Channel {
         path: &str,
         sink: tokio::sync::mpsc::Sender<String>,
     ) -> Result<(), AppError> {
-        let request = self.signed(account, Method::GET, path, "", Vec::new(), None)?;
-        let mut response = self.http.execute(request).await.map_err(network)?;
-        if response.status() != StatusCode::OK {
-            return self.read::<serde_json::Value>(response).await.map(|_| ());
+        let request = self.signed(account, Method::Get, path, "", Vec::new(), None)?;
+        let mut response = self.transport.stream(request).await?;
+        if response.status != 200 {
+            let mut body = Vec::new();
+            while let Some(chunk) = response.body.next().await {
+                body.extend(chunk?);
+            }
+            let status = response.status;
+            return read::<serde_json::Value>(Response { status, body }).map(|_| ());
         }
         let mut buffer = String::new();
-        while let Some(chunk) = response.chunk().await.map_err(network)? {
-            buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(chunk) = response.body.next().await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk?));
             while let Some(end) = buffer.find("\n\n") {
                 let event: String = buffer.drain(..end + 2).collect();
                 let data: Vec<&str> = event
@@ -118,13 +157,13 @@ impl Channel {
     /// An authenticated, ratcheted request. On success `account.ratchet_token` holds the next
     /// token: save the vault before anything else. A request whose answer was lost is sent
     /// again byte for byte, which the server answers from its record.
-    pub async fn ratcheted<R: DeserializeOwned>(
+    pub async fn ratcheted<Q: DeserializeOwned>(
         &self,
         account: &mut StoredAccount,
         method: Method,
         path: &str,
         body: Option<&impl Serialize>,
-    ) -> Result<R, AppError> {
+    ) -> Result<Q, AppError> {
         let body = match body {
             Some(body) => {
                 serde_json::to_vec(body).map_err(|e| AppError::Protocol(e.to_string()))?
@@ -133,17 +172,11 @@ impl Channel {
         };
         let ratchet = account.ratchet_token.clone();
         let request = self.signed(account, method, path, "", body, Some(&ratchet))?;
-        let retry = request.try_clone();
-        let response = match self.http.execute(request).await {
-            Ok(response) => response,
-            Err(_) if retry.is_some() => self
-                .http
-                .execute(retry.expect("checked"))
-                .await
-                .map_err(network)?,
-            Err(e) => return Err(network(e)),
+        let response = match self.exchange(request.clone()).await {
+            Err(AppError::Network(_)) => self.exchange(request).await?,
+            answer => answer?,
         };
-        let answer: Ratcheted<R> = self.read(response).await?;
+        let answer: Ratcheted<Q> = read(response)?;
         account.ratchet_token = answer.next_ratchet_token;
         Ok(answer.result)
     }
@@ -156,65 +189,49 @@ impl Channel {
         query: &str,
         body: Vec<u8>,
         ratchet: Option<&str>,
-    ) -> Result<reqwest::Request, AppError> {
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs()
-            .to_string();
+    ) -> Result<Request, AppError> {
+        let timestamp = self.clock.unix_seconds().to_string();
         let mut nonce = [0u8; 16];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .map_err(|_| AppError::Protocol("random generator failed".into()))?;
+        self.random.fill(&mut nonce)?;
         let nonce = BASE64.encode(nonce);
         let ratchet = ratchet.unwrap_or_default();
         let key = BASE64
             .decode(&account.mac_key)
             .map_err(|_| AppError::Vault("MAC key is not base64".into()))?;
         let input = mac_input(method.as_str(), path, &timestamp, &nonce, ratchet, &body);
-        let mac = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), &input);
-        let url = format!("{}{path}{query}", account.server.trim_end_matches('/'));
-        let mut builder = self
-            .http
-            .request(method, url)
-            .header(headers::ACCOUNT, &account.account_id)
-            .header(headers::TIMESTAMP, timestamp)
-            .header(headers::NONCE, nonce)
-            .header(headers::MAC, BASE64.encode(mac.as_ref()));
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key)
+            .map_err(|_| AppError::Vault("MAC key is unusable".into()))?;
+        mac.update(&input);
+        let mac = BASE64.encode(mac.finalize().into_bytes());
+        let mut fields = vec![
+            (headers::ACCOUNT, account.account_id.clone()),
+            (headers::TIMESTAMP, timestamp),
+            (headers::NONCE, nonce),
+            (headers::MAC, mac),
+        ];
         if !ratchet.is_empty() {
-            builder = builder.header(headers::RATCHET, ratchet);
+            fields.push((headers::RATCHET, ratchet.to_owned()));
         }
-        self.count(body.len());
-        if !body.is_empty() {
-            builder = builder
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-        }
-        builder
-            .build()
-            .map_err(|e| AppError::Protocol(e.to_string()))
-    }
-}
-
-fn network(error: reqwest::Error) -> AppError {
-    AppError::Network(error.to_string())
-}
-
-impl Channel {
-    async fn read<R: DeserializeOwned>(&self, response: reqwest::Response) -> Result<R, AppError> {
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(network)?;
-        self.count(bytes.len());
-        if status == StatusCode::OK {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| AppError::Protocol(format!("unexpected answer: {e}")));
-        }
-        let detail = serde_json::from_slice::<ErrorBody>(&bytes)
-            .map(|e| e.detail)
-            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned());
-        Err(AppError::Server {
-            status: status.as_u16(),
-            detail,
+        Ok(Request {
+            method,
+            url: format!("{}{path}{query}", account.server.trim_end_matches('/')),
+            headers: fields,
+            body,
         })
     }
+}
+
+/// The JSON of an OK answer, or the server's refusal with its detail.
+fn read<Q: DeserializeOwned>(response: Response) -> Result<Q, AppError> {
+    if response.status == 200 {
+        return serde_json::from_slice(&response.body)
+            .map_err(|e| AppError::Protocol(format!("unexpected answer: {e}")));
+    }
+    let detail = serde_json::from_slice::<ErrorBody>(&response.body)
+        .map(|e| e.detail)
+        .unwrap_or_else(|_| String::from_utf8_lossy(&response.body).into_owned());
+    Err(AppError::Server {
+        status: response.status,
+        detail,
+    })
 }

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use reqwest::Method;
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, KeyHandover, PendingTransaction, PendingTransactions, Proofing,
@@ -19,30 +18,17 @@ use splitkey::{
     PartialSignature, Pin, ServerShareHandover, SignRequest, Signature, generate_device_key,
     proof_of_possession_request,
 };
-use thiserror::Error;
 
+use crate::AppError;
 use crate::channel::Channel;
-use crate::vault::{StoredAccount, StoredShare, VaultFile};
+use crate::ports::{
+    Clock, FileVault, HttpTransport, Method, OsRandom, Random, Storage, SystemClock, Transport,
+};
+use crate::vault::{StoredAccount, StoredShare};
 
 /// Fewest digits of PIN1 and PIN2.
 pub const PIN1_MIN_DIGITS: usize = 4;
 pub const PIN2_MIN_DIGITS: usize = 5;
-
-#[derive(Debug, Error)]
-pub enum AppError {
-    #[error("{0}")]
-    Usage(String),
-    #[error("cannot reach the server: {0}")]
-    Network(String),
-    #[error("the server refused (HTTP {status}): {detail}")]
-    Server { status: u16, detail: String },
-    #[error("the server's answer is not what the app expects: {0}")]
-    Protocol(String),
-    #[error("device store: {0}")]
-    Vault(String),
-    #[error("{0}")]
-    Key(#[from] splitkey::Error),
-}
 
 /// What a registration needs besides the PINs.
 #[derive(Debug, Clone)]
@@ -55,10 +41,11 @@ pub struct Registration {
     pub supported_interactions: Option<Vec<String>>,
 }
 
-/// The app, working on one home directory.
-pub struct App {
-    vault: VaultFile,
-    channel: Channel,
+/// The app: its flows over the device's ports (see [`crate::ports`]). `App` alone is the
+/// desktop's, on a home directory ([`App::open`]).
+pub struct App<S = FileVault, T = HttpTransport, C = SystemClock, R = OsRandom> {
+    vault: S,
+    channel: Channel<T, C, R>,
 }
 
 /// A transaction together with the account it is for.
@@ -75,10 +62,24 @@ fn b64(field: &str, text: &str) -> Result<Vec<u8>, AppError> {
 }
 
 impl App {
+    /// The desktop app on a home directory: `vault.json` there, HTTP, the system's clock and
+    /// randomness.
     pub fn open(home: &Path) -> Self {
+        App::with_ports(
+            FileVault::new(home),
+            HttpTransport::default(),
+            SystemClock,
+            OsRandom,
+        )
+    }
+}
+
+impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
+    /// The app on the given ports.
+    pub fn with_ports(vault: S, transport: T, clock: C, random: R) -> Self {
         App {
-            vault: VaultFile::new(home),
-            channel: Channel::default(),
+            vault,
+            channel: Channel::new(transport, clock, random),
         }
     }
 
@@ -101,10 +102,22 @@ impl App {
                 "PIN1 needs at least 4 digits and PIN2 at least 5".into(),
             ));
         }
-        let (auth, auth_handover) =
-            make_key(&registration, pin1, "authentication", PIN1_MIN_DIGITS).await?;
-        let (sign, sign_handover) =
-            make_key(&registration, pin2, "signing", PIN2_MIN_DIGITS).await?;
+        let (auth, auth_handover) = make_key(
+            &registration,
+            pin1,
+            "authentication",
+            PIN1_MIN_DIGITS,
+            self.channel.random(),
+        )
+        .await?;
+        let (sign, sign_handover) = make_key(
+            &registration,
+            pin2,
+            "signing",
+            PIN2_MIN_DIGITS,
+            self.channel.random(),
+        )
+        .await?;
         let base = registration.server.trim_end_matches('/').to_owned();
         let request = RegistrationRequest {
             proofing: registration.proofing.clone(),
@@ -180,10 +193,10 @@ impl App {
     ) -> Result<TransactionOutcome, AppError> {
         let account = self.account(document_number)?;
         let share = account.authentication.to_share()?;
-        let digest = aws_lc_rs::digest::digest(
-            &aws_lc_rs::digest::SHA256,
-            &vouch_message(&challenge.challenge_id, &challenge.challenge),
-        );
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(vouch_message(
+            &challenge.challenge_id,
+            &challenge.challenge,
+        ));
         let request = SignRequest::new(
             share.half_size(),
             HashAlgorithm::Sha256,
@@ -196,7 +209,7 @@ impl App {
             partial_signature: BASE64.encode(partial.as_bytes()),
         };
         let path = format!("/app/v1/accounts/{}/vouch", account.account_id);
-        self.ratcheted(&account, Method::POST, &path, Some(&vouch))
+        self.ratcheted(&account, Method::Post, &path, Some(&vouch))
             .await
     }
 
@@ -381,7 +394,7 @@ impl App {
             pending.account.account_id, transaction.transaction_id
         );
         let outcome: TransactionOutcome = self
-            .ratcheted(&pending.account, Method::POST, &path, Some(&confirmation))
+            .ratcheted(&pending.account, Method::Post, &path, Some(&confirmation))
             .await?;
         if let (
             TransactionOutcome::Completed {
@@ -414,7 +427,7 @@ impl App {
         );
         self.ratcheted(
             &pending.account,
-            Method::POST,
+            Method::Post,
             &path,
             Some(&Refusal { screen }),
         )
@@ -441,7 +454,7 @@ impl App {
         let account = self.account(document_number)?;
         let path = format!("/app/v1/accounts/{}", account.account_id);
         let _: serde_json::Value = self
-            .ratcheted(&account, Method::DELETE, &path, None::<&()>)
+            .ratcheted(&account, Method::Delete, &path, None::<&()>)
             .await?;
         let _locked = self.vault.lock()?;
         let mut vault = self.vault.load()?;
@@ -452,13 +465,13 @@ impl App {
     }
 
     /// A ratcheted call with the vault's current token, saving the next token at once.
-    async fn ratcheted<R: serde::de::DeserializeOwned>(
+    async fn ratcheted<Q: serde::de::DeserializeOwned>(
         &self,
         account: &StoredAccount,
         method: Method,
         path: &str,
         body: Option<&impl serde::Serialize>,
-    ) -> Result<R, AppError> {
+    ) -> Result<Q, AppError> {
         let _locked = self.vault.lock()?;
         let mut vault = self.vault.load()?;
         let stored = vault
@@ -482,10 +495,10 @@ async fn make_key(
     pin: &Pin,
     purpose: &str,
     min_pin_digits: usize,
+    random: &impl Random,
 ) -> Result<(DeviceShare, ServerShareHandover), AppError> {
     let mut key_id = [0u8; 16];
-    aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut key_id)
-        .map_err(|_| AppError::Protocol("random generator failed".into()))?;
+    random.fill(&mut key_id)?;
     let context = format!("splitid/v1/{purpose}/{}", BASE64.encode(key_id)).into_bytes();
     let options = DeviceKeyOptions {
         half: registration.half,

@@ -5,9 +5,14 @@
 //!   shares, the channel keys and the certificates. Never a PIN, never the server's share.
 //! * [`channel`]: the authenticated, ratcheted HTTP channel to the server.
 //! * [`flows`]: registration, checking for transactions, confirming, refusing, deleting.
+//! * [`ports`]: what the core needs from its device (storage, transport, clock, randomness),
+//!   with the desktop's implementations and in-memory ones for tests.
 
 pub mod channel;
+pub mod error;
 pub mod flows;
+pub mod ports;
 pub mod vault;
 
-pub use flows::{App, AppError};
+pub use error::AppError;
+pub use flows::App;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use splitkey::{DeviceShare, HalfSize, KdfParams};
 
-use crate::flows::AppError;
+use crate::AppError;
 
 const VAULT_FILE: &str = "vault.json";
 

@@ -1,7 +1,9 @@
 //! The service as a library, in process: a demo service on a temporary data directory, one
-//! HTTP request through its router, and an account registered as the app registers one.
+//! HTTP request through its router, an account registered as the app registers one, and the
+//! device core's transport into the router ([`transport::InProcess`]).
 
 pub mod registered;
+pub mod transport;
 
 use std::sync::Arc;
 

@@ -99,10 +99,16 @@ pub async fn register(service: &Service) -> Registered {
 
 /// Starts a login for the registered person through the relying-party API; its session id.
 pub async fn start_login(service: &Service) -> uuid::Uuid {
+    start_login_showing(service, "Log in").await
+}
+
+/// [`start_login`] with its own text on the phone: a session of its own, where the same
+/// request within the idempotency window would get the same session again.
+pub async fn start_login_showing(service: &Service, text: &str) -> uuid::Uuid {
     let body = serde_json::json!({
         "relyingPartyUUID": "00000000-0000-4000-8000-000000000000", "relyingPartyName": "DEMO",
         "hash": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "hashType": "SHA256",
-        "allowedInteractionsOrder": [{ "type": "displayTextAndPIN", "displayText60": "Log in" }]
+        "allowedInteractionsOrder": [{ "type": "displayTextAndPIN", "displayText60": text }]
     });
     let (status, bytes) = super::call(
         service,

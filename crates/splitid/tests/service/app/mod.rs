@@ -2,6 +2,7 @@
 
 mod app_channel;
 mod device_channel;
+mod device_core;
 mod lifecycle;
 mod multi_device;
 mod older_app;
