@@ -14,13 +14,16 @@ pub mod admin;
 pub mod app_api;
 pub mod clock;
 pub mod error;
-pub mod keystore;
 pub mod observability;
 pub mod pki;
 pub mod rp_api;
 pub mod sessions;
-pub mod store;
 pub mod web;
+
+/// The key store, from its own crate.
+pub use splitid_keystore as keystore;
+/// Storage, from its own crate (the only one with SQL).
+pub use splitid_store as store;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -115,7 +118,8 @@ impl Service {
             ServiceError::internal(format!("cannot create {}: {e}", config.data_dir.display()))
         })?;
         let store = Store::open_configured(&config.database).await?;
-        let keys = KeyStore::from_config(&config.keystore, &config.data_dir)?;
+        let ca_file = pki::ca_file(&config.data_dir);
+        let keys = KeyStore::from_config(&config.keystore, &config.data_dir, ca_file.as_deref())?;
         let ca = Ca::open_or_create(&config, &keys, clock.now())?;
         let service = Service {
             inner: Arc::new(Inner {

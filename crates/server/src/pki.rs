@@ -60,6 +60,11 @@ impl CrlIssuer {
 }
 
 pub(crate) const CA_FILE: &str = "ca.json";
+
+/// The data directory's CA file (its keys sealed under the KEK), if there is one.
+pub(crate) fn ca_file(data_dir: &Path) -> Option<std::path::PathBuf> {
+    Some(data_dir.join(CA_FILE)).filter(|path| path.exists())
+}
 const ROOT_KEY_CONTEXT: &str = "splitid/ca/root-key";
 const ISSUING_KEY_CONTEXT: &str = "splitid/ca/issuing-key";
 const RESPONDER_KEY_CONTEXT: &str = "splitid/ca/ocsp-responder-key";

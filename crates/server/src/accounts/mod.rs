@@ -20,7 +20,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::store::{
     AccountRecord, AuditEvent, AuditKind, KeyPurpose, KeyRecord, Revocation, RightPin, Serialised,
 };
-use pin_policy::PinState;
+use pin_policy::{PinPolicy, PinState};
 use serde_json::json;
 
 /// The sealing context of a key share: binds the sealed blob to its account, key and role.
@@ -319,5 +319,6 @@ pub(crate) fn decode_field(field: &str, value: &str) -> ServiceResult<Vec<u8>> {
 
 /// The current time in RFC 3339 (for the app's countdowns).
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
-    crate::store::format_time(t)
+    t.format(&time::format_description::well_known::Rfc3339)
+        .expect("UTC times format as RFC 3339")
 }

@@ -14,14 +14,9 @@ pub const PERMANENT_LOCK_AFTER: u32 = 9;
 pub const FIRST_LOCK: Duration = Duration::hours(3);
 pub const SECOND_LOCK: Duration = Duration::hours(24);
 
-/// The durable state of one key's PIN counter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct PinCounter {
-    /// Attempts in a row not (yet) proven right.
-    pub wrong_in_a_row: u32,
-    /// End of the current temporary lock, if any.
-    pub locked_until: Option<OffsetDateTime>,
-}
+/// The durable state of one key's PIN counter, as the store keeps it; the policy below says
+/// what it means ([`PinPolicy`]).
+pub use splitid_store::PinCounter;
 
 /// The lock that the next run of wrong PINs brings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,8 +45,20 @@ pub enum PinState {
     PermanentlyLocked,
 }
 
-impl PinCounter {
-    pub fn state(&self, now: OffsetDateTime) -> PinState {
+/// The 3/6/9 policy over a stored [`PinCounter`].
+pub trait PinPolicy: Sized {
+    /// What the PIN allows at `now`.
+    fn state(&self, now: OffsetDateTime) -> PinState;
+    /// Counts an attempt as wrong, with the lock it would bring, *before* the PIN is judged.
+    /// Store the result durably, then check the PIN; a right PIN undoes it with
+    /// [`right_pin`](Self::right_pin). A crash in between leaves the attempt counted.
+    fn begin_attempt(self, now: OffsetDateTime) -> Self;
+    /// The attempt was right: the count starts again.
+    fn right_pin(self) -> Self;
+}
+
+impl PinPolicy for PinCounter {
+    fn state(&self, now: OffsetDateTime) -> PinState {
         if self.wrong_in_a_row >= PERMANENT_LOCK_AFTER {
             return PinState::PermanentlyLocked;
         }
@@ -72,10 +79,7 @@ impl PinCounter {
         }
     }
 
-    /// Counts an attempt as wrong, with the lock it would bring, *before* the PIN is judged.
-    /// Store the result durably, then check the PIN; a right PIN undoes it with
-    /// [`right_pin`](Self::right_pin). A crash in between leaves the attempt counted.
-    pub fn begin_attempt(self, now: OffsetDateTime) -> Self {
+    fn begin_attempt(self, now: OffsetDateTime) -> Self {
         let wrong_in_a_row = self.wrong_in_a_row.saturating_add(1);
         let locked_until = match wrong_in_a_row {
             FIRST_LOCK_AFTER => Some(now + FIRST_LOCK),
@@ -88,8 +92,7 @@ impl PinCounter {
         }
     }
 
-    /// The attempt was right: the count starts again.
-    pub fn right_pin(self) -> Self {
+    fn right_pin(self) -> Self {
         PinCounter::default()
     }
 }

@@ -109,7 +109,8 @@ async fn one_at_a_time_async() -> tokio::sync::MutexGuard<'static, ()> {
 fn secrets_are_sealed_and_opened_in_the_token() {
     let _module = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
-    let store = KeyStore::from_config(&KeyStoreConfig::Pkcs11(config("seal")), dir.path()).unwrap();
+    let store =
+        KeyStore::from_config(&KeyStoreConfig::Pkcs11(config("seal")), dir.path(), None).unwrap();
     assert!(
         !dir.path().join("kek.key").exists(),
         "no KEK file with PKCS#11"
@@ -152,14 +153,15 @@ fn secrets_are_sealed_and_opened_in_the_token() {
     );
 
     // Opened again (as after a restart), the KEK is found by its label, not made anew.
-    let again = KeyStore::from_config(&KeyStoreConfig::Pkcs11(config("seal")), dir.path()).unwrap();
+    let again =
+        KeyStore::from_config(&KeyStoreConfig::Pkcs11(config("seal")), dir.path(), None).unwrap();
     assert_eq!(
         &*again.open(&sealed, "account 1/auth/d1s").unwrap(),
         b"d1s share"
     );
     // Another prefix is another KEK.
     let other =
-        KeyStore::from_config(&KeyStoreConfig::Pkcs11(config("other")), dir.path()).unwrap();
+        KeyStore::from_config(&KeyStoreConfig::Pkcs11(config("other")), dir.path(), None).unwrap();
     assert!(matches!(
         other.open(&sealed, "account 1/auth/d1s"),
         Err(KeyStoreError::Integrity)

@@ -3,7 +3,7 @@
 //! A PIN attempt is counted durably *before* it is judged, and judged with the count it saw,
 //! and the app channel's ratchet moves on once per token, so two such requests for one
 //! account must never overlap, wherever they arrive. Every one of them runs under the app
-//! channel's ratchet ([`crate::Service::ratcheted`]), which holds this lock; PIN judging
+//! channel's ratchet (the server's `Service::ratcheted`), which holds this lock; PIN judging
 //! asks for the [`Serialised`] proof that it does.
 //!
 //! Within a node a mutex per account orders them; on PostgreSQL a session-level advisory lock

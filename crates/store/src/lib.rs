@@ -1,4 +1,4 @@
-//! Storage: the only module that knows SQL.
+//! Storage: the only crate that knows SQL.
 //!
 //! Two backends behind one set of methods and one set of queries (sqlx's `Any` driver, with
 //! portable SQL and `$n` placeholders, which SQLite accepts too):
@@ -43,8 +43,6 @@ pub use events::{Event, EventListener, Heard};
 pub use locks::{AccountLock, Serialised};
 pub use records::*;
 pub use web_sessions::StoredWebSession;
-
-use crate::accounts::pin_policy::PinCounter;
 
 /// The database file in the data directory.
 pub const DATABASE_FILE: &str = "splitid.sqlite";

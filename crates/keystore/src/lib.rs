@@ -40,10 +40,9 @@ pub enum KeyStoreError {
     #[error("the key-encryption key file is damaged (expected 32 bytes)")]
     DamagedKek,
     #[error(
-        "{path} is missing, but this data directory already has a CA ({}): its secrets were sealed by another key store (a PKCS#11 token? see [keystore] in the configuration) or the key-encryption key was lost",
-        crate::pki::CA_FILE
+        "{path} is missing, but this data directory already has a CA ({sealed}): its secrets were sealed by another key store (a PKCS#11 token? see [keystore] in the configuration) or the key-encryption key was lost"
     )]
-    MissingKek { path: String },
+    MissingKek { path: String, sealed: String },
     #[error("a sealed secret failed its integrity check (wrong KEK, or tampered or swapped data)")]
     Integrity,
     #[error("the system random number generator failed")]
@@ -76,17 +75,22 @@ pub enum KeyStore {
 
 impl KeyStore {
     /// Opens the configured key store for `data_dir`, creating its KEK on first start (a file
-    /// in the data directory, or a key generated inside the token).
-    pub fn from_config(config: &KeyStoreConfig, data_dir: &Path) -> Result<Self, KeyStoreError> {
+    /// in the data directory, or a key generated inside the token). `sealed_data` names the
+    /// data directory's file of secrets already sealed under a KEK (the CA), if there is one:
+    /// the file backend then refuses to make a new KEK, which would only turn those secrets
+    /// into integrity failures later.
+    pub fn from_config(
+        config: &KeyStoreConfig,
+        data_dir: &Path,
+        sealed_data: Option<&Path>,
+    ) -> Result<Self, KeyStoreError> {
         match config {
-            KeyStoreConfig::File => Ok(KeyStore::File(FileKeyStore::open_or_create(data_dir)?)),
+            KeyStoreConfig::File => Ok(KeyStore::File(FileKeyStore::open_or_create(
+                data_dir,
+                sealed_data,
+            )?)),
             KeyStoreConfig::Pkcs11(config) => Ok(KeyStore::Pkcs11(Token::open(config)?)),
         }
-    }
-
-    /// The file backend on `data_dir`, creating the KEK on first start.
-    pub fn open_or_create(data_dir: &Path) -> Result<Self, KeyStoreError> {
-        Self::from_config(&KeyStoreConfig::File, data_dir)
     }
 
     /// A file-backend key store with a KEK given directly (tests).

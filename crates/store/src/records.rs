@@ -6,7 +6,16 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::accounts::pin_policy::PinCounter;
+
+/// The durable state of one key's PIN counter (what it means is the PIN policy's, in the
+/// server's `accounts::pin_policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PinCounter {
+    /// Attempts in a row not (yet) proven right.
+    pub wrong_in_a_row: u32,
+    /// End of the current temporary lock, if any.
+    pub locked_until: Option<OffsetDateTime>,
+}
 
 /// A registered relying party.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,7 +25,12 @@ impl FileKeyStore {
     /// has a CA but no KEK file is refused rather than given a new KEK: what it holds was sealed
     /// by another key store (a PKCS#11 token) or the file was lost, and a new KEK would only
     /// turn that into integrity failures later.
-    pub fn open_or_create(data_dir: &Path) -> Result<Self, KeyStoreError> {
+    /// `sealed_data` is a file of the data directory that already holds secrets sealed under a
+    /// KEK (the CA), if there is one.
+    pub fn open_or_create(
+        data_dir: &Path,
+        sealed_data: Option<&Path>,
+    ) -> Result<Self, KeyStoreError> {
         let path = data_dir.join(KEK_FILE);
         let io = |source| KeyStoreError::Io {
             path: path.display().to_string(),
@@ -34,9 +39,10 @@ impl FileKeyStore {
         let random = SystemRandom::new();
         let kek = if path.exists() {
             Zeroizing::new(fs::read(&path).map_err(io)?)
-        } else if data_dir.join(crate::pki::CA_FILE).exists() {
+        } else if let Some(sealed) = sealed_data {
             return Err(KeyStoreError::MissingKek {
                 path: path.display().to_string(),
+                sealed: sealed.display().to_string(),
             });
         } else {
             let mut kek = Zeroizing::new(vec![0u8; KEK_LEN]);
@@ -137,11 +143,11 @@ mod tests {
 
     #[test]
     fn the_kek_is_created_once_and_reused() {
-        let dir = std::env::temp_dir().join(format!("splitid-kek-{}", uuid::Uuid::new_v4()));
-        fs::create_dir_all(&dir).unwrap();
-        let first = FileKeyStore::open_or_create(&dir).unwrap();
+        let temporary = tempfile::tempdir().unwrap();
+        let dir = temporary.path();
+        let first = FileKeyStore::open_or_create(dir, None).unwrap();
         let sealed = first.seal(b"secret", "ctx").unwrap();
-        let second = FileKeyStore::open_or_create(&dir).unwrap();
+        let second = FileKeyStore::open_or_create(dir, None).unwrap();
         assert_eq!(&*second.open(&sealed, "ctx").unwrap(), b"secret");
         #[cfg(unix)]
         {
@@ -152,15 +158,15 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_data_directory_with_a_ca_but_no_kek_gets_no_new_kek() {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join(crate::pki::CA_FILE), "{}").unwrap();
+        let ca = dir.path().join("ca.json");
+        fs::write(&ca, "{}").unwrap();
         assert!(matches!(
-            FileKeyStore::open_or_create(dir.path()),
+            FileKeyStore::open_or_create(dir.path(), Some(&ca)),
             Err(KeyStoreError::MissingKek { .. })
         ));
         assert!(!dir.path().join(KEK_FILE).exists());
