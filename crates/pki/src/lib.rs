@@ -16,7 +16,9 @@
 //!
 //! Revocation status is published two ways, both signed here from statuses the caller keeps:
 //! CRLs (`crl.rs`, the issuing CA's and the root's) and OCSP answers (`ocsp.rs`, signed by a
-//! delegated responder certificate that is part of [`CaParts`]).
+//! delegated responder certificate that is part of [`CaParts`]). The other side of OCSP,
+//! asking someone else's responder and checking its answer, is [`ocsp_client`] (the bytes are
+//! the caller's to carry).
 //!
 //! Files follow that flow: `config.rs` (CaConfig, publication URLs), `ca.rs` (CA generation,
 //! persistence, issuing), `crl.rs`, `ocsp.rs`, `profile.rs` (the end-user profile: subject, key usages, policies,
@@ -34,6 +36,7 @@ mod error;
 mod ext;
 mod keys;
 mod ocsp;
+pub mod ocsp_client;
 pub mod oids;
 mod parse;
 mod profile;

@@ -46,6 +46,10 @@ pub const DEMO_RELYING_PARTY_UUIDS: [&str; 2] = [
 ];
 /// The demo relying party's name.
 pub const DEMO_RELYING_PARTY_NAME: &str = "DEMO";
+/// The Demo Bank's relying-party UUID and name (registered in demo mode; the bank itself, an
+/// e-service on the SDK, is the binary's).
+pub const DEMO_BANK_UUID: &str = "00000000-0000-4000-8000-00000000ba2c";
+pub const DEMO_BANK_NAME: &str = "Demo Bank";
 
 /// Largest request body accepted (the largest real one, a registration, is about 3 KiB).
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -168,7 +172,8 @@ impl Service {
         &self.inner.keys
     }
 
-    pub(crate) fn ca(&self) -> &Ca {
+    /// The service's CA (its certificates, for e-services that trust it).
+    pub fn ca(&self) -> &Ca {
         &self.inner.ca
     }
 
@@ -240,10 +245,8 @@ impl Service {
             self.store().put_relying_party(&record, self.now()).await?;
         }
         let bank = store::RelyingPartyRecord {
-            uuid: web::DEMO_BANK_UUID
-                .parse()
-                .map_err(ServiceError::internal)?,
-            names: vec![web::DEMO_BANK_NAME.to_owned()],
+            uuid: DEMO_BANK_UUID.parse().map_err(ServiceError::internal)?,
+            names: vec![DEMO_BANK_NAME.to_owned()],
             allowed_levels: vec![CertificateLevel::Qualified, CertificateLevel::Qscd],
             ip_ranges: vec![],
             enabled: true,

@@ -3,6 +3,7 @@
 mod admin;
 mod app;
 mod demo;
+mod demo_bank;
 mod eid;
 mod loadtest;
 mod serve;

@@ -57,6 +57,12 @@ async fn serve(
         .context("cannot open the service")?;
     register_relying_parties(&service, settings.relying_parties()?).await?;
     let mut router = service.router();
+    if service.config().demo {
+        // The Demo Bank: an e-service on the relying parties' SDK, served beside the service.
+        router = router.merge(splitid_server::web::with_page_headers(
+            axum::Router::new().nest("/demo", crate::demo_bank::router(&service)),
+        ));
+    }
     if let Some(routes) = test_clock_routes {
         tracing::warn!("test clock enabled: anyone can move this server's clock forward");
         router = router.merge(routes);

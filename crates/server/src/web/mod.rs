@@ -7,7 +7,6 @@
 //! no referrer); state-changing forms carry a per-session CSRF token; cookies are HttpOnly,
 //! SameSite=Strict, and Secure when the service is reached over https.
 
-mod bank;
 mod portal;
 mod session;
 
@@ -21,22 +20,25 @@ use maud::{DOCTYPE, Markup, html};
 
 use crate::Service;
 
-pub use bank::{DEMO_BANK_NAME, DEMO_BANK_UUID};
 pub use portal::{PORTAL_NAME, PORTAL_UUID};
-pub(crate) use session::{CsrfForm, FormFields, PageState, Sessions, WebSession};
+pub use session::{CsrfForm, FormFields, PageState, Sessions, WebSession};
 
 const STYLESHEET: &str = include_str!("splitid.css");
 const STYLESHEET_PATH: &str = "/web/splitid.css";
 
-/// The portal, the demo bank (demo mode only) and their stylesheet, with security headers.
+/// The portal and the pages' stylesheet, with the pages' security headers.
 pub fn router(service: &Service) -> Router {
-    let mut router = Router::new()
-        .route(STYLESHEET_PATH, get(stylesheet))
-        .nest("/portal", portal::router(service));
-    if service.config().demo {
-        router = router.nest("/demo", bank::router(service));
-    }
-    router.layer(axum::middleware::from_fn(security_headers))
+    with_page_headers(
+        Router::new()
+            .route(STYLESHEET_PATH, get(stylesheet))
+            .nest("/portal", portal::router(service)),
+    )
+}
+
+/// `pages` with the headers every page gets (see `security_headers`): for pages built on
+/// these helpers elsewhere, such as the Demo Bank.
+pub fn with_page_headers(pages: Router) -> Router {
+    pages.layer(axum::middleware::from_fn(security_headers))
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -73,7 +75,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
 
 /// The frame of every page: language, phone-size viewport, the stylesheet, a header with the
 /// site's name.
-pub(crate) fn page(site: &str, title: &str, refresh: Option<&str>, body: Markup) -> Markup {
+pub fn page(site: &str, title: &str, refresh: Option<&str>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -99,12 +101,12 @@ pub(crate) fn page(site: &str, title: &str, refresh: Option<&str>, body: Markup)
 
 /// A notice shown at the top of a page: an error or a confirmation.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub(crate) enum Notice {
+pub enum Notice {
     Error(String),
     Done(String),
 }
 
-pub(crate) fn notice(notice: &Option<Notice>) -> Markup {
+pub fn notice(notice: &Option<Notice>) -> Markup {
     html! {
         @match notice {
             Some(Notice::Error(text)) => p.notice.error role="alert" { (text) },
@@ -115,7 +117,7 @@ pub(crate) fn notice(notice: &Option<Notice>) -> Markup {
 }
 
 /// The "check your phone" page: the verification code, and a refresh into `finish`.
-pub(crate) fn waiting_page(site: &str, what: &str, code: Option<String>, finish: &str) -> Markup {
+pub fn waiting_page(site: &str, what: &str, code: Option<String>, finish: &str) -> Markup {
     page(
         site,
         "Check your phone",
@@ -134,7 +136,7 @@ pub(crate) fn waiting_page(site: &str, what: &str, code: Option<String>, finish:
 
 /// The "Log in with SplitID" form of a site: the country and the personal identification
 /// code, posted to `action` with the session's CSRF token.
-pub(crate) fn login_form(action: &str, csrf: &str) -> Markup {
+pub fn login_form(action: &str, csrf: &str) -> Markup {
     html! {
         form method="post" action=(action) {
             input type="hidden" name="csrf" value=(csrf);
@@ -168,7 +170,7 @@ pub(crate) fn bad_request(site: &str, message: &str) -> Response {
 
 /// The ETSI identifier of a person from a country code and a national identity code typed
 /// into a form, e.g. ("EE", "30303039914") → `PNOEE-30303039914`.
-pub(crate) fn person_from_form(country: &str, code: &str) -> Result<String, String> {
+pub fn person_from_form(country: &str, code: &str) -> Result<String, String> {
     const HELP: &str = "That is not a personal identification code: Estonian and Lithuanian codes have 11 digits, Latvian ones look like 010101-12345.";
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let digits = |text: &str| text.bytes().all(|b| b.is_ascii_digit());
@@ -189,29 +191,6 @@ pub(crate) fn person_from_form(country: &str, code: &str) -> Result<String, Stri
         .parse::<splitid_proto::identifiers::SemanticsIdentifier>()
         .map(|id| id.to_string())
         .map_err(|_| HELP.into())
-}
-
-/// A short, human description of an end result or error, for the person at the screen.
-pub(crate) fn explain(error: &splitid_rp::RpError) -> String {
-    use splitid_rp::RpError;
-    match error {
-        RpError::UserRefused(_) => "You cancelled on your phone. Nothing was done.".into(),
-        RpError::Timeout => "Your phone did not answer in time. Please try again.".into(),
-        RpError::DocumentUnusable => {
-            "Your SplitID account cannot be used right now (for example, the PIN is locked). Open the SplitID app to see why.".into()
-        }
-        RpError::WrongVerificationCode => {
-            "The wrong verification code was chosen on the phone. Nothing was done; please try again.".into()
-        }
-        RpError::RequiredInteractionNotSupported => {
-            "Your SplitID app is too old for this. Please update it.".into()
-        }
-        RpError::AccountNotFound => "There is no SplitID account for this person.".into(),
-        RpError::NoSuitableAccount => {
-            "Your SplitID account is not of the level this service needs.".into()
-        }
-        other => format!("The login could not be completed: {other}"),
-    }
 }
 
 #[cfg(test)]

@@ -22,15 +22,15 @@ use crate::store::{Store, StoredWebSession};
 const IDLE_LIFETIME: Duration = Duration::minutes(15);
 
 /// The fields of a posted form.
-pub(crate) type FormFields = Form<HashMap<String, String>>;
+pub type FormFields = Form<HashMap<String, String>>;
 
 /// What every site's page state has: a notice for the next page.
-pub(crate) trait PageState: Clone + Default + Serialize + DeserializeOwned {
+pub trait PageState: Clone + Default + Serialize + DeserializeOwned {
     fn notice_mut(&mut self) -> &mut Option<super::Notice>;
 }
 
 /// One browser's session, loaded for a request.
-pub(crate) struct WebSession<S> {
+pub struct WebSession<S> {
     pub id: String,
     pub csrf: String,
     pub state: S,
@@ -38,7 +38,7 @@ pub(crate) struct WebSession<S> {
 }
 
 /// The sessions of one site (portal or bank), under its own cookie and path.
-pub(crate) struct Sessions<S> {
+pub struct Sessions<S> {
     cookie: &'static str,
     path: &'static str,
     secure: bool,
@@ -251,7 +251,7 @@ impl<S: PageState> Sessions<S> {
 }
 
 /// A submitted form: its fields, with the CSRF token checked in constant time.
-pub(crate) struct CsrfForm(pub HashMap<String, String>);
+pub struct CsrfForm(pub HashMap<String, String>);
 
 impl CsrfForm {
     /// Whether the form carries this session's token.

@@ -4,7 +4,7 @@
 //!
 //! Path validation is rustls-webpki's (it is not TLS-specific: chain building, signatures,
 //! validity, basicConstraints, name constraints, CRLs). What it leaves out for non-TLS use —
-//! the leaf's keyUsage and reading the subject — is done here with x509-cert; OCSP by the SDK's client (splitid_rp::ocsp).
+//! the leaf's keyUsage and reading the subject — is done here with x509-cert; OCSP with the CA library's client (splitid_pki::ocsp_client).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -19,7 +19,7 @@ use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{CrlDistributionPoints, KeyUsage};
 use x509_cert::name::Name;
 
-use splitid_rp::ocsp;
+use splitid_pki::ocsp_client as ocsp;
 
 use super::{Assurance, check_name, check_semantics_id};
 use crate::accounts::ProvenIdentity;
@@ -257,7 +257,7 @@ async fn check_revocation(
     if let Some(url) = ocsp::responder_url(leaf)
         && let Some(issuer) = issuer_of(leaf, chain, &config.trust_anchors)
     {
-        match ocsp::query(&url, leaf, &issuer, now)
+        match ask_responder(&url, leaf, &issuer, now)
             .await
             .map(|answer| answer.status)
         {
@@ -270,6 +270,23 @@ async fn check_revocation(
         check_path(config, chain, Some(&crl), now)?;
     }
     Ok(())
+}
+
+/// Asks the OCSP responder at `url` about `leaf` and checks its answer.
+async fn ask_responder(
+    url: &str,
+    leaf: &Certificate,
+    issuer: &Certificate,
+    now: OffsetDateTime,
+) -> Result<ocsp::Answer, String> {
+    let question = ocsp::Question::new(leaf, issuer)?;
+    let exchange = Exchange {
+        body: Some(question.body.clone()),
+        timeout: ocsp::TIMEOUT,
+        limit: ocsp::MAX_ANSWER_BYTES,
+    };
+    let answer = exchange.run(url).await?;
+    question.check(&answer, issuer, now)
 }
 
 /// The certificate (intermediate from the chain, or trust anchor) that issued `leaf`.
@@ -298,7 +315,12 @@ async fn fetch_crl(
     let Some(url) = crl_url(leaf) else {
         return unknown("the certificate names no HTTP CRL distribution point".into());
     };
-    match download(&url).await {
+    let exchange = Exchange {
+        body: None,
+        timeout: CRL_TIMEOUT,
+        limit: MAX_CRL_BYTES,
+    };
+    match exchange.run(&url).await {
         Ok(der) => match webpki::OwnedCertRevocationList::from_der(&der) {
             Ok(crl) => Ok(Some(crl.into())),
             Err(e) => unknown(format!("the CRL at {url} is unreadable: {e}")),
@@ -307,20 +329,37 @@ async fn fetch_crl(
     }
 }
 
-async fn download(url: &str) -> Result<Vec<u8>, String> {
-    let client = reqwest::Client::builder()
-        .timeout(CRL_TIMEOUT)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let response = client.get(url).send().await.map_err(|e| e.to_string())?;
-    if !response.status().is_success() {
-        return Err(format!("HTTP {}", response.status()));
+/// One HTTP exchange with an eID issuer's CRL server (a GET) or OCSP responder (a POST of
+/// `body`): the answer's body, if it succeeded within `timeout` and is at most `limit` bytes.
+struct Exchange {
+    body: Option<Vec<u8>>,
+    timeout: std::time::Duration,
+    limit: usize,
+}
+
+impl Exchange {
+    async fn run(self, url: &str) -> Result<Vec<u8>, String> {
+        let client = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let request = match self.body {
+            Some(body) => client
+                .post(url)
+                .header("Content-Type", ocsp::REQUEST_CONTENT_TYPE)
+                .body(body),
+            None => client.get(url),
+        };
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("HTTP {}", response.status()));
+        }
+        let body = response.bytes().await.map_err(|e| e.to_string())?;
+        if body.len() > self.limit {
+            return Err("the answer is too large".into());
+        }
+        Ok(body.to_vec())
     }
-    let body = response.bytes().await.map_err(|e| e.to_string())?;
-    if body.len() > MAX_CRL_BYTES {
-        return Err("the CRL is too large".into());
-    }
-    Ok(body.to_vec())
 }
 
 fn crl_url(leaf: &Certificate) -> Option<String> {

@@ -18,17 +18,14 @@ use splitid_rp::{
 };
 use time::OffsetDateTime;
 
-use super::{
-    CsrfForm, FormFields, Notice, PageState, Sessions, explain, login_form, notice, page,
-    person_from_form, waiting_page,
+use splitid_server::web::{
+    CsrfForm, FormFields, Notice, PageState, Sessions, login_form, notice, page, person_from_form,
+    waiting_page,
 };
-use crate::Service;
+use splitid_server::{DEMO_BANK_NAME, DEMO_BANK_UUID, Service};
 
 const HOME: &str = "/demo";
 const SITE: &str = "Demo Bank";
-/// The demo bank's relying-party UUID (registered in demo mode).
-pub const DEMO_BANK_UUID: &str = "00000000-0000-4000-8000-00000000ba2c";
-pub const DEMO_BANK_NAME: &str = "Demo Bank";
 /// Largest transfer the demo accepts, in cents.
 const LARGEST_TRANSFER_CENTS: u64 = 100_000_000;
 
@@ -108,7 +105,8 @@ struct Receipt {
     at: OffsetDateTime,
 }
 
-pub(super) fn router(service: &Service) -> Router {
+/// The Demo Bank's pages, to serve at `/demo` (with the service's page headers).
+pub fn router(service: &Service) -> Router {
     let bank = Bank {
         sessions: Sessions::new(
             "demo_bank",
@@ -490,6 +488,29 @@ async fn receipt(State(bank): State<Bank>, headers: HeaderMap) -> Response {
 
 async fn logout(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields) -> Response {
     bank.sessions.logout(SITE, HOME, &headers, fields).await
+}
+
+/// A short, human description of an end result or error, for the person at the screen.
+fn explain(error: &splitid_rp::RpError) -> String {
+    use splitid_rp::RpError;
+    match error {
+        RpError::UserRefused(_) => "You cancelled on your phone. Nothing was done.".into(),
+        RpError::Timeout => "Your phone did not answer in time. Please try again.".into(),
+        RpError::DocumentUnusable => {
+            "Your SplitID account cannot be used right now (for example, the PIN is locked). Open the SplitID app to see why.".into()
+        }
+        RpError::WrongVerificationCode => {
+            "The wrong verification code was chosen on the phone. Nothing was done; please try again.".into()
+        }
+        RpError::RequiredInteractionNotSupported => {
+            "Your SplitID app is too old for this. Please update it.".into()
+        }
+        RpError::AccountNotFound => "There is no SplitID account for this person.".into(),
+        RpError::NoSuitableAccount => {
+            "Your SplitID account is not of the level this service needs.".into()
+        }
+        other => format!("The login could not be completed: {other}"),
+    }
 }
 
 #[cfg(test)]
