@@ -73,8 +73,8 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
         &self.random
     }
 
+    /// Sends a request whose body [`count`](Self::count) has counted, and counts the answer.
     async fn exchange(&self, request: Request) -> Result<Response, AppError> {
-        self.count(request.body.len());
         let response = self.transport.send(request).await?;
         self.count(response.body.len());
         Ok(response)
@@ -87,6 +87,7 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
         body: &B,
     ) -> Result<Q, AppError> {
         let body = serde_json::to_vec(body).map_err(|e| AppError::Protocol(e.to_string()))?;
+        self.count(body.len());
         let request = Request {
             method: Method::Post,
             url: url.to_owned(),
@@ -133,6 +134,7 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
             while let Some(chunk) = response.body.next().await {
                 body.extend(chunk?);
             }
+            self.count(body.len());
             let status = response.status;
             return read::<serde_json::Value>(Response { status, body }).map(|_| ());
         }
@@ -155,8 +157,9 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
     }
 
     /// An authenticated, ratcheted request. On success `account.ratchet_token` holds the next
-    /// token: save the vault before anything else. A request whose answer was lost is sent
-    /// again byte for byte, which the server answers from its record.
+    /// token: save the vault before anything else. A request that got no answer, or whose
+    /// answer broke off, is sent once more byte for byte, which the server answers from its
+    /// record if the first one reached it.
     pub async fn ratcheted<Q: DeserializeOwned>(
         &self,
         account: &mut StoredAccount,
@@ -212,6 +215,8 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
         if !ratchet.is_empty() {
             fields.push((headers::RATCHET, ratchet.to_owned()));
         }
+        // Counted once, however often it is sent.
+        self.count(body.len());
         Ok(Request {
             method,
             url: format!("{}{path}{query}", account.server.trim_end_matches('/')),

@@ -9,7 +9,9 @@
 //! in-memory ones the flows' tests use are [`MemoryVault`] and [`FixedClock`].
 //!
 //! Storage is synchronous: the vault is one small document, read and replaced whole while a
-//! flow holds its lock, and a browser can keep it in synchronous storage too.
+//! flow holds its lock, and a browser can keep it in synchronous storage too. The flows still
+//! run on tokio (key generation and partial signatures go to its blocking pool), and the
+//! split-key arithmetic is AWS-LC's: both are for the browser build to replace (issue 15).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,7 +29,8 @@ pub trait Storage: Send + Sync + 'static {
     /// race would look to the server like a cloned app).
     type Lock;
 
-    /// Waits for the store's exclusive lock; released when the value is dropped.
+    /// Takes the store's exclusive lock, released when the value is dropped: waiting for it
+    /// (the vault file), or refusing with an error where the store cannot wait.
     fn lock(&self) -> Result<Self::Lock, AppError>;
     /// The vault as last saved (an empty one before the first save).
     fn load(&self) -> Result<Vault, AppError>;
@@ -120,7 +123,8 @@ impl Storage for FileVault {
     }
 }
 
-/// A vault in memory, shared by its clones (two "apps" on one store). Nothing is durable.
+/// A vault in memory, shared by its clones (two "apps" on one store). Nothing is durable, and
+/// its lock refuses at once rather than wait while another flow holds it.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryVault {
     vault: Arc<Mutex<Vault>>,
@@ -154,7 +158,9 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    fn request(&self, request: Request) -> reqwest::RequestBuilder {
+    /// The reqwest request; one that cannot be built (a header value that is not one) is the
+    /// app's fault, not the network's.
+    fn request(&self, request: Request) -> Result<reqwest::Request, AppError> {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -170,6 +176,8 @@ impl HttpTransport {
                 .body(request.body);
         }
         builder
+            .build()
+            .map_err(|e| AppError::Protocol(e.to_string()))
     }
 }
 
@@ -179,14 +187,22 @@ fn network(error: reqwest::Error) -> AppError {
 
 impl Transport for HttpTransport {
     async fn send(&self, request: Request) -> Result<Response, AppError> {
-        let response = self.request(request).send().await.map_err(network)?;
+        let response = self
+            .http
+            .execute(self.request(request)?)
+            .await
+            .map_err(network)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(network)?.to_vec();
         Ok(Response { status, body })
     }
 
     async fn stream(&self, request: Request) -> Result<StreamedResponse, AppError> {
-        let response = self.request(request).send().await.map_err(network)?;
+        let response = self
+            .http
+            .execute(self.request(request)?)
+            .await
+            .map_err(network)?;
         let status = response.status().as_u16();
         let body = futures_util::stream::unfold(response, |mut response| async move {
             match response.chunk().await {

@@ -145,9 +145,15 @@ impl Service {
     }
 
     /// The HTTP API: `/v2` for relying parties, `/app/v1` for the app, `/pki` for the CA,
-    /// `/health`, `/ready` and `/metrics`, and the web pages: `/portal`, and `/demo` in demo
-    /// mode.
+    /// `/health`, `/ready` and `/metrics`, and the web pages: `/portal`.
     pub fn router(&self) -> Router {
+        self.router_with_pages(Router::new())
+    }
+
+    /// [`router`](Self::router) with more pages (the binary's Demo Bank in demo mode), which
+    /// get the pages' security headers and, like every route, the body limit and the request
+    /// metrics.
+    pub fn router_with_pages(&self, pages: Router) -> Router {
         observability::install();
         Router::new()
             .nest("/v2", rp_api::v2::router())
@@ -156,6 +162,7 @@ impl Service {
             .merge(observability::router())
             .with_state(self.clone())
             .merge(web::router(self))
+            .merge(web::with_page_headers(pages))
             .layer(axum::middleware::from_fn(observability::time_requests))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
     }

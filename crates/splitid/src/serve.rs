@@ -4,9 +4,11 @@
 //! (`SPLITID_…`), then a TOML file (`--config`), then the defaults.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use splitid_server::clock::Clock;
 use splitid_server::keystore::KeyStoreConfig;
 use splitid_server::store::{DatabaseConfig, RelyingPartyRecord};
 use splitid_server::{Config, DEMO_RELYING_PARTY_NAME, DEMO_RELYING_PARTY_UUIDS, Service};
@@ -34,13 +36,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         LogFormat::Json => logs.json().flatten_event(true).init(),
     }
     let config = settings.service_config()?;
-    tokio::runtime::Runtime::new()?.block_on(serve(&settings, config, args.test_clock))
+    let clock = splitid_server::node_clock(args.test_clock)?;
+    tokio::runtime::Runtime::new()?.block_on(serve(&settings, config, clock))
 }
 
 async fn serve(
     settings: &Settings,
     mut config: Config,
-    use_test_clock: bool,
+    (clock, test_clock_routes): (Arc<dyn Clock>, Option<axum::Router>),
 ) -> anyhow::Result<()> {
     let listen = settings.listen();
     let listener = tokio::net::TcpListener::bind(listen)
@@ -51,18 +54,16 @@ async fn serve(
         // The port actually listened on, which differs from `listen`'s when that is 0.
         config.public_url = format!("http://{address}");
     }
-    let (clock, test_clock_routes) = splitid_server::node_clock(use_test_clock)?;
     let service = Service::open(config, clock)
         .await
         .context("cannot open the service")?;
     register_relying_parties(&service, settings.relying_parties()?).await?;
-    let mut router = service.router();
+    let mut pages = axum::Router::new();
     if service.config().demo {
         // The Demo Bank: an e-service on the relying parties' SDK, served beside the service.
-        router = router.merge(splitid_server::web::with_page_headers(
-            axum::Router::new().nest("/demo", crate::demo_bank::router(&service)),
-        ));
+        pages = pages.nest("/demo", crate::demo_bank::router(&service));
     }
+    let mut router = service.router_with_pages(pages);
     if let Some(routes) = test_clock_routes {
         tracing::warn!("test clock enabled: anyone can move this server's clock forward");
         router = router.merge(routes);

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use clap::builder::BoolishValueParser;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde::{Deserialize, Serialize};
@@ -64,7 +63,7 @@ pub struct Settings {
     pub database_connections: Option<u32>,
     /// Demo mode: the demo relying party and self-asserted test identities [default: false].
     #[arg(long, env = "SPLITID_DEMO", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+          default_missing_value = "true")]
     pub demo: Option<bool>,
     /// The URL this service is reached at (written into certificates) [default: http://LISTEN].
     #[arg(long, env = "SPLITID_PUBLIC_URL")]
@@ -74,17 +73,17 @@ pub struct Settings {
     pub session_timeout: Option<u32>,
     /// Also accept keys with 2048-bit halves (older-style, weaker; for tests) [default: false].
     #[arg(long = "allow-2048", env = "SPLITID_ALLOW_2048", num_args = 0..=1,
-          require_equals = true, default_missing_value = "true",
-          value_parser = BoolishValueParser::new())]
+          require_equals = true, default_missing_value = "true")]
     pub allow_2048: Option<bool>,
     /// A load balancer or proxy in front of this node, as a CIDR range (repeatable): from these
     /// peers the client's address is read from X-Forwarded-For [default: none].
     #[arg(
         long = "trusted-proxy",
         env = "SPLITID_TRUSTED_PROXIES",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = cidr_range
     )]
-    pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
+    pub trusted_proxies: Option<Vec<String>>,
     /// Log lines as text for people, or as JSON objects for log collectors (levels by RUST_LOG)
     /// [default: text].
     #[arg(long, env = "SPLITID_LOG_FORMAT", value_enum)]
@@ -159,6 +158,13 @@ pub struct RelyingPartySetting {
     /// The source addresses it calls from, as CIDR ranges [default: any].
     #[serde(default)]
     pub ip_ranges: Vec<String>,
+}
+
+/// A CIDR range as given (the command line checks it at once; the file's when it is used).
+fn cidr_range(text: &str) -> Result<String, String> {
+    text.parse::<ipnet::IpNet>()
+        .map(|_| text.to_owned())
+        .map_err(|e| format!("{text:?} is not a CIDR range: {e}"))
 }
 
 fn default_levels() -> Vec<CertificateLevel> {
@@ -237,9 +243,13 @@ impl Settings {
     pub fn over(self, lower: Settings) -> anyhow::Result<Settings> {
         let pin = self.keystore.pin.or(lower.keystore.pin);
         let config = self.config.clone().or(lower.config.clone());
-        let mut merged = serde_json::to_value(lower).context("settings")?;
-        overlay(&mut merged, serde_json::to_value(self).context("settings")?);
-        let mut settings: Settings = serde_json::from_value(merged).context("settings")?;
+        const UNMERGEABLE: &str = "the settings cannot be combined (is a path not valid UTF-8?)";
+        let mut merged = serde_json::to_value(lower).context(UNMERGEABLE)?;
+        overlay(
+            &mut merged,
+            serde_json::to_value(self).context(UNMERGEABLE)?,
+        );
+        let mut settings: Settings = serde_json::from_value(merged).context(UNMERGEABLE)?;
         settings.config = config;
         settings.keystore.pin = pin;
         Ok(settings)
@@ -282,6 +292,18 @@ impl Settings {
         Ok(parties)
     }
 
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        let ranges = self.trusted_proxies.as_deref().unwrap_or_default();
+        ranges
+            .iter()
+            .map(|range| {
+                range
+                    .parse()
+                    .with_context(|| format!("trusted_proxies: {range:?} is not a CIDR range"))
+            })
+            .collect()
+    }
+
     pub fn database(&self) -> anyhow::Result<DatabaseConfig> {
         Ok(DatabaseConfig::from_setting(
             self.database.as_deref(),
@@ -298,15 +320,15 @@ impl Settings {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.listen()));
+        self.relying_parties()?;
         let mut config = Config::new(self.data(), public_url);
         config.database = self.database()?;
         config.demo = self.demo();
         config.session_timeout = time::Duration::seconds(i64::from(self.session_timeout()));
         config.allow_2048_bit_halves = self.allow_2048();
-        config.trusted_proxies = self.trusted_proxies.clone().unwrap_or_default();
+        config.trusted_proxies = self.trusted_proxies()?;
         config.proofing = proofing_config(self.proofing.as_ref())?;
         config.keystore = self.keystore.config()?;
-        self.relying_parties()?;
         Ok(config)
     }
 

@@ -1,5 +1,5 @@
-//! People-facing pages: the self-service portal (`/portal`) and, in demo mode, the demo
-//! e-service "Demo Bank" (`/demo`).
+//! People-facing pages: the self-service portal (`/portal`), and the page helpers (layout,
+//! forms, CSRF, cookie sessions) that the binary's Demo Bank (`/demo`) is built on too.
 //!
 //! Server-rendered HTML (maud), no front-end build and no script at all: a page that waits
 //! for the phone refreshes itself once into a request that returns when the session ends.

@@ -1,6 +1,9 @@
 //! The device core's transport straight into a service's router: the app's flows run in
 //! process against the real service, with no network and no server process.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use axum::body::Body;
 use futures_util::StreamExt;
 use splitid_app::AppError;
@@ -8,13 +11,37 @@ use splitid_app::ports::{Request, Response, StreamedResponse, Transport};
 use splitid_server::Service;
 use tower::ServiceExt;
 
-/// Requests go to `service`'s router whatever host their URL names.
+/// Requests go to `service`'s router whatever host their URL names. Clones share the count of
+/// answers to lose.
 #[derive(Clone)]
 pub struct InProcess {
-    pub service: Service,
+    service: Service,
+    answers_to_lose: Arc<AtomicU32>,
 }
 
 impl InProcess {
+    pub fn new(service: Service) -> Self {
+        InProcess {
+            service,
+            answers_to_lose: Arc::default(),
+        }
+    }
+
+    /// The next `count` requests reach the service and are handled, but their answers never
+    /// reach the app (a mobile network drop after the server committed): the app sees a
+    /// network error.
+    pub fn lose_next_answers(&self, count: u32) {
+        self.answers_to_lose.store(count, Ordering::SeqCst);
+    }
+
+    fn answer_is_lost(&self) -> bool {
+        self.answers_to_lose
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok()
+    }
+
     async fn answer(&self, request: Request) -> Result<axum::response::Response, AppError> {
         // The path and query: what follows the URL's authority.
         let after_scheme = request.url.split_once("://").map_or("", |(_, rest)| rest);
@@ -44,6 +71,9 @@ impl InProcess {
 impl Transport for InProcess {
     async fn send(&self, request: Request) -> Result<Response, AppError> {
         let response = self.answer(request).await?;
+        if self.answer_is_lost() {
+            return Err(AppError::Network("the answer was lost on the way".into()));
+        }
         let status = response.status().as_u16();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await

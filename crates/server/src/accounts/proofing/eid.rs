@@ -281,6 +281,7 @@ async fn ask_responder(
 ) -> Result<ocsp::Answer, String> {
     let question = ocsp::Question::new(leaf, issuer)?;
     let exchange = Exchange {
+        what: "the OCSP answer",
         body: Some(question.body.clone()),
         timeout: ocsp::TIMEOUT,
         limit: ocsp::MAX_ANSWER_BYTES,
@@ -316,6 +317,7 @@ async fn fetch_crl(
         return unknown("the certificate names no HTTP CRL distribution point".into());
     };
     let exchange = Exchange {
+        what: "the CRL",
         body: None,
         timeout: CRL_TIMEOUT,
         limit: MAX_CRL_BYTES,
@@ -331,7 +333,10 @@ async fn fetch_crl(
 
 /// One HTTP exchange with an eID issuer's CRL server (a GET) or OCSP responder (a POST of
 /// `body`): the answer's body, if it succeeded within `timeout` and is at most `limit` bytes.
+/// (The SDK's OCSP client carries the same question with its own client, `splitid_rp::ocsp`.)
 struct Exchange {
+    /// What the answer is, for messages ("the CRL").
+    what: &'static str,
     body: Option<Vec<u8>>,
     timeout: std::time::Duration,
     limit: usize,
@@ -356,7 +361,7 @@ impl Exchange {
         }
         let body = response.bytes().await.map_err(|e| e.to_string())?;
         if body.len() > self.limit {
-            return Err("the answer is too large".into());
+            return Err(format!("{} is too large", self.what));
         }
         Ok(body.to_vec())
     }

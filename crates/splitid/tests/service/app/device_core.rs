@@ -1,7 +1,8 @@
 //! The device core's flows on in-memory ports: a vault in memory, the transport straight into
 //! the service's router, a clock the test sets, the OS's randomness. Registration, confirming,
 //! refusing, PIN locks and deleting behave as over HTTP with a vault file; a request stamped by
-//! a clock ten minutes off is refused and changes nothing.
+//! a clock ten minutes off is refused and changes nothing; a confirmation whose answer is lost
+//! is sent again and answered from the server's record.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -33,6 +34,7 @@ fn pins() -> (Pin, Pin) {
 /// An app on in-memory ports with one registered account, and what it runs on.
 struct Fixture {
     app: MemoryApp,
+    transport: InProcess,
     vault: MemoryVault,
     clock: FixedClock,
     service: Service,
@@ -44,14 +46,8 @@ async fn registered_app() -> Fixture {
     let (service, data) = demo_service_with(|config| config.allow_2048_bit_halves = true).await;
     let vault = MemoryVault::default();
     let clock = FixedClock::at(unix_now());
-    let app = App::with_ports(
-        vault.clone(),
-        InProcess {
-            service: service.clone(),
-        },
-        clock.clone(),
-        OsRandom,
-    );
+    let transport = InProcess::new(service.clone());
+    let app = App::with_ports(vault.clone(), transport.clone(), clock.clone(), OsRandom);
     let registration = Registration {
         server: "http://127.0.0.1:8080".into(),
         proofing: Proofing::Demo {
@@ -72,6 +68,7 @@ async fn registered_app() -> Fixture {
     );
     Fixture {
         app,
+        transport,
         vault,
         clock,
         service,
@@ -209,4 +206,28 @@ async fn a_request_stamped_by_a_clock_ten_minutes_off_is_refused_and_changes_not
     clock.set(unix_now());
     let status = app.status(&account).await.unwrap();
     assert_eq!(status.state, "active", "nor on the server");
+}
+
+#[tokio::test]
+async fn a_confirmation_whose_answer_is_lost_is_sent_again_and_answered_from_the_record() {
+    let f = registered_app().await;
+    let (app, service) = (&f.app, &f.service);
+    let session = start_login(service).await;
+    let pending = app.pending(Duration::ZERO).await.unwrap();
+    f.transport.lose_next_answers(1);
+    let outcome = app
+        .confirm(&pending[0], Some(&pins().0), None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, TransactionOutcome::Completed { end_result, .. } if end_result == "OK"),
+        "{outcome:?}"
+    );
+    assert_eq!(end_result(service, session).await, "OK");
+    let account = &app.accounts().unwrap()[0];
+    assert_eq!(
+        app.status(account).await.unwrap().state,
+        "active",
+        "the retransmission is no clone"
+    );
 }

@@ -21,6 +21,11 @@ impl Drop for Running {
 }
 
 fn start_from_file(config: &str) -> (Running, String) {
+    start_from_file_with_env(config, &[])
+}
+
+/// [`start_from_file`] with environment variables for the server.
+fn start_from_file_with_env(config: &str, env: &[(&str, &str)]) -> (Running, String) {
     let temporary = tempfile::tempdir().unwrap();
     let dir = temporary.path().to_owned();
     let port = TcpListener::bind("127.0.0.1:0")
@@ -38,6 +43,7 @@ fn start_from_file(config: &str) -> (Running, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_splitid"))
         .args(["serve", "--config"])
         .arg(&path)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -97,6 +103,27 @@ fn a_production_server_has_only_its_configured_relying_parties_and_no_demo_ident
     let (status, answer) = post(&format!("{url}/app/v1/registrations"), &registration);
     assert_eq!(status, 403, "{answer}");
     assert!(answer["detail"].as_str().unwrap().contains("demo mode"));
+}
+
+#[test]
+fn the_environment_turns_off_a_switch_the_file_turns_on() {
+    let file = "public_url = \"https://id.example.test\"\ndemo = true\n";
+    let demo_login = |url: &str| {
+        let path = format!("{url}/v2/authentication/etsi/PNOEE-30303039914");
+        post(&path, &login(DEMO_RP, "DEMO")).0
+    };
+    let (_server, url) = start_from_file(file);
+    assert_eq!(
+        demo_login(&url),
+        404,
+        "demo mode: the demo RP is known, the person is not"
+    );
+    let (_server, url) = start_from_file_with_env(file, &[("SPLITID_DEMO", "false")]);
+    assert_eq!(
+        demo_login(&url),
+        401,
+        "SPLITID_DEMO=false: no demo relying party"
+    );
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! A data directory from before the OCSP responder existed gets one on start, kept from then
-//! on; the CRLs answer at their URLs with growing numbers.
+//! on; the CRLs answer at their URLs with growing numbers; a data directory whose key-encryption
+//! key is gone is refused rather than given a new one.
 
 use axum::http::Method;
 use splitid_server::Service;
+use splitid_server::clock::SystemClock;
 
 const RESPONDER_FIELDS: [&str; 2] = ["ocsp_responder_certificate", "ocsp_responder_key_sealed"];
 
@@ -61,4 +63,22 @@ async fn crl_numbers_grow_with_revocations_and_survive_reopening() {
     assert_eq!(reopened, first, "still fresh and unchanged after a restart");
     let stored = service.store().crl("issuing").await.unwrap().unwrap();
     assert_eq!(stored.number, 1);
+}
+
+#[tokio::test]
+async fn a_data_directory_that_lost_its_key_encryption_key_gets_no_new_one() {
+    let (service, data) = splitid_testkit::in_process::demo_service().await;
+    drop(service);
+    let kek = data.path().join("kek.key");
+    std::fs::remove_file(&kek).unwrap();
+    let refused = Service::open(data.config(), std::sync::Arc::new(SystemClock))
+        .await
+        .err()
+        .expect("a data directory with a CA but no KEK is refused")
+        .to_string();
+    assert!(
+        refused.contains("kek.key is missing") && refused.contains("ca.json"),
+        "{refused}"
+    );
+    assert!(!kek.exists(), "no new key-encryption key was made");
 }
