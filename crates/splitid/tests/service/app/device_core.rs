@@ -89,6 +89,21 @@ async fn end_result(service: &Service, session: uuid::Uuid) -> Value {
     serde_json::from_slice::<Value>(&body).unwrap()["result"]["endResult"].clone()
 }
 
+/// Confirms a login with the right PIN1; the app and the relying party both see it done.
+async fn confirm_with_pin1(
+    app: &MemoryApp,
+    service: &Service,
+    pending: &splitid_app::flows::Pending,
+    session: uuid::Uuid,
+) {
+    let outcome = app.confirm(pending, Some(&pins().0), None).await.unwrap();
+    assert!(
+        matches!(&outcome, TransactionOutcome::Completed { end_result, .. } if end_result == "OK"),
+        "{outcome:?}"
+    );
+    assert_eq!(end_result(service, session).await, "OK");
+}
+
 #[tokio::test]
 async fn a_login_confirmed_on_in_memory_ports_reaches_the_relying_party() {
     let f = registered_app().await;
@@ -99,15 +114,7 @@ async fn a_login_confirmed_on_in_memory_ports_reaches_the_relying_party() {
     let pending = app.pending(Duration::ZERO).await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].transaction.relying_party_name, "DEMO");
-    let outcome = app
-        .confirm(&pending[0], Some(&pins().0), None)
-        .await
-        .unwrap();
-    assert!(
-        matches!(&outcome, TransactionOutcome::Completed { end_result, .. } if end_result == "OK"),
-        "{outcome:?}"
-    );
-    assert_eq!(end_result(service, session).await, "OK");
+    confirm_with_pin1(app, service, &pending[0], session).await;
     assert_ne!(
         vault.load().unwrap().accounts[0].ratchet_token,
         token_before,
@@ -215,15 +222,7 @@ async fn a_confirmation_whose_answer_is_lost_is_sent_again_and_answered_from_the
     let session = start_login(service).await;
     let pending = app.pending(Duration::ZERO).await.unwrap();
     f.transport.lose_next_answers(1);
-    let outcome = app
-        .confirm(&pending[0], Some(&pins().0), None)
-        .await
-        .unwrap();
-    assert!(
-        matches!(&outcome, TransactionOutcome::Completed { end_result, .. } if end_result == "OK"),
-        "{outcome:?}"
-    );
-    assert_eq!(end_result(service, session).await, "OK");
+    confirm_with_pin1(app, service, &pending[0], session).await;
     let account = &app.accounts().unwrap()[0];
     assert_eq!(
         app.status(account).await.unwrap().state,
