@@ -181,28 +181,28 @@ impl HttpTransport {
     }
 }
 
+impl HttpTransport {
+    /// Sends the request; its answer's status and headers have arrived.
+    async fn execute(&self, request: Request) -> Result<reqwest::Response, AppError> {
+        let request = self.request(request)?;
+        self.http.execute(request).await.map_err(network)
+    }
+}
+
 fn network(error: reqwest::Error) -> AppError {
     AppError::Network(error.to_string())
 }
 
 impl Transport for HttpTransport {
     async fn send(&self, request: Request) -> Result<Response, AppError> {
-        let response = self
-            .http
-            .execute(self.request(request)?)
-            .await
-            .map_err(network)?;
+        let response = self.execute(request).await?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(network)?.to_vec();
         Ok(Response { status, body })
     }
 
     async fn stream(&self, request: Request) -> Result<StreamedResponse, AppError> {
-        let response = self
-            .http
-            .execute(self.request(request)?)
-            .await
-            .map_err(network)?;
+        let response = self.execute(request).await?;
         let status = response.status().as_u16();
         let body = futures_util::stream::unfold(response, |mut response| async move {
             match response.chunk().await {
