@@ -11,8 +11,8 @@ use futures_util::StreamExt;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use splitid_proto::app_v1::ErrorBody;
 use splitid_proto::app_v1::{headers, mac_input};
-use splitid_proto::rp_v2::ErrorBody;
 
 use crate::AppError;
 use crate::ports::{Clock, Method, Random, Request, Response, Transport};

@@ -4,9 +4,9 @@
 //! write-ahead log lets both write). Every change an operator makes is in the audit log under
 //! the operator's name. There is deliberately no way to unlock a PIN: the policy has none.
 
+use crate::store::Level;
 use serde::Serialize;
 use serde_json::json;
-use splitid_proto::rp_v2::CertificateLevel;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ const LONGEST_RP_NAME: usize = 100;
 #[derive(Debug, Clone, Default)]
 pub struct RelyingPartyChange {
     pub names: Option<Vec<String>>,
-    pub allowed_levels: Option<Vec<CertificateLevel>>,
+    pub allowed_levels: Option<Vec<Level>>,
     pub ip_ranges: Option<Vec<String>>,
     pub enabled: Option<bool>,
 }
@@ -65,26 +65,26 @@ pub enum AccountLookup {
 
 fn check_relying_party(rp: &RelyingPartyRecord) -> ServiceResult<()> {
     if rp.names.is_empty() {
-        return Err(ServiceError::BadRequest(
+        return Err(ServiceError::Invalid(
             "a relying party needs at least one name".into(),
         ));
     }
     for name in &rp.names {
         let length = name.chars().count();
         if name.trim().is_empty() || length > LONGEST_RP_NAME {
-            return Err(ServiceError::BadRequest(format!(
+            return Err(ServiceError::Invalid(format!(
                 "relying-party name {name:?}: 1 to {LONGEST_RP_NAME} characters"
             )));
         }
     }
     if rp.allowed_levels.is_empty() {
-        return Err(ServiceError::BadRequest(
+        return Err(ServiceError::Invalid(
             "a relying party needs at least one allowed level".into(),
         ));
     }
     for range in &rp.ip_ranges {
         range.parse::<ipnet::IpNet>().map_err(|_| {
-            ServiceError::BadRequest(format!("{range:?} is not a CIDR range (e.g. 192.0.2.0/24)"))
+            ServiceError::Invalid(format!("{range:?} is not a CIDR range (e.g. 192.0.2.0/24)"))
         })?;
     }
     Ok(())
@@ -100,7 +100,7 @@ impl Service {
         &self,
         operator: &str,
         names: Vec<String>,
-        allowed_levels: Vec<CertificateLevel>,
+        allowed_levels: Vec<Level>,
         ip_ranges: Vec<String>,
     ) -> ServiceResult<RelyingPartyRecord> {
         let rp = RelyingPartyRecord {

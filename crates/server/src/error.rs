@@ -1,36 +1,34 @@
-//! The service's errors, and the one place where they become HTTP status codes.
+//! What can go wrong, in the domain's words. Each API renders these its own way (status
+//! codes and bodies are the transport's business, not the domain's).
 
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use splitid_proto::rp_v2::{ErrorBody, RequestError};
 use thiserror::Error;
 
 use crate::keystore::KeyStoreError;
 use crate::store::StoreError;
 
-/// Everything a request can fail with. Client mistakes carry a message meant for the
-/// client's developer; server faults are logged in full and answered with a bare 500.
+/// Everything a request can fail with. The message of a caller's mistake is meant for the
+/// caller's developer; faults of the service itself (storage, key store, internal) are for
+/// the operator's log, never for the caller.
 #[derive(Debug, Error)]
 pub enum ServiceError {
+    /// The request is malformed or breaks a rule (a field, a PIN length, a screen name).
     #[error("{0}")]
-    BadRequest(String),
+    Invalid(String),
+    /// The caller did not prove who it is (a relying party's claim, an app's MAC).
     #[error("{0}")]
-    Unauthorized(String),
+    NotAuthenticated(String),
+    /// The caller is known but may not do this (a level it may not ask for).
     #[error("{0}")]
-    Forbidden(String),
+    NotAllowed(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("{0}")]
-    MethodNotAllowed(String),
-    #[error("{0}")]
-    PayloadTooLarge(String),
+    /// The request collides with the state it meets (used twice, raced, already done).
     #[error("{0}")]
     Conflict(String),
-    /// Too many requests of a kind (HTTP 429): a limit that protects people from spam.
+    /// Too many requests of a kind: a limit that protects people from spam.
     #[error("{0}")]
-    TooManyRequests(String),
-    /// The person has accounts, but none of the requested kind (Smart-ID's HTTP 471).
+    RateLimited(String),
+    /// The person has accounts, but none of the requested kind.
     #[error("{0}")]
     NoSuitableAccount(String),
     #[error("storage failure: {0}")]
@@ -48,23 +46,10 @@ impl ServiceError {
         ServiceError::Internal(what.to_string())
     }
 
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::NoSuitableAccount(_) => {
-                StatusCode::from_u16(471).expect("471 is a valid status code")
-            }
-            Self::Store(_) | Self::KeyStore(_) | Self::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        }
+    /// Whether the service itself failed (the caller did nothing wrong, and learns nothing
+    /// of the details).
+    pub fn is_fault(&self) -> bool {
+        matches!(self, Self::Store(_) | Self::KeyStore(_) | Self::Internal(_))
     }
 }
 
@@ -81,28 +66,6 @@ impl From<StoreError> for ServiceError {
 impl From<KeyStoreError> for ServiceError {
     fn from(error: KeyStoreError) -> Self {
         ServiceError::KeyStore(error)
-    }
-}
-
-impl From<RequestError> for ServiceError {
-    fn from(error: RequestError) -> Self {
-        ServiceError::BadRequest(error.to_string())
-    }
-}
-
-impl IntoResponse for ServiceError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let detail = if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
-            "internal error".to_owned()
-        } else {
-            self.to_string()
-        };
-        let title = status
-            .canonical_reason()
-            .unwrap_or("No suitable account of requested type found");
-        (status, Json(ErrorBody::new(status.as_u16(), title, detail))).into_response()
     }
 }
 

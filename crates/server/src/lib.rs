@@ -14,6 +14,7 @@ pub mod admin;
 pub mod app_api;
 pub mod clock;
 pub mod error;
+pub mod http_error;
 pub mod observability;
 pub mod pki;
 pub mod rp_api;
@@ -239,13 +240,12 @@ impl Service {
     }
 
     async fn register_demo_relying_party(&self) -> ServiceResult<()> {
-        use splitid_proto::rp_v2::CertificateLevel;
         for uuid in DEMO_RELYING_PARTY_UUIDS {
             let record = store::RelyingPartyRecord {
                 uuid: uuid.parse().map_err(ServiceError::internal)?,
                 names: vec![DEMO_RELYING_PARTY_NAME.to_owned()],
                 // Like Smart-ID's demo: no access to ADVANCED accounts.
-                allowed_levels: vec![CertificateLevel::Qualified, CertificateLevel::Qscd],
+                allowed_levels: vec![store::Level::Qualified, store::Level::Qscd],
                 ip_ranges: vec![],
                 enabled: true,
             };
@@ -254,7 +254,7 @@ impl Service {
         let bank = store::RelyingPartyRecord {
             uuid: DEMO_BANK_UUID.parse().map_err(ServiceError::internal)?,
             names: vec![DEMO_BANK_NAME.to_owned()],
-            allowed_levels: vec![CertificateLevel::Qualified, CertificateLevel::Qscd],
+            allowed_levels: vec![store::Level::Qualified, store::Level::Qscd],
             ip_ranges: vec![],
             enabled: true,
         };

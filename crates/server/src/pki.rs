@@ -603,15 +603,19 @@ pub fn router() -> Router<Service> {
 /// response says (OCSP) or at all (CRLs are re-signed on every revocation).
 const NO_CACHE: &str = "no-cache";
 
-async fn root_crl(State(service): State<Service>) -> ServiceResult<impl IntoResponse> {
+async fn root_crl(
+    State(service): State<Service>,
+) -> crate::http_error::HttpResult<impl IntoResponse> {
     crl_response(service.current_crl(CrlIssuer::Root).await?)
 }
 
-async fn issuing_crl(State(service): State<Service>) -> ServiceResult<impl IntoResponse> {
+async fn issuing_crl(
+    State(service): State<Service>,
+) -> crate::http_error::HttpResult<impl IntoResponse> {
     crl_response(service.current_crl(CrlIssuer::Issuing).await?)
 }
 
-fn crl_response(der: Vec<u8>) -> ServiceResult<impl IntoResponse> {
+fn crl_response(der: Vec<u8>) -> crate::http_error::HttpResult<impl IntoResponse> {
     Ok((
         [
             (header::CONTENT_TYPE, "application/pkix-crl"),

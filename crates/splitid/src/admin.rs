@@ -7,10 +7,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use splitid_proto::rp_v2::CertificateLevel;
 use splitid_server::Service;
 use splitid_server::admin::{AccountLookup, AccountSummary, RelyingPartyChange};
 use splitid_server::clock::SystemClock;
+use splitid_server::store::Level;
 use splitid_server::store::{AuditEntry, AuditKind, AuditQuery, MonthlyUsage, RelyingPartyRecord};
 use uuid::Uuid;
 
@@ -216,7 +216,7 @@ impl Output {
     }
 }
 
-fn parse_levels(levels: &[String]) -> anyhow::Result<Vec<CertificateLevel>> {
+fn parse_levels(levels: &[String]) -> anyhow::Result<Vec<Level>> {
     levels
         .iter()
         .map(|level| {
@@ -260,7 +260,7 @@ async fn relying_party(
         }
         RelyingPartyCommand::Add { settings } => {
             let levels = if settings.levels.is_empty() {
-                vec![CertificateLevel::Qualified, CertificateLevel::Qscd]
+                vec![Level::Qualified, Level::Qscd]
             } else {
                 parse_levels(&settings.levels)?
             };
@@ -307,7 +307,7 @@ fn relying_party_table(parties: &[RelyingPartyRecord]) -> String {
             rp.names.join(", "),
             rp.allowed_levels
                 .iter()
-                .map(|l| l.api_name())
+                .map(|l| l.name())
                 .collect::<Vec<_>>()
                 .join(","),
             if rp.ip_ranges.is_empty() {

@@ -19,13 +19,13 @@ use clap::Args;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde::{Deserialize, Serialize};
-use splitid_proto::rp_v2::CertificateLevel;
 use splitid_server::Config;
 use splitid_server::accounts::proofing::{
     Assurance, EidCertificateConfig, OidcClaims, OidcConfig, ProofingConfig, RevocationCheck,
 };
 use splitid_server::keystore::{KeyStoreConfig, Pkcs11Config};
 use splitid_server::store::DatabaseConfig;
+use splitid_server::store::Level;
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_DATA: &str = "./splitid-data";
@@ -154,7 +154,7 @@ pub struct RelyingPartySetting {
     pub names: Vec<String>,
     /// The certificate levels it may ask for [default: QUALIFIED, QSCD].
     #[serde(default = "default_levels")]
-    pub levels: Vec<CertificateLevel>,
+    pub levels: Vec<Level>,
     /// The source addresses it calls from, as CIDR ranges [default: any].
     #[serde(default)]
     pub ip_ranges: Vec<String>,
@@ -167,8 +167,8 @@ fn cidr_range(text: &str) -> Result<String, String> {
         .map_err(|e| format!("{text:?} is not a CIDR range: {e}"))
 }
 
-fn default_levels() -> Vec<CertificateLevel> {
-    vec![CertificateLevel::Qualified, CertificateLevel::Qscd]
+fn default_levels() -> Vec<Level> {
+    vec![Level::Qualified, Level::Qscd]
 }
 
 /// `[proofing.…]`: the identity proofing methods this server accepts (none by default).

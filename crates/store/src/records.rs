@@ -1,7 +1,6 @@
 //! The rows the store reads and writes.
 
 use serde::{Deserialize, Serialize};
-use splitid_proto::rp_v2::CertificateLevel;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -17,6 +16,33 @@ pub struct PinCounter {
     pub locked_until: Option<OffsetDateTime>,
 }
 
+/// A certificate level: an account's, or the least a session asks for. The names are the
+/// ones stored and configured (and, as it happens, Smart-ID's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Level {
+    Advanced,
+    Qualified,
+    /// Qualified, with the key in a qualified signature creation device.
+    Qscd,
+}
+
+impl Level {
+    pub const ALL: [Level; 3] = [Level::Advanced, Level::Qualified, Level::Qscd];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Advanced => "ADVANCED",
+            Self::Qualified => "QUALIFIED",
+            Self::Qscd => "QSCD",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|level| level.name() == name)
+    }
+}
+
 /// A registered relying party.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,7 +50,7 @@ pub struct RelyingPartyRecord {
     pub uuid: Uuid,
     /// The `relyingPartyName` values it may use (compared case-insensitively).
     pub names: Vec<String>,
-    pub allowed_levels: Vec<CertificateLevel>,
+    pub allowed_levels: Vec<Level>,
     /// Source address ranges (CIDR) it may call from; empty means any.
     pub ip_ranges: Vec<String>,
     pub enabled: bool,

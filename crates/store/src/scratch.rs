@@ -111,6 +111,18 @@ impl Drop for ScratchDatabase {
     }
 }
 
+/// Runs an SQL script on a database as it stands, without migrating it first: a fixture's
+/// dump, or a test's change to a database made by older code before today's code opens it.
+pub async fn run_script(database: &super::DatabaseConfig, script: &str) -> Result<(), StoreError> {
+    let url = match database {
+        super::DatabaseConfig::SqliteIn(dir) => {
+            format!("sqlite://{}", dir.join(super::DATABASE_FILE).display())
+        }
+        super::DatabaseConfig::Postgres { url, .. } => url.clone(),
+    };
+    on_server(&url, script.to_owned()).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

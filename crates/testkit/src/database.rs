@@ -3,7 +3,7 @@
 //! server `SPLITID_TEST_POSTGRES` names.
 
 use splitid_server::store::DatabaseConfig;
-pub use splitid_server::store::scratch::{ScratchDatabase, tests_use_postgres};
+pub use splitid_server::store::scratch::{ScratchDatabase, run_script, tests_use_postgres};
 
 const NO_POSTGRES: &str =
     "a scratch PostgreSQL database (is PostgreSQL running? see SPLITID_TEST_POSTGRES)";

@@ -79,6 +79,24 @@ impl Server {
         Server::start_on(Arc::new(tempfile::tempdir().unwrap()), database, extra, env)
     }
 
+    /// Starts a demo server on a data directory and database that already hold a service's
+    /// state (a fixture made by older code, say).
+    pub fn start_on_existing(
+        data: tempfile::TempDir,
+        database: Option<ScratchDatabase>,
+        extra: &[&str],
+    ) -> Server {
+        Server::start_on(Arc::new(data), database.map(Arc::new), extra, &[])
+    }
+
+    /// How the server reaches its database.
+    pub fn database_config(&self) -> DatabaseConfig {
+        match &self.database {
+            Some(database) => postgres_config(database, 2),
+            None => DatabaseConfig::SqliteIn(self.data.path().to_owned()),
+        }
+    }
+
     fn start_on(
         data: Arc<tempfile::TempDir>,
         database: Option<Arc<ScratchDatabase>>,
@@ -107,11 +125,9 @@ impl Server {
 
     /// The server's database, opened from the test (as another process would).
     pub async fn open_store(&self) -> Store {
-        let config = match &self.database {
-            Some(database) => postgres_config(database, 2),
-            None => DatabaseConfig::SqliteIn(self.data.path().to_owned()),
-        };
-        Store::open_configured(&config).await.unwrap()
+        Store::open_configured(&self.database_config())
+            .await
+            .unwrap()
     }
 
     /// Runs `work` on the server's database, from a runtime of its own.

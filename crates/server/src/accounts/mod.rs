@@ -162,7 +162,7 @@ impl Service {
                 self.store()
                     .set_pin_counter(account.id, purpose, key.pin)
                     .await?;
-                Err(ServiceError::BadRequest(format!(
+                Err(ServiceError::Invalid(format!(
                     "partialSignature: {problem}"
                 )))
             }
@@ -314,7 +314,7 @@ impl Service {
 pub(crate) fn decode_field(field: &str, value: &str) -> ServiceResult<Vec<u8>> {
     BASE64
         .decode(value)
-        .map_err(|_| ServiceError::BadRequest(format!("{field}: must be standard base64")))
+        .map_err(|_| ServiceError::Invalid(format!("{field}: must be standard base64")))
 }
 
 /// The current time in RFC 3339 (for the app's countdowns).

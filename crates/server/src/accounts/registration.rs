@@ -8,7 +8,6 @@ use splitid_proto::app_v1::{
     CompositeKey, KeyHandover, RegisteredAccount, RegistrationChallenge, RegistrationProof,
     RegistrationRequest,
 };
-use splitid_proto::rp_v2::InteractionType;
 use splitkey::{
     CompositePublicKey, HalfSize, PartialSignature, ServerShare, ServerShareHandover,
     proof_of_possession_request, verify_proof_of_possession,
@@ -20,6 +19,7 @@ use super::{decode_field, rfc3339, seal_context};
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
 use crate::pki::CertificateOrder;
+use crate::sessions::InteractionKind;
 use crate::store::{
     AccountRecord, AccountState, AuditEvent, AuditKind, ChannelState, KeyPurpose, KeyRecord,
 };
@@ -69,22 +69,22 @@ struct PendingRegistration {
 /// The interactions an app declares it can run; all four when it says nothing.
 fn supported_interactions(declared: Option<&[String]>) -> ServiceResult<Vec<String>> {
     let all = || {
-        InteractionType::ALL
+        InteractionKind::ALL
             .iter()
-            .map(|t| t.api_name().to_owned())
+            .map(|kind| kind.name().to_owned())
             .collect()
     };
     let Some(declared) = declared else {
         return Ok(all());
     };
     if declared.is_empty() {
-        return Err(ServiceError::BadRequest(
+        return Err(ServiceError::Invalid(
             "supportedInteractions: an app runs at least one interaction".into(),
         ));
     }
     for name in declared {
-        if InteractionType::from_api_name(name).is_none() {
-            return Err(ServiceError::BadRequest(format!(
+        if InteractionKind::from_name(name).is_none() {
+            return Err(ServiceError::Invalid(format!(
                 "supportedInteractions: unknown interaction {name:?}"
             )));
         }
@@ -203,9 +203,9 @@ impl Service {
     ) -> ServiceResult<PendingKey> {
         let field = |name: &str| format!("{}.{name}", purpose_field(purpose));
         let half = HalfSize::from_bits(handover.half_bits)
-            .map_err(|e| ServiceError::BadRequest(format!("{}: {e}", field("halfBits"))))?;
+            .map_err(|e| ServiceError::Invalid(format!("{}: {e}", field("halfBits"))))?;
         if half == HalfSize::Bits2048 && !self.config().allow_2048_bit_halves {
-            return Err(ServiceError::BadRequest(format!(
+            return Err(ServiceError::Invalid(format!(
                 "{}: this server accepts only 3072-bit halves",
                 field("halfBits")
             )));
@@ -216,7 +216,7 @@ impl Service {
             &handover.server_exponent,
         )?);
         let handover = ServerShareHandover::from_parts(half, &modulus, &exponent)
-            .map_err(|e| ServiceError::BadRequest(format!("{}: {e}", purpose_field(purpose))))?;
+            .map_err(|e| ServiceError::Invalid(format!("{}: {e}", purpose_field(purpose))))?;
         let share = tokio::task::spawn_blocking(move || ServerShare::establish(&handover))
             .await
             .map_err(ServiceError::internal)?
@@ -224,9 +224,7 @@ impl Service {
                 splitkey::Error::InconsistentKey(_) | splitkey::Error::Backend(_) => {
                     ServiceError::internal(e)
                 }
-                refused => {
-                    ServiceError::BadRequest(format!("{}: {refused}", purpose_field(purpose)))
-                }
+                refused => ServiceError::Invalid(format!("{}: {refused}", purpose_field(purpose))),
             })?;
         let server_exponent = share.server_exponent().map_err(ServiceError::internal)?;
         let server_key = share.server_key_der().map_err(ServiceError::internal)?;
@@ -266,11 +264,11 @@ impl Service {
             .await
             .map_err(ServiceError::internal)?
             .map_err(|e| match e {
-                splitkey::Error::WrongPin => ServiceError::BadRequest(format!(
+                splitkey::Error::WrongPin => ServiceError::Invalid(format!(
                     "{}: the proof of possession does not verify (the PIN does not open this key); register again",
                     purpose_field(purpose)
                 )),
-                other => ServiceError::BadRequest(format!("{}: {other}", purpose_field(purpose))),
+                other => ServiceError::Invalid(format!("{}: {other}", purpose_field(purpose))),
             })?;
         verify_proof_of_possession(&public_key, challenge, &signature)
             .map_err(ServiceError::internal)

@@ -16,7 +16,6 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_lc_rs::{digest, hmac};
-use axum::http::{HeaderMap, Method};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
@@ -102,27 +101,44 @@ impl ChannelMove {
     }
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> ServiceResult<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ServiceError::Unauthorized(format!("missing or unreadable header {name}")))
+/// What an app's request proves itself with, as received (each absent or unreadable value
+/// is `None`): the headers of the app API.
+#[derive(Debug, Clone, Default)]
+pub struct AppCredentials {
+    pub account: Option<String>,
+    pub timestamp: Option<String>,
+    pub nonce: Option<String>,
+    pub ratchet: Option<String>,
+    pub mac: Option<String>,
+}
+
+/// An app's request as the channel checks it: what its MAC covers, and its credentials.
+pub struct AppRequest<'a> {
+    /// The account the request's path names.
+    pub account_in_path: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub credentials: &'a AppCredentials,
+    pub body: &'a [u8],
+}
+
+fn required<'a>(value: &'a Option<String>, name: &str) -> ServiceResult<&'a str> {
+    value.as_deref().ok_or_else(|| {
+        ServiceError::NotAuthenticated(format!("missing or unreadable header {name}"))
+    })
 }
 
 impl Service {
     /// Checks a request's MAC and freshness; `ratcheted` requests must also carry a token.
-    pub(crate) async fn authenticate_app(
+    pub async fn authenticate_app(
         &self,
-        account_in_path: &str,
-        method: &Method,
-        path: &str,
-        headers: &HeaderMap,
-        body: &[u8],
+        request: AppRequest<'_>,
         ratcheted: bool,
     ) -> ServiceResult<Authenticated> {
-        let unauthorized = |why: &str| ServiceError::Unauthorized(why.to_owned());
-        let account_id = header(headers, headers::ACCOUNT)?;
-        if account_id != account_in_path {
+        let unauthorized = |why: &str| ServiceError::NotAuthenticated(why.to_owned());
+        let credentials = request.credentials;
+        let account_id = required(&credentials.account, headers::ACCOUNT)?;
+        if account_id != request.account_in_path {
             return Err(unauthorized("the account header does not match the path"));
         }
         let id = Uuid::parse_str(account_id).map_err(|_| unauthorized("unknown account"))?;
@@ -131,20 +147,27 @@ impl Service {
             .account(id)
             .await?
             .ok_or_else(|| unauthorized("unknown account"))?;
-        let timestamp = header(headers, headers::TIMESTAMP)?;
-        let nonce = header(headers, headers::NONCE)?;
+        let timestamp = required(&credentials.timestamp, headers::TIMESTAMP)?;
+        let nonce = required(&credentials.nonce, headers::NONCE)?;
         let ratchet = if ratcheted {
-            header(headers, headers::RATCHET)?
+            required(&credentials.ratchet, headers::RATCHET)?
         } else {
             ""
         };
         let mac = BASE64
-            .decode(header(headers, headers::MAC)?)
+            .decode(required(&credentials.mac, headers::MAC)?)
             .map_err(|_| unauthorized("the MAC is not base64"))?;
         let key = self
             .keys()
             .open(&account.mac_key_sealed, &format!("splitid/{id}/mac-key"))?;
-        let input = mac_input(method.as_str(), path, timestamp, nonce, ratchet, body);
+        let input = mac_input(
+            request.method,
+            request.path,
+            timestamp,
+            nonce,
+            ratchet,
+            request.body,
+        );
         hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, &key), &input, &mac)
             .map_err(|_| unauthorized("the request's MAC does not verify"))?;
         let sent_at: i64 = timestamp
@@ -171,7 +194,7 @@ impl Service {
 
     /// Runs a state-changing request under the ratchet: once per token, replayed on
     /// retransmission, and a stale token from a valid MAC closes the account as cloned.
-    pub(crate) async fn ratcheted<T, F, Fut>(
+    pub async fn ratcheted<T, F, Fut>(
         &self,
         request: Authenticated,
         action: F,

@@ -7,8 +7,9 @@ mod events;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::extract::{FromRequestParts, OriginalUri, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,14 +17,15 @@ use serde::Deserialize;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, PendingTransactions, ProofingChallenge, Refusal,
     RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest, Vouch,
-    VouchSession, VouchSessionRequest, VouchState,
+    VouchSession, VouchSessionRequest, VouchState, headers,
 };
 
-pub use channel::{ChannelMove, Ratcheted, token_digest};
+pub use channel::{AppCredentials, AppRequest, ChannelMove, Ratcheted, token_digest};
 
 use crate::Service;
 use crate::accounts::rfc3339;
 use crate::error::ServiceResult;
+use crate::http_error::{HttpError, HttpResult};
 use crate::rp_api::parse_json;
 use crate::sessions::device::pin_status;
 use crate::store::{KeyPurpose, Serialised};
@@ -57,9 +59,7 @@ pub fn router() -> Router<Service> {
         )
 }
 
-async fn proofing_challenge(
-    State(service): State<Service>,
-) -> ServiceResult<Json<ProofingChallenge>> {
+async fn proofing_challenge(State(service): State<Service>) -> HttpResult<Json<ProofingChallenge>> {
     Ok(Json(service.issue_proofing_challenge().await?))
 }
 
@@ -68,7 +68,7 @@ async fn vouch_session(
     State(service): State<Service>,
     Path(id): Path<String>,
     body: Bytes,
-) -> ServiceResult<Json<VouchSession>> {
+) -> HttpResult<Json<VouchSession>> {
     let request: VouchSessionRequest = parse_json(&body)?;
     Ok(Json(service.start_vouch_session(&id, request).await?))
 }
@@ -78,7 +78,7 @@ async fn vouch_state(
     State(service): State<Service>,
     Path(id): Path<String>,
     Query(query): Query<WaitQuery>,
-) -> ServiceResult<Json<VouchState>> {
+) -> HttpResult<Json<VouchState>> {
     let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
     Ok(Json(service.vouch_state(&id, wait).await?))
 }
@@ -88,13 +88,11 @@ async fn vouch_state(
 async fn vouch(
     State(service): State<Service>,
     Path(account): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    signed: Signed,
     body: Bytes,
-) -> ServiceResult<Response> {
+) -> HttpResult<Response> {
     let authenticated = service
-        .authenticate_app(&account, &method, uri.path(), &headers, &body, true)
+        .authenticate_app(signed.request(&account, &body), true)
         .await?;
     let parsed: Vouch = parse_json(&body)?;
     let response = service
@@ -109,7 +107,7 @@ async fn vouch(
 async fn begin_registration(
     State(service): State<Service>,
     body: Bytes,
-) -> ServiceResult<Json<RegistrationChallenge>> {
+) -> HttpResult<Json<RegistrationChallenge>> {
     let request: RegistrationRequest = parse_json(&body)?;
     Ok(Json(service.begin_registration(request).await?))
 }
@@ -118,7 +116,7 @@ async fn complete_registration(
     State(service): State<Service>,
     Path(id): Path<String>,
     body: Bytes,
-) -> ServiceResult<Json<RegisteredAccount>> {
+) -> HttpResult<Json<RegisteredAccount>> {
     let proof: RegistrationProof = parse_json(&body)?;
     Ok(Json(service.complete_registration(&id, proof).await?))
 }
@@ -126,12 +124,10 @@ async fn complete_registration(
 async fn account_status(
     State(service): State<Service>,
     Path(account): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> ServiceResult<Json<AccountStatus>> {
+    signed: Signed,
+) -> HttpResult<Json<AccountStatus>> {
     let request = service
-        .authenticate_app(&account, &method, uri.path(), &headers, &[], false)
+        .authenticate_app(signed.request(&account, &[]), false)
         .await?;
     let account = request.account;
     let pin1 = service.pin_state(&service.key(account.id, KeyPurpose::Authentication).await?);
@@ -167,12 +163,10 @@ async fn pending_transactions(
     State(service): State<Service>,
     Path(account): Path<String>,
     Query(query): Query<WaitQuery>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> ServiceResult<Json<PendingTransactions>> {
+    signed: Signed,
+) -> HttpResult<Json<PendingTransactions>> {
     let request = service
-        .authenticate_app(&account, &method, uri.path(), &headers, &[], false)
+        .authenticate_app(signed.request(&account, &[]), false)
         .await?;
     let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
     let account = request.account;
@@ -188,17 +182,15 @@ async fn pending_transactions(
 async fn events(
     State(service): State<Service>,
     Path(account): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> ServiceResult<Response> {
+    signed: Signed,
+) -> HttpResult<Response> {
     let request = service
-        .authenticate_app(&account, &method, uri.path(), &headers, &[], false)
+        .authenticate_app(signed.request(&account, &[]), false)
         .await?;
     if !request.account.is_usable(service.now()) {
-        return Err(crate::error::ServiceError::Conflict(
+        return Err(HttpError::from(crate::error::ServiceError::Conflict(
             "this account is closed or expired".into(),
-        ));
+        )));
     }
     Ok(events::stream_for(service, request.account).into_response())
 }
@@ -207,17 +199,13 @@ async fn events(
 async fn answer(
     State(service): State<Service>,
     Path((account, transaction, action)): Path<(String, String, String)>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    signed: Signed,
     body: Bytes,
-) -> ServiceResult<Response> {
+) -> HttpResult<Response> {
     let request = TransactionRequest {
         account,
         transaction,
-        method,
-        path: uri.path().to_owned(),
-        headers,
+        signed,
         body,
     };
     match action.as_str() {
@@ -256,8 +244,8 @@ async fn answer(
             )
             .await
         }
-        other => Err(crate::error::ServiceError::NotFound(format!(
-            "no transaction action {other:?} (confirm or refuse)"
+        other => Err(HttpError::from(crate::error::ServiceError::NotFound(
+            format!("no transaction action {other:?} (confirm or refuse)"),
         ))),
     }
 }
@@ -266,9 +254,7 @@ async fn answer(
 struct TransactionRequest {
     account: String,
     transaction: String,
-    method: Method,
-    path: String,
-    headers: HeaderMap,
+    signed: Signed,
     body: Bytes,
 }
 
@@ -278,7 +264,7 @@ async fn answer_transaction<B, F, Fut>(
     service: Service,
     request: TransactionRequest,
     answer: F,
-) -> ServiceResult<Response>
+) -> HttpResult<Response>
 where
     B: serde::de::DeserializeOwned,
     F: FnOnce(Service, crate::store::AccountRecord, Serialised, ChannelMove, String, B) -> Fut,
@@ -286,11 +272,7 @@ where
 {
     let authenticated = service
         .authenticate_app(
-            &request.account,
-            &request.method,
-            &request.path,
-            &request.headers,
-            &request.body,
+            request.signed.request(&request.account, &request.body),
             true,
         )
         .await?;
@@ -314,12 +296,10 @@ where
 async fn delete_account(
     State(service): State<Service>,
     Path(account): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> ServiceResult<Response> {
+    signed: Signed,
+) -> HttpResult<Response> {
     let request = service
-        .authenticate_app(&account, &method, uri.path(), &headers, &[], true)
+        .authenticate_app(signed.request(&account, &[]), true)
         .await?;
     let response = service
         .ratcheted(request, |account, _, _| {
@@ -338,4 +318,56 @@ async fn delete_account(
 
 fn json_bytes(body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// What an app's request is signed with: its method and path (which the MAC covers) and the
+/// channel's headers, read without judging them (the channel does).
+struct Signed {
+    method: Method,
+    path: String,
+    credentials: AppCredentials,
+}
+
+impl Signed {
+    fn request<'a>(&'a self, account_in_path: &'a str, body: &'a [u8]) -> AppRequest<'a> {
+        AppRequest {
+            account_in_path,
+            method: self.method.as_str(),
+            path: &self.path,
+            credentials: &self.credentials,
+            body,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Signed {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let credentials = AppCredentials {
+            account: header(headers::ACCOUNT),
+            timestamp: header(headers::TIMESTAMP),
+            nonce: header(headers::NONCE),
+            ratchet: header(headers::RATCHET),
+            mac: header(headers::MAC),
+        };
+        // The path as sent, as the app signed it (a nested router's own `uri` lacks its prefix).
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |original| original.path())
+            .to_owned();
+        Ok(Signed {
+            method: parts.method.clone(),
+            path,
+            credentials,
+        })
+    }
 }

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
+use crate::http_error::HttpError;
 
 /// The caller's address, when the server knows it (always, when served over TCP): the peer's,
 /// or behind a trusted load balancer the one it forwarded.
@@ -77,7 +78,7 @@ const MAX_DISCARDED_BYTES: usize = 16 << 20;
 pub(crate) struct Body(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for Body {
-    type Rejection = ServiceError;
+    type Rejection = HttpError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
         let mut chunks = request.into_body().into_data_stream();
@@ -85,7 +86,7 @@ impl<S: Send + Sync> FromRequest<S> for Body {
         let mut received = 0usize;
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk
-                .map_err(|e| ServiceError::BadRequest(format!("request body: unreadable: {e}")))?;
+                .map_err(|e| HttpError::Malformed(format!("request body: unreadable: {e}")))?;
             received = received.saturating_add(chunk.len());
             if received <= crate::MAX_BODY_BYTES {
                 body.extend_from_slice(&chunk);
@@ -94,7 +95,7 @@ impl<S: Send + Sync> FromRequest<S> for Body {
             }
         }
         if received > crate::MAX_BODY_BYTES {
-            return Err(ServiceError::PayloadTooLarge(format!(
+            return Err(HttpError::PayloadTooLarge(format!(
                 "request body: larger than {} KiB",
                 crate::MAX_BODY_BYTES / 1024
             )));
@@ -108,13 +109,13 @@ impl<S: Send + Sync> FromRequest<S> for Body {
 pub(crate) struct PathParam(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for PathParam {
-    type Rejection = ServiceError;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         Path::<String>::from_request_parts(parts, state)
             .await
             .map(|Path(value)| PathParam(value))
-            .map_err(|r| ServiceError::BadRequest(format!("path: {}", r.body_text())))
+            .map_err(|r| HttpError::Malformed(format!("path: {}", r.body_text())))
     }
 }
 
@@ -123,13 +124,13 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
 pub(crate) struct QueryParams<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
-    type Rejection = ServiceError;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| QueryParams(value))
-            .map_err(|r| ServiceError::BadRequest(format!("query: {}", r.body_text())))
+            .map_err(|r| HttpError::Malformed(format!("query: {}", r.body_text())))
     }
 }
 
@@ -141,7 +142,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &Bytes) -> ServiceResult<T> 
             Some((field, problem)) => format!("{field}: {problem}"),
             None => format!("request body: {error}"),
         };
-        ServiceError::BadRequest(detail)
+        ServiceError::Invalid(detail)
     })
 }
 

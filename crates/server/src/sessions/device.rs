@@ -8,11 +8,11 @@ use splitid_proto::app_v1::{
     Confirmation, KeyUse, PendingTransaction, PinStatus, Refusal, TransactionKind,
     TransactionOutcome,
 };
-use splitid_proto::rp_v2::{EndResult, HashType, InteractionType};
 use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
 use uuid::Uuid;
 
-use super::{Answer, SessionSpec, complete_status, is_past, key_for, signed_status};
+use super::model::{DigestAlgorithm, EndResult, InteractionKind, Outcome, SignatureProtocol};
+use super::{Answer, SessionSpec, is_past, key_for, signed_outcome};
 use crate::Service;
 use crate::accounts::pin_policy::{NextLock, PinState};
 use crate::accounts::{PinOutcome, decode_field, rfc3339};
@@ -24,11 +24,20 @@ use crate::store::{
 /// The screen name of a refused certificate choice.
 pub const CERTIFICATE_CHOICE_SCREEN: &str = "certificateChoice";
 
-fn hash_algorithm(hash_type: HashType) -> HashAlgorithm {
-    match hash_type {
-        HashType::Sha256 => HashAlgorithm::Sha256,
-        HashType::Sha384 => HashAlgorithm::Sha384,
-        HashType::Sha512 => HashAlgorithm::Sha512,
+fn hash_algorithm(digest: DigestAlgorithm) -> HashAlgorithm {
+    match digest {
+        DigestAlgorithm::Sha256 => HashAlgorithm::Sha256,
+        DigestAlgorithm::Sha384 => HashAlgorithm::Sha384,
+        DigestAlgorithm::Sha512 => HashAlgorithm::Sha512,
+    }
+}
+
+/// A digest algorithm's name in the app API.
+fn app_hash_name(digest: DigestAlgorithm) -> &'static str {
+    match digest {
+        DigestAlgorithm::Sha256 => "SHA256",
+        DigestAlgorithm::Sha384 => "SHA384",
+        DigestAlgorithm::Sha512 => "SHA512",
     }
 }
 
@@ -91,7 +100,7 @@ impl Service {
         let mut open = Vec::new();
         for session in self.store().pending_sessions_for(account.id).await? {
             if is_past(session.deadline, now) {
-                self.finish(session.id, &complete_status(EndResult::Timeout), None)
+                self.finish(session.id, &Outcome::ended(EndResult::Timeout), None)
                     .await?;
                 continue;
             }
@@ -127,18 +136,24 @@ impl Service {
             encoded_message: None,
             expires_at: rfc3339(session.deadline),
         };
-        if let Some((interaction, text)) = spec.interaction() {
-            transaction.interaction = Some(interaction.to_owned());
-            transaction.text = Some(text.to_owned());
+        if let Some(interaction) = &spec.interaction {
+            transaction.interaction = Some(interaction.kind.name().to_owned());
+            transaction.text = Some(interaction.text.clone());
         }
         if session.kind != SessionKind::CertificateChoice {
             transaction.key = Some(match key_for(session.kind) {
                 KeyPurpose::Authentication => KeyUse::Authentication,
                 KeyPurpose::Signing => KeyUse::Signing,
             });
-            transaction.hash_type = spec.hash_type.map(|h| h.api_name().to_owned());
-            transaction.hash = spec.hash.clone();
-            transaction.padding = Some("pkcs1v15".to_owned());
+            if let Some(SignatureProtocol::Pkcs1V15Digest {
+                digest_algorithm,
+                digest,
+            }) = &spec.protocol
+            {
+                transaction.hash_type = Some(app_hash_name(*digest_algorithm).to_owned());
+                transaction.hash = Some(BASE64.encode(digest));
+                transaction.padding = Some("pkcs1v15".to_owned());
+            }
             // PKCS#1 v1.5 (all RP API v2 asks for) is deterministic: the app encodes the hash
             // itself, which both saves a kilobyte per transaction and leaves no room for a
             // substituted message. Only a randomised padding (PSS, RP API v3) would need the
@@ -151,12 +166,21 @@ impl Service {
     /// API v2 signatures are.
     fn sign_request(key: &KeyRecord, spec: &SessionSpec) -> ServiceResult<SignRequest> {
         let half = HalfSize::from_bits(key.half_bits).map_err(ServiceError::internal)?;
-        let hash = decode_field("hash", spec.hash.as_deref().unwrap_or_default())?;
-        let hash_type = spec
-            .hash_type
-            .ok_or_else(|| ServiceError::internal("session without hash type"))?;
-        SignRequest::new(half, hash_algorithm(hash_type), Padding::Pkcs1v15, &hash)
-            .map_err(ServiceError::internal)
+        match &spec.protocol {
+            Some(SignatureProtocol::Pkcs1V15Digest {
+                digest_algorithm,
+                digest,
+            }) => SignRequest::new(
+                half,
+                hash_algorithm(*digest_algorithm),
+                Padding::Pkcs1v15,
+                digest,
+            )
+            .map_err(ServiceError::internal),
+            None => Err(ServiceError::internal(
+                "a signing session without a protocol",
+            )),
+        }
     }
 
     /// A running session this account may still answer, or `None`.
@@ -172,7 +196,7 @@ impl Service {
             return Ok(None);
         };
         if is_past(session.deadline, self.now()) {
-            self.finish(id, &complete_status(EndResult::Timeout), None)
+            self.finish(id, &Outcome::ended(EndResult::Timeout), None)
                 .await?;
             return Ok(None);
         }
@@ -195,23 +219,23 @@ impl Service {
         };
         let spec = spec_of(&session)?;
         if session.kind == SessionKind::CertificateChoice {
-            let status = self.certificate_choice_result(account, &spec).await?;
-            return self.finish_for_device(&session, &status, account).await;
+            let outcome = self.certificate_choice_result(account, &spec).await?;
+            return self.finish_for_device(&session, &outcome, account).await;
         }
         if !spec.code_choices.is_empty() {
             let chosen = confirmation.chosen_code.as_deref().ok_or_else(|| {
-                ServiceError::BadRequest("chosenCode: required for verification-code choice".into())
+                ServiceError::Invalid("chosenCode: required for verification-code choice".into())
             })?;
             if Some(chosen) != spec.verification_code.as_deref() {
                 return self
-                    .finish_for_device(&session, &complete_status(EndResult::WrongVc), account)
+                    .finish_for_device(&session, &Outcome::ended(EndResult::WrongVc), account)
                     .await;
             }
         }
         let partial = confirmation
             .partial_signature
             .as_deref()
-            .ok_or_else(|| ServiceError::BadRequest("partialSignature: required".into()))?;
+            .ok_or_else(|| ServiceError::Invalid("partialSignature: required".into()))?;
         let partial = PartialSignature::from_bytes(&decode_field("partialSignature", partial)?);
         // Read under the account's lock, which the ratchet holds (`serialised`).
         let key = self.key(account.id, key_for(session.kind)).await?;
@@ -225,7 +249,8 @@ impl Service {
                 key,
                 right_pin,
             } => {
-                let status = signed_status(account, &key.certificate, &spec, signature.as_bytes());
+                let result =
+                    signed_outcome(account, &key.certificate, &spec, signature.as_bytes())?;
                 let outcome = TransactionOutcome::Completed {
                     end_result: EndResult::Ok.to_string(),
                     signature: Some(BASE64.encode(signature.as_bytes())),
@@ -238,7 +263,7 @@ impl Service {
                     right_pin: Some(&right_pin),
                     channel: Some(&channel),
                 };
-                self.complete(&session, &status, answer).await?;
+                self.complete(&session, &result, answer).await?;
                 Ok(outcome)
             }
             PinOutcome::WrongPin(state) | PinOutcome::Locked(state) => {
@@ -266,29 +291,24 @@ impl Service {
         };
         let spec = spec_of(&session)?;
         let end_result = refusal_result(&session, &spec, refusal.screen.as_deref())?;
-        self.finish_for_device(&session, &complete_status(end_result), account)
+        self.finish_for_device(&session, &Outcome::ended(end_result), account)
             .await
     }
 
     async fn finish_for_device(
         &self,
         session: &SessionRecord,
-        status: &splitid_proto::rp_v2::SessionStatus,
+        outcome: &Outcome,
         account: &AccountRecord,
     ) -> ServiceResult<TransactionOutcome> {
         if !self
-            .complete(session, status, Answer::by(Some(account)))
+            .complete(session, outcome, Answer::by(Some(account)))
             .await?
         {
             return Ok(TransactionOutcome::Gone);
         }
-        let end_result = status
-            .result
-            .as_ref()
-            .map(|r| r.end_result)
-            .unwrap_or(EndResult::Ok);
         Ok(TransactionOutcome::Completed {
-            end_result: end_result.to_string(),
+            end_result: outcome.end_result.to_string(),
             signature: None,
         })
     }
@@ -307,21 +327,19 @@ fn refusal_result(
         return if screen == CERTIFICATE_CHOICE_SCREEN {
             Ok(EndResult::UserRefusedCertChoice)
         } else {
-            Err(ServiceError::BadRequest(format!(
+            Err(ServiceError::Invalid(format!(
                 "screen: a certificate choice has only the {CERTIFICATE_CHOICE_SCREEN} screen"
             )))
         };
     }
     // Every interaction ends on the text-and-PIN screen, so that one can always be refused.
-    let interaction = spec.interaction().map(|(kind, _)| kind);
-    let refused = InteractionType::from_api_name(screen)
-        .filter(|kind| {
-            *kind == InteractionType::DisplayTextAndPin || Some(kind.api_name()) == interaction
-        })
+    let interaction = spec.interaction.as_ref().map(|i| i.kind);
+    let refused = InteractionKind::from_name(screen)
+        .filter(|kind| *kind == InteractionKind::DisplayTextAndPin || Some(*kind) == interaction)
         .ok_or_else(|| {
-            ServiceError::BadRequest(format!(
+            ServiceError::Invalid(format!(
                 "screen: this transaction shows {}",
-                interaction.unwrap_or("no interaction")
+                interaction.map_or("no interaction", InteractionKind::name)
             ))
         })?;
     Ok(refused.refusal())

@@ -5,6 +5,7 @@
 //! (result, withdrawals, billing count) and wakes the relying party's long poll at once.
 
 pub mod device;
+pub mod model;
 mod waiters;
 
 use std::time::Duration as StdDuration;
@@ -13,14 +14,13 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use splitid_proto::VerificationCode;
-use splitid_proto::rp_v2::{
-    CertificateChoiceRequest, CertificateLevel, EndResult, HashType, Interaction, InteractionBody,
-    SessionCertificate, SessionResult, SessionSignature, SessionState as WireState, SessionStatus,
-    SigningPurpose, SigningRequest,
-};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub use model::{
+    Certificate, CertificateChoiceRequest, EndResult, Interaction, InteractionKind, Level, Outcome,
+    Progress, Signature, SignatureProtocol, SigningRequest, Target,
+};
 pub use waiters::Waiters;
 
 use crate::Service;
@@ -54,45 +54,24 @@ impl<'a> Answer<'a> {
 /// Identical requests within this time return the same session (unless the nonce differs).
 const IDEMPOTENCY_WINDOW: time::Duration = time::Duration::seconds(15);
 
-/// Whom a session is for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub enum Target {
-    /// Every suitable account of a person (ETSI semantics identifier).
-    Person(String),
-    /// One account (document number).
-    Document(String),
-}
-
-/// What a session asks, as stored with it.
+/// What a session asks, as stored with it (migration 0009 moved older sessions to this form).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionSpec {
     pub relying_party_name: String,
-    pub certificate_level: CertificateLevel,
+    pub level: Level,
+    /// How the phone signs (none for a certificate choice).
     #[serde(default)]
-    pub hash: Option<String>,
+    pub protocol: Option<SignatureProtocol>,
+    /// The interaction the app runs: the relying party's most preferred one that the apps
+    /// asked can run.
     #[serde(default)]
-    pub hash_type: Option<HashType>,
-    /// The interaction the app runs (the first one the app supports: every app supports all).
-    #[serde(default)]
-    pub interaction: Option<InteractionBody>,
+    pub interaction: Option<Interaction>,
     #[serde(default)]
     pub verification_code: Option<String>,
     #[serde(default)]
     pub code_choices: Vec<String>,
     #[serde(default)]
     pub ignored_properties: Vec<String>,
-}
-
-impl SessionSpec {
-    fn interaction(&self) -> Option<(&str, &str)> {
-        let body = self.interaction.as_ref()?;
-        let kind = body.kind.as_deref()?;
-        let text = body
-            .display_text_60
-            .as_deref()
-            .or(body.display_text_200.as_deref())?;
-        Some((kind, text))
-    }
 }
 
 /// Which key a session's kind uses.
@@ -108,7 +87,7 @@ fn supports(account: &AccountRecord, interaction: &Interaction) -> bool {
     account
         .interactions
         .iter()
-        .any(|name| name == interaction.api_name())
+        .any(|name| name == interaction.kind.name())
 }
 
 /// The relying party's most preferred interaction that at least one of the person's apps can
@@ -125,18 +104,18 @@ fn choose_interaction<'a>(
 }
 
 /// Whether an account's level satisfies the requested one (QSCD needs a qualified account).
-fn level_satisfies(account_level: &str, requested: CertificateLevel) -> bool {
+fn level_satisfies(account_level: &str, requested: Level) -> bool {
     match requested {
-        CertificateLevel::Advanced => true,
-        CertificateLevel::Qualified | CertificateLevel::Qscd => account_level == "QUALIFIED",
+        Level::Advanced => true,
+        Level::Qualified | Level::Qscd => account_level == Level::Qualified.name(),
     }
 }
 
-fn account_level(account: &AccountRecord) -> CertificateLevel {
-    if account.level == "QUALIFIED" {
-        CertificateLevel::Qualified
+fn account_level(account: &AccountRecord) -> Level {
+    if account.level == Level::Qualified.name() {
+        Level::Qualified
     } else {
-        CertificateLevel::Advanced
+        Level::Advanced
     }
 }
 
@@ -148,31 +127,26 @@ impl Service {
         target: Target,
         request: SigningRequest,
     ) -> ServiceResult<Uuid> {
-        let kind = match request.purpose {
-            SigningPurpose::Authentication => SessionKind::Authentication,
-            SigningPurpose::Signature => SessionKind::Signature,
-        };
-        let hash_b64 = BASE64.encode(&request.hash);
-        let fingerprint = fingerprint(
-            rp_uuid,
-            kind,
-            &target,
-            &request_fingerprint_parts(&request, &hash_b64),
-        );
+        let kind = request.kind;
+        if kind == SessionKind::CertificateChoice {
+            return Err(ServiceError::internal(
+                "a certificate choice is not a signing session",
+            ));
+        }
+        let fingerprint = fingerprint(rp_uuid, kind, &target, &request_fingerprint_parts(&request));
         if let Some(existing) = self.recent_identical_session(&fingerprint).await? {
             return Ok(existing);
         }
-        let code = VerificationCode::from_hash(&request.hash);
+        let code = VerificationCode::from_hash(request.protocol.digest());
         let spec = SessionSpec {
-            relying_party_name: request.relying_party.name.clone(),
-            certificate_level: request.options.certificate_level,
-            hash: Some(hash_b64),
-            hash_type: Some(request.hash_type),
+            relying_party_name: request.relying_party_name.clone(),
+            level: request.level,
+            protocol: Some(request.protocol.clone()),
             // Chosen when the session starts, from what the person's apps can run.
             interaction: None,
             verification_code: Some(code.to_string()),
             code_choices: Vec::new(),
-            ignored_properties: request.options.ignored_properties.clone(),
+            ignored_properties: request.ignored_properties.clone(),
         };
         self.start_session(
             rp_uuid,
@@ -194,23 +168,22 @@ impl Service {
         request: CertificateChoiceRequest,
     ) -> ServiceResult<Uuid> {
         let parts = serde_json::json!({
-            "name": request.relying_party.name,
-            "level": request.options.certificate_level,
-            "nonce": request.options.nonce,
+            "name": request.relying_party_name,
+            "level": request.level,
+            "nonce": request.nonce,
         });
         let fingerprint = fingerprint(rp_uuid, SessionKind::CertificateChoice, &target, &parts);
         if let Some(existing) = self.recent_identical_session(&fingerprint).await? {
             return Ok(existing);
         }
         let spec = SessionSpec {
-            relying_party_name: request.relying_party.name.clone(),
-            certificate_level: request.options.certificate_level,
-            hash: None,
-            hash_type: None,
+            relying_party_name: request.relying_party_name.clone(),
+            level: request.level,
+            protocol: None,
             interaction: None,
             verification_code: None,
             code_choices: Vec::new(),
-            ignored_properties: request.options.ignored_properties.clone(),
+            ignored_properties: request.ignored_properties.clone(),
         };
         self.start_session(
             rp_uuid,
@@ -240,9 +213,7 @@ impl Service {
         fingerprint: String,
         interactions: &[Interaction],
     ) -> ServiceResult<Uuid> {
-        let suitable = self
-            .suitable_accounts(&target, spec.certificate_level)
-            .await?;
+        let suitable = self.suitable_accounts(&target, spec.level).await?;
         let now = self.now();
         let mut usable = Vec::new();
         for account in &suitable {
@@ -256,7 +227,7 @@ impl Service {
             match choose_interaction(interactions, &usable) {
                 Some(interaction) => {
                     usable.retain(|account| supports(account, interaction));
-                    if interaction.has_code_choice() {
+                    if interaction.kind.has_code_choice() {
                         let code = spec
                             .verification_code
                             .as_deref()
@@ -264,7 +235,7 @@ impl Service {
                         spec.code_choices = self
                             .code_choices(code.ok_or_else(|| ServiceError::internal("no code"))?)?;
                     }
-                    spec.interaction = Some(InteractionBody::from(interaction));
+                    spec.interaction = Some(interaction.clone());
                 }
                 None => unsupported = true,
             }
@@ -290,7 +261,7 @@ impl Service {
             // No app of the person's can run any interaction the relying party allows.
             self.finish(
                 record.id,
-                &complete_status(EndResult::RequiredInteractionNotSupportedByApp),
+                &Outcome::ended(EndResult::RequiredInteractionNotSupportedByApp),
                 None,
             )
             .await?;
@@ -298,13 +269,13 @@ impl Service {
             // Every suitable account has its PIN locked.
             self.finish(
                 record.id,
-                &complete_status(EndResult::DocumentUnusable),
+                &Outcome::ended(EndResult::DocumentUnusable),
                 None,
             )
             .await?;
         } else if kind == SessionKind::CertificateChoice && usable.len() == 1 {
-            let status = self.certificate_choice_result(&usable[0], &spec).await?;
-            self.complete(&record, &status, Answer::by(Some(&usable[0])))
+            let outcome = self.certificate_choice_result(&usable[0], &spec).await?;
+            self.complete(&record, &outcome, Answer::by(Some(&usable[0])))
                 .await?;
         } else {
             let events: Vec<_> = targets.iter().copied().map(Event::AccountChanged).collect();
@@ -318,7 +289,7 @@ impl Service {
     async fn suitable_accounts(
         &self,
         target: &Target,
-        level: CertificateLevel,
+        level: Level,
     ) -> ServiceResult<Vec<AccountRecord>> {
         let now = self.now();
         let accounts = match target {
@@ -336,7 +307,7 @@ impl Service {
                 if !level_satisfies(&account.level, level) {
                     return Err(ServiceError::NotFound(format!(
                         "account {number} is not of level {}",
-                        level.api_name()
+                        level.name()
                     )));
                 }
                 vec![account]
@@ -355,11 +326,13 @@ impl Service {
                 if suitable.is_empty() {
                     return Err(ServiceError::NoSuitableAccount(format!(
                         "{person} has no account of level {}",
-                        level.api_name()
+                        level.name()
                     )));
                 }
                 suitable
             }
+            // No API starts these yet: the phone that claims one names the account.
+            Target::Anonymous => Vec::new(),
         };
         Ok(accounts)
     }
@@ -372,7 +345,7 @@ impl Service {
         rp_uuid: Uuid,
         id: Uuid,
         timeout: StdDuration,
-    ) -> ServiceResult<SessionStatus> {
+    ) -> ServiceResult<Progress> {
         self.await_session(id, timeout, |session| {
             std::future::ready(if session.rp_uuid == rp_uuid {
                 Ok(())
@@ -391,7 +364,7 @@ impl Service {
         id: Uuid,
         timeout: StdDuration,
         authorise: F,
-    ) -> ServiceResult<SessionStatus>
+    ) -> ServiceResult<Progress>
     where
         F: FnOnce(&SessionRecord) -> Fut,
         Fut: std::future::Future<Output = ServiceResult<()>>,
@@ -409,8 +382,8 @@ impl Service {
             if let Some(authorise) = authorise.take() {
                 authorise(&session).await?;
             }
-            if let Some(status) = self.completed_status(&session).await? {
-                return Ok(status);
+            if let Some(outcome) = self.outcome(&session).await? {
+                return Ok(Progress::Complete(outcome));
             }
             let until_timeout = (session.deadline - self.now()).max(time::Duration::ZERO);
             let wake_for_timeout = tokio::time::Instant::now()
@@ -419,7 +392,7 @@ impl Service {
                 _ = &mut notified => continue,
                 _ = tokio::time::sleep_until(wake_for_timeout.min(deadline)) => {
                     if tokio::time::Instant::now() >= deadline {
-                        return Ok(SessionStatus::running());
+                        return Ok(Progress::Running);
                     }
                 }
             }
@@ -442,13 +415,10 @@ impl Service {
         }
     }
 
-    /// The final status of a session, completing it with TIMEOUT first if its time is up.
-    async fn completed_status(
-        &self,
-        session: &SessionRecord,
-    ) -> ServiceResult<Option<SessionStatus>> {
+    /// How a session ended, completing it with TIMEOUT first if its time is up.
+    async fn outcome(&self, session: &SessionRecord) -> ServiceResult<Option<Outcome>> {
         if session.state == SessionState::Running && session.deadline <= self.now() {
-            self.finish(session.id, &complete_status(EndResult::Timeout), None)
+            self.finish(session.id, &Outcome::ended(EndResult::Timeout), None)
                 .await?;
             let reread = self.store().session(session.id).await?;
             return reread
@@ -470,7 +440,7 @@ impl Service {
     pub async fn expire_overdue_sessions(&self) -> ServiceResult<usize> {
         let overdue = self.store().overdue_sessions(self.now()).await?;
         for id in &overdue {
-            self.finish(*id, &complete_status(EndResult::Timeout), None)
+            self.finish(*id, &Outcome::ended(EndResult::Timeout), None)
                 .await?;
         }
         Ok(overdue.len())
@@ -482,7 +452,7 @@ impl Service {
         let others_remain = self.store().withdraw_target(session, account).await?;
         self.announce(&[Event::AccountChanged(account)]).await;
         if !others_remain {
-            self.finish(session, &complete_status(EndResult::DocumentUnusable), None)
+            self.finish(session, &Outcome::ended(EndResult::DocumentUnusable), None)
                 .await?;
         }
         Ok(())
@@ -492,7 +462,7 @@ impl Service {
     pub(crate) async fn finish(
         &self,
         id: Uuid,
-        status: &SessionStatus,
+        outcome: &Outcome,
         answered_by: Option<Uuid>,
     ) -> ServiceResult<bool> {
         let session = self
@@ -504,7 +474,7 @@ impl Service {
             Some(account) => self.store().account(account).await?,
             None => None,
         };
-        self.complete(&session, status, Answer::by(answered_by.as_ref()))
+        self.complete(&session, outcome, Answer::by(answered_by.as_ref()))
             .await
     }
 
@@ -513,16 +483,12 @@ impl Service {
     pub(crate) async fn complete(
         &self,
         session: &SessionRecord,
-        status: &SessionStatus,
+        outcome: &Outcome,
         answer: Answer<'_>,
     ) -> ServiceResult<bool> {
         let answered_by = answer.by;
-        let end_result = status
-            .result
-            .as_ref()
-            .map(|r| r.end_result)
-            .unwrap_or(EndResult::Ok);
-        let result = serde_json::to_value(status).map_err(ServiceError::internal)?;
+        let end_result = outcome.end_result;
+        let result = serde_json::to_value(outcome).map_err(ServiceError::internal)?;
         let audit = self
             .session_audit(session, &end_result, answered_by)
             .await?;
@@ -589,22 +555,18 @@ impl Service {
         &self,
         account: &AccountRecord,
         spec: &SessionSpec,
-    ) -> ServiceResult<SessionStatus> {
+    ) -> ServiceResult<Outcome> {
         let key = self.key(account.id, KeyPurpose::Signing).await?;
-        Ok(SessionStatus {
-            state: WireState::Complete,
-            result: Some(SessionResult {
-                end_result: EndResult::Ok,
-                document_number: Some(account.document_number.clone()),
-            }),
+        Ok(Outcome {
+            end_result: EndResult::Ok,
+            document_number: Some(account.document_number.clone()),
             signature: None,
-            cert: Some(SessionCertificate {
-                value: BASE64.encode(&key.certificate),
-                certificate_level: account_level(account),
+            certificate: Some(Certificate {
+                der: key.certificate,
+                level: account_level(account),
             }),
-            interaction_flow_used: None,
-            ignored_properties: Some(spec.ignored_properties.clone()),
-            device_ip_address: None,
+            interaction_used: None,
+            ignored_properties: spec.ignored_properties.clone(),
         })
     }
 
@@ -631,59 +593,40 @@ fn session_not_found(id: Uuid) -> ServiceError {
     ServiceError::NotFound(format!("no session {id}"))
 }
 
-/// A completed status with only an end result (refusals, timeouts, unusable documents).
-pub(crate) fn complete_status(end_result: EndResult) -> SessionStatus {
-    SessionStatus {
-        state: WireState::Complete,
-        result: Some(SessionResult {
-            end_result,
-            document_number: None,
-        }),
-        ..SessionStatus::running()
-    }
-}
-
-/// The OK status of an authentication or signature.
-pub(crate) fn signed_status(
+/// The outcome of a successful authentication or signature.
+pub(crate) fn signed_outcome(
     account: &AccountRecord,
     certificate: &[u8],
     spec: &SessionSpec,
     signature: &[u8],
-) -> SessionStatus {
-    let hash_type = spec.hash_type.unwrap_or(HashType::Sha512);
-    SessionStatus {
-        state: WireState::Complete,
-        result: Some(SessionResult {
-            end_result: EndResult::Ok,
-            document_number: Some(account.document_number.clone()),
+) -> ServiceResult<Outcome> {
+    let protocol = spec
+        .protocol
+        .as_ref()
+        .ok_or_else(|| ServiceError::internal("a signature without a protocol"))?;
+    Ok(Outcome {
+        end_result: EndResult::Ok,
+        document_number: Some(account.document_number.clone()),
+        signature: Some(Signature {
+            value: signature.to_vec(),
+            algorithm: protocol.algorithm(),
         }),
-        signature: Some(SessionSignature {
-            value: BASE64.encode(signature),
-            algorithm: hash_type.signature_algorithm().to_owned(),
+        certificate: Some(Certificate {
+            der: certificate.to_vec(),
+            level: account_level(account),
         }),
-        cert: Some(SessionCertificate {
-            value: BASE64.encode(certificate),
-            certificate_level: account_level(account),
-        }),
-        interaction_flow_used: spec.interaction.as_ref().and_then(|i| i.kind.clone()),
-        ignored_properties: Some(spec.ignored_properties.clone()),
-        device_ip_address: None,
-    }
+        interaction_used: spec.interaction.as_ref().map(|i| i.kind),
+        ignored_properties: spec.ignored_properties.clone(),
+    })
 }
 
-fn request_fingerprint_parts(request: &SigningRequest, hash_b64: &str) -> serde_json::Value {
-    let interactions: Vec<InteractionBody> = request
-        .interactions
-        .iter()
-        .map(InteractionBody::from)
-        .collect();
+fn request_fingerprint_parts(request: &SigningRequest) -> serde_json::Value {
     serde_json::json!({
-        "name": request.relying_party.name,
-        "level": request.options.certificate_level,
-        "hash": hash_b64,
-        "hashType": request.hash_type,
-        "interactions": interactions,
-        "nonce": request.options.nonce,
+        "name": request.relying_party_name,
+        "level": request.level,
+        "protocol": request.protocol,
+        "interactions": request.interactions,
+        "nonce": request.nonce,
     })
 }
 

@@ -13,10 +13,6 @@ use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
-use splitid_proto::rp_v2::{
-    CertificateLevel, EndResult, HashType, Interaction, RelyingPartyClaim, RequestOptions,
-    SessionState, SigningPurpose, SigningRequest,
-};
 use splitid_proto::verification_code::VerificationCode;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -29,7 +25,7 @@ use crate::Service;
 use crate::accounts::Closure;
 use crate::accounts::pin_policy::PinState;
 use crate::error::ServiceError;
-use crate::sessions::Target;
+use crate::sessions::{EndResult, Progress, SigningRequest, Target};
 use crate::store::{AccountRecord, AccountState, AuditKind, AuditQuery};
 
 const HOME: &str = "/portal";
@@ -164,23 +160,7 @@ fn portal_request(text: &str) -> Result<(SigningRequest, VerificationCode), Serv
         .as_ref()
         .to_vec();
     let code = VerificationCode::from_hash(&hash);
-    let request = SigningRequest {
-        purpose: SigningPurpose::Authentication,
-        relying_party: RelyingPartyClaim {
-            uuid: PORTAL_UUID,
-            name: PORTAL_NAME.into(),
-        },
-        options: RequestOptions {
-            certificate_level: CertificateLevel::Advanced,
-            nonce: None,
-            capabilities: Vec::new(),
-            share_device_ip_address: false,
-            ignored_properties: Vec::new(),
-        },
-        hash,
-        hash_type: HashType::Sha512,
-        interactions: vec![Interaction::DisplayTextAndPin { text: text.into() }],
-    };
+    let request = SigningRequest::own_login(PORTAL_NAME, hash, text, None);
     Ok((request, code))
 }
 
@@ -267,14 +247,13 @@ async fn confirmed_by(service: &Service, id: Uuid) -> Result<AccountRecord, Stri
         "Something went wrong on our side. Please try again.".to_owned()
     }
     loop {
-        let status = service
+        let progress = service
             .session_status(PORTAL_UUID, id, StdDuration::from_secs(30))
             .await
             .map_err(|_| failed())?;
-        if status.state == SessionState::Running {
+        let Progress::Complete(result) = progress else {
             continue;
-        }
-        let result = status.result.ok_or_else(failed)?;
+        };
         return match result.end_result {
             EndResult::Ok => {
                 let document = result.document_number.ok_or_else(failed)?;

@@ -92,7 +92,7 @@ pub(super) struct Evidence<'a> {
 }
 
 fn refused(what: impl std::fmt::Display) -> ServiceError {
-    ServiceError::BadRequest(format!("eID certificate: {what}"))
+    ServiceError::Invalid(format!("eID certificate: {what}"))
 }
 
 pub(super) async fn verify(

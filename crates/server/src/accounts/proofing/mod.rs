@@ -16,10 +16,6 @@ use splitid_proto::app_v1::{
     VouchState, proofing_message, vouch_message,
 };
 use splitid_proto::identifiers::SemanticsIdentifier;
-use splitid_proto::rp_v2::{
-    CertificateLevel, HashType, Interaction, RelyingPartyClaim, RequestOptions, SigningPurpose,
-    SigningRequest,
-};
 use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
 use time::Duration;
 use uuid::Uuid;
@@ -30,8 +26,8 @@ pub use oidc::{OidcClaims, OidcConfig};
 use super::{PinOutcome, ProvenIdentity, decode_field, rfc3339};
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
-use crate::sessions::Target;
 use crate::sessions::device::pin_status;
+use crate::sessions::{Progress, SigningRequest, Target};
 use crate::store::{AccountRecord, KeyPurpose, Serialised};
 
 /// How long a proofing challenge can be used.
@@ -72,7 +68,7 @@ pub struct ProofingConfig {
 }
 
 fn not_configured(method: &str) -> ServiceError {
-    ServiceError::Forbidden(format!(
+    ServiceError::NotAllowed(format!(
         "identity proofing method {method:?} is not enabled on this server"
     ))
 }
@@ -105,7 +101,7 @@ impl Service {
         challenge_id: &str,
     ) -> ServiceResult<crate::store::ProofingChallengeRecord> {
         let unknown = || {
-            ServiceError::BadRequest(
+            ServiceError::Invalid(
                 "challengeId: no such proofing challenge (request one with POST /app/v1/proofing-challenges)".into(),
             )
         };
@@ -121,7 +117,7 @@ impl Service {
             ));
         }
         if record.expires_at <= self.now() {
-            return Err(ServiceError::BadRequest(
+            return Err(ServiceError::Invalid(
                 "challengeId: this proofing challenge has expired; request a new one".into(),
             ));
         }
@@ -142,13 +138,13 @@ impl Service {
                 surname,
             } => {
                 if !self.config().demo {
-                    return Err(ServiceError::Forbidden(
+                    return Err(ServiceError::NotAllowed(
                         "self-asserted (demo) identities are accepted only by a server in demo mode".into(),
                     ));
                 }
                 let person: SemanticsIdentifier = semantics_identifier
                     .parse()
-                    .map_err(|e| ServiceError::BadRequest(format!("semanticsIdentifier: {e}")))?;
+                    .map_err(|e| ServiceError::Invalid(format!("semanticsIdentifier: {e}")))?;
                 let identity = ProvenIdentity {
                     semantics_id: person.to_string(),
                     given_name: check_name("givenName", given_name)?,
@@ -205,7 +201,7 @@ impl Service {
                     challenge = self.open_challenge(challenge_id).await?;
                 }
                 let voucher = challenge.vouched_by.ok_or_else(|| {
-                    ServiceError::BadRequest(
+                    ServiceError::Invalid(
                         "challengeId: no account has vouched for this challenge (POST /app/v1/accounts/{id}/vouch with PIN1 first)".into(),
                     )
                 })?;
@@ -308,25 +304,12 @@ impl Service {
         )
         .as_ref()
         .to_vec();
-        let login = SigningRequest {
-            purpose: SigningPurpose::Authentication,
-            relying_party: RelyingPartyClaim {
-                uuid: PROOFING_RELYING_PARTY,
-                name: "SplitID".into(),
-            },
-            options: RequestOptions {
-                certificate_level: CertificateLevel::Advanced,
-                nonce: Some(challenge.id.to_string()),
-                capabilities: Vec::new(),
-                share_device_ip_address: false,
-                ignored_properties: Vec::new(),
-            },
-            hash: hash.clone(),
-            hash_type: HashType::Sha512,
-            interactions: vec![Interaction::DisplayTextAndPin {
-                text: "Add a new device to your SplitID".into(),
-            }],
-        };
+        let login = SigningRequest::own_login(
+            "SplitID",
+            hash.clone(),
+            "Add a new device to your SplitID",
+            Some(challenge.id.to_string()),
+        );
         let session = self
             .start_signing_session(
                 PROOFING_RELYING_PARTY,
@@ -361,12 +344,12 @@ impl Service {
             .recent_sessions_to(PROOFING_RELYING_PARTY, account.id, since)
             .await?;
         if waiting > 0 {
-            return Err(ServiceError::TooManyRequests(
+            return Err(ServiceError::RateLimited(
                 "a request to add a device is already waiting on that phone".into(),
             ));
         }
         if recent >= VOUCH_REQUESTS_PER_HOUR {
-            return Err(ServiceError::TooManyRequests(format!(
+            return Err(ServiceError::RateLimited(format!(
                 "at most {VOUCH_REQUESTS_PER_HOUR} requests to add a device per hour reach a phone; try again later"
             )));
         }
@@ -390,10 +373,10 @@ impl Service {
                 voucher: None,
             });
         };
-        let status = self
+        let progress = self
             .session_status(PROOFING_RELYING_PARTY, session, wait)
             .await?;
-        let Some(result) = status.result else {
+        let Progress::Complete(result) = progress else {
             return Ok(VouchState {
                 state: "RUNNING".into(),
                 voucher: None,
@@ -489,7 +472,7 @@ pub(crate) fn check_name(field: &str, name: &str) -> ServiceResult<String> {
     if valid {
         Ok(name.to_uppercase())
     } else {
-        Err(ServiceError::BadRequest(format!(
+        Err(ServiceError::Invalid(format!(
             "{field}: 1 to {LONGEST_NAME} characters, no commas or control characters"
         )))
     }
@@ -498,5 +481,5 @@ pub(crate) fn check_name(field: &str, name: &str) -> ServiceResult<String> {
 /// A semantics identifier from evidence, checked.
 pub(crate) fn check_semantics_id(field: &str, text: &str) -> ServiceResult<SemanticsIdentifier> {
     text.parse()
-        .map_err(|e| ServiceError::BadRequest(format!("{field}: not a semantics identifier ({e})")))
+        .map_err(|e| ServiceError::Invalid(format!("{field}: not a semantics identifier ({e})")))
 }

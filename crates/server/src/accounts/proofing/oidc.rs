@@ -97,7 +97,7 @@ impl OidcConfig {
 }
 
 fn refused(what: impl std::fmt::Display) -> ServiceError {
-    ServiceError::BadRequest(format!("ID token: {what}"))
+    ServiceError::Invalid(format!("ID token: {what}"))
 }
 
 pub(super) fn verify(

@@ -7,3 +7,4 @@ mod loadtest;
 mod many_nodes;
 mod metrics_access;
 mod observability;
+mod upgrade;

@@ -1,0 +1,387 @@
+//! A session in the domain's own words: whom it is for, what it asks, how the signature is
+//! made, and how it ended. Each API translates its requests into these and renders these
+//! back in its own shape; the store keeps them as they are here (JSON of these types, never
+//! of an API's).
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+
+pub use crate::store::{Level, SessionKind};
+
+/// Whom a session is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub enum Target {
+    /// Every suitable account of a person (ETSI semantics identifier).
+    Person(String),
+    /// One account (document number).
+    Document(String),
+    /// Nobody yet: the phone that claims the session (from a link or a QR code) names the
+    /// account. No API starts such sessions yet; RP API v3's device links will.
+    Anonymous,
+}
+
+/// The digest algorithms of the digests relying parties send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DigestAlgorithm {
+    #[serde(rename = "SHA-256")]
+    Sha256,
+    #[serde(rename = "SHA-384")]
+    Sha384,
+    #[serde(rename = "SHA-512")]
+    Sha512,
+}
+
+impl DigestAlgorithm {
+    pub fn output_len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+}
+
+/// How the phone's signature is made, and over what.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "scheme")]
+pub enum SignatureProtocol {
+    /// RSASSA-PKCS1-v1_5 over a digest the relying party computed (RP API v2).
+    #[serde(rename = "pkcs1v15-digest")]
+    Pkcs1V15Digest {
+        digest_algorithm: DigestAlgorithm,
+        #[serde(with = "base64_bytes")]
+        digest: Vec<u8>,
+    },
+}
+
+impl SignatureProtocol {
+    /// The signature such a session ends with.
+    pub fn algorithm(&self) -> SignatureAlgorithm {
+        match self {
+            Self::Pkcs1V15Digest {
+                digest_algorithm, ..
+            } => SignatureAlgorithm::RsaPkcs1V15(*digest_algorithm),
+        }
+    }
+
+    /// The bytes the person's verification code is derived from.
+    pub fn digest(&self) -> &[u8] {
+        match self {
+            Self::Pkcs1V15Digest { digest, .. } => digest,
+        }
+    }
+}
+
+/// A finished signature's algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "scheme", content = "digest")]
+pub enum SignatureAlgorithm {
+    #[serde(rename = "pkcs1v15")]
+    RsaPkcs1V15(DigestAlgorithm),
+}
+
+/// What the phone shows and asks, without its text. The names are the ones apps declare
+/// they can run (and that account records keep).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum InteractionKind {
+    /// Text and PIN on one screen (every app supports it).
+    #[serde(rename = "displayTextAndPIN")]
+    DisplayTextAndPin,
+    /// Choose the right verification code among three, then text and PIN.
+    #[serde(rename = "verificationCodeChoice")]
+    VerificationCodeChoice,
+    /// Longer text with Confirm/Cancel, then the PIN.
+    #[serde(rename = "confirmationMessage")]
+    ConfirmationMessage,
+    /// Longer text and verification-code choice, then the PIN.
+    #[serde(rename = "confirmationMessageAndVerificationCodeChoice")]
+    ConfirmationMessageAndVerificationCodeChoice,
+}
+
+impl InteractionKind {
+    pub const ALL: [InteractionKind; 4] = [
+        Self::DisplayTextAndPin,
+        Self::VerificationCodeChoice,
+        Self::ConfirmationMessage,
+        Self::ConfirmationMessageAndVerificationCodeChoice,
+    ];
+
+    /// The name apps declare it by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DisplayTextAndPin => "displayTextAndPIN",
+            Self::VerificationCodeChoice => "verificationCodeChoice",
+            Self::ConfirmationMessage => "confirmationMessage",
+            Self::ConfirmationMessageAndVerificationCodeChoice => {
+                "confirmationMessageAndVerificationCodeChoice"
+            }
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// Whether the person must pick the verification code among several.
+    pub fn has_code_choice(self) -> bool {
+        matches!(
+            self,
+            Self::VerificationCodeChoice | Self::ConfirmationMessageAndVerificationCodeChoice
+        )
+    }
+
+    /// How a session ends when the person presses Cancel on this interaction's screen.
+    pub fn refusal(self) -> EndResult {
+        match self {
+            Self::DisplayTextAndPin => EndResult::UserRefusedDisplaytextandpin,
+            Self::VerificationCodeChoice => EndResult::UserRefusedVcChoice,
+            Self::ConfirmationMessage => EndResult::UserRefusedConfirmationmessage,
+            Self::ConfirmationMessageAndVerificationCodeChoice => {
+                EndResult::UserRefusedConfirmationmessageWithVcChoice
+            }
+        }
+    }
+}
+
+/// One interaction a relying party allows, with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Interaction {
+    pub kind: InteractionKind,
+    pub text: String,
+}
+
+/// An authentication or a signature, as a relying party asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningRequest {
+    /// Authentication or signature (never certificate choice).
+    pub kind: SessionKind,
+    pub relying_party_name: String,
+    pub level: Level,
+    pub protocol: SignatureProtocol,
+    /// In the relying party's order of preference.
+    pub interactions: Vec<Interaction>,
+    /// A new nonce makes an otherwise identical request a new session.
+    pub nonce: Option<String>,
+    /// Request properties this service does not act on (reported back with the result).
+    pub ignored_properties: Vec<String>,
+}
+
+impl SigningRequest {
+    /// A login the service asks for itself (the portal's, an account's vouching for a new
+    /// device): any level, text and PIN1, over a SHA-512 digest.
+    pub fn own_login(
+        relying_party_name: &str,
+        digest: Vec<u8>,
+        text: &str,
+        nonce: Option<String>,
+    ) -> Self {
+        SigningRequest {
+            kind: SessionKind::Authentication,
+            relying_party_name: relying_party_name.to_owned(),
+            level: Level::Advanced,
+            protocol: SignatureProtocol::Pkcs1V15Digest {
+                digest_algorithm: DigestAlgorithm::Sha512,
+                digest,
+            },
+            interactions: vec![Interaction {
+                kind: InteractionKind::DisplayTextAndPin,
+                text: text.to_owned(),
+            }],
+            nonce,
+            ignored_properties: Vec::new(),
+        }
+    }
+}
+
+/// A certificate choice, as a relying party asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateChoiceRequest {
+    pub relying_party_name: String,
+    pub level: Level,
+    pub nonce: Option<String>,
+    pub ignored_properties: Vec<String>,
+}
+
+/// How a session ended. The names are the ones usage records and the audit log keep (and,
+/// as it happens, Smart-ID's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EndResult {
+    Ok,
+    UserRefused,
+    Timeout,
+    DocumentUnusable,
+    WrongVc,
+    RequiredInteractionNotSupportedByApp,
+    UserRefusedCertChoice,
+    UserRefusedDisplaytextandpin,
+    UserRefusedVcChoice,
+    UserRefusedConfirmationmessage,
+    UserRefusedConfirmationmessageWithVcChoice,
+}
+
+impl EndResult {
+    pub const ALL: [EndResult; 11] = [
+        Self::Ok,
+        Self::UserRefused,
+        Self::Timeout,
+        Self::DocumentUnusable,
+        Self::WrongVc,
+        Self::RequiredInteractionNotSupportedByApp,
+        Self::UserRefusedCertChoice,
+        Self::UserRefusedDisplaytextandpin,
+        Self::UserRefusedVcChoice,
+        Self::UserRefusedConfirmationmessage,
+        Self::UserRefusedConfirmationmessageWithVcChoice,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ok => "OK",
+            Self::UserRefused => "USER_REFUSED",
+            Self::Timeout => "TIMEOUT",
+            Self::DocumentUnusable => "DOCUMENT_UNUSABLE",
+            Self::WrongVc => "WRONG_VC",
+            Self::RequiredInteractionNotSupportedByApp => {
+                "REQUIRED_INTERACTION_NOT_SUPPORTED_BY_APP"
+            }
+            Self::UserRefusedCertChoice => "USER_REFUSED_CERT_CHOICE",
+            Self::UserRefusedDisplaytextandpin => "USER_REFUSED_DISPLAYTEXTANDPIN",
+            Self::UserRefusedVcChoice => "USER_REFUSED_VC_CHOICE",
+            Self::UserRefusedConfirmationmessage => "USER_REFUSED_CONFIRMATIONMESSAGE",
+            Self::UserRefusedConfirmationmessageWithVcChoice => {
+                "USER_REFUSED_CONFIRMATIONMESSAGE_WITH_VC_CHOICE"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for EndResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A finished signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    #[serde(with = "base64_bytes")]
+    pub value: Vec<u8>,
+    pub algorithm: SignatureAlgorithm,
+}
+
+/// The certificate of the key that answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    #[serde(with = "base64_bytes")]
+    pub der: Vec<u8>,
+    pub level: Level,
+}
+
+/// How a session ended, as the service records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    pub end_result: EndResult,
+    /// The answering account's, on success.
+    #[serde(default)]
+    pub document_number: Option<String>,
+    #[serde(default)]
+    pub signature: Option<Signature>,
+    #[serde(default)]
+    pub certificate: Option<Certificate>,
+    /// The interaction the phone ran, on a successful authentication or signature.
+    #[serde(default)]
+    pub interaction_used: Option<InteractionKind>,
+    /// The request's properties this service ignored.
+    #[serde(default)]
+    pub ignored_properties: Vec<String>,
+}
+
+impl Outcome {
+    /// An ending with nothing else to report (refusals, timeouts, unusable documents).
+    pub fn ended(end_result: EndResult) -> Self {
+        Outcome {
+            end_result,
+            document_number: None,
+            signature: None,
+            certificate: None,
+            interaction_used: None,
+            ignored_properties: Vec::new(),
+        }
+    }
+}
+
+/// A session's state as its relying party sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    Running,
+    Complete(Outcome),
+}
+
+/// Bytes as standard base64 in the stored JSON.
+mod base64_bytes {
+    use super::BASE64;
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&BASE64.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        BASE64.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_their_stored_form() {
+        for kind in InteractionKind::ALL {
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json, kind.name());
+            assert_eq!(InteractionKind::from_name(kind.name()), Some(kind));
+        }
+        for end in EndResult::ALL {
+            assert_eq!(serde_json::to_value(end).unwrap(), end.name());
+        }
+        for level in Level::ALL {
+            assert_eq!(serde_json::to_value(level).unwrap(), level.name());
+        }
+    }
+
+    #[test]
+    fn an_outcome_is_stored_in_the_domains_own_form() {
+        let outcome = Outcome {
+            end_result: EndResult::Ok,
+            document_number: Some("PNOEE-1-ABCD-Q".into()),
+            signature: Some(Signature {
+                value: vec![1, 2, 3],
+                algorithm: SignatureAlgorithm::RsaPkcs1V15(DigestAlgorithm::Sha512),
+            }),
+            certificate: Some(Certificate {
+                der: vec![4, 5],
+                level: Level::Qualified,
+            }),
+            interaction_used: Some(InteractionKind::DisplayTextAndPin),
+            ignored_properties: vec!["x".into()],
+        };
+        let json = serde_json::to_value(&outcome).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "endResult": "OK",
+                "documentNumber": "PNOEE-1-ABCD-Q",
+                "signature": {"value": "AQID", "algorithm": {"scheme": "pkcs1v15", "digest": "SHA-512"}},
+                "certificate": {"der": "BAU=", "level": "QUALIFIED"},
+                "interactionUsed": "displayTextAndPIN",
+                "ignoredProperties": ["x"],
+            })
+        );
+        assert_eq!(serde_json::from_value::<Outcome>(json).unwrap(), outcome);
+    }
+}
