@@ -1,4 +1,4 @@
-//! The app's side of the authenticated channel (see the server's `app_api::channel`): every
+//! The app's side of the authenticated channel (see the domain's `app_channel`): every
 //! request is MAC'd under the account's key; state-changing ones carry the ratchet token and
 //! receive the next one, which the caller must store before doing anything else.
 

@@ -18,9 +18,9 @@ use zeroize::Zeroizing;
 use crate::config::{CaConfig, PublicationUrls};
 use crate::crl::{CrlTerms, RevokedCertificate, sign_crl};
 use crate::error::{PkiError, Result};
-use crate::keys::{CaKey, CaSigner, RsaSubjectKey, SerialNumber, SoftwareKey};
+use crate::keys::{CaKey, CaKeyParts, CaSigner, RsaSubjectKey, SerialNumber, SoftwareKey};
 use crate::ocsp::{CertificateStatus, OcspQuery, Responder};
-use crate::profile::{self, CertificateRequest};
+use crate::profile::{self, CertificateRequest, to_offset_date_time};
 use crate::{ext, oids};
 
 /// The root CA certificate is valid for 20 years.
@@ -44,34 +44,6 @@ pub struct CaParts {
     /// The delegated OCSP responder; `None` in parts stored before it existed, in which case
     /// [`CertificateAuthority::from_parts`] certifies a new one (store the result again).
     pub ocsp_responder: Option<ResponderParts>,
-}
-
-/// Where a CA's private key is: in software (PKCS#8 DER, for the caller to store sealed) or
-/// behind a [`CaSigner`] (an HSM: the caller stores only its reference to the key).
-#[derive(Clone)]
-pub enum CaKeyParts {
-    /// ECDSA P-384 private key, PKCS#8 DER.
-    Pkcs8(Zeroizing<Vec<u8>>),
-    /// A key this crate can only ask for signatures.
-    External(Arc<dyn CaSigner>),
-}
-
-impl CaKeyParts {
-    fn to_key(&self) -> Result<CaKey> {
-        match self {
-            CaKeyParts::Pkcs8(pkcs8) => CaKey::from_pkcs8(pkcs8),
-            CaKeyParts::External(signer) => CaKey::external(signer.clone()),
-        }
-    }
-}
-
-impl fmt::Debug for CaKeyParts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CaKeyParts::Pkcs8(_) => f.write_str("Pkcs8([secret])"),
-            CaKeyParts::External(_) => f.write_str("External"),
-        }
-    }
 }
 
 /// The stored form of the OCSP responder: its certificate and private key (PKCS#8 DER). The
@@ -435,13 +407,6 @@ impl CaCertificate {
             not_after: to_offset_date_time(validity.not_after)?,
         })
     }
-}
-
-pub(crate) fn to_offset_date_time(t: x509_cert::time::Time) -> Result<OffsetDateTime> {
-    let seconds = i64::try_from(t.to_unix_duration().as_secs())
-        .map_err(|_| PkiError::Validity("date out of range"))?;
-    OffsetDateTime::from_unix_timestamp(seconds)
-        .map_err(|_| PkiError::Validity("date out of range"))
 }
 
 /// Parameters of a CA certificate (RFC 5280 §4.2.1.9/§4.2.1.3, EN 319 412-2 §4.2.3 for the

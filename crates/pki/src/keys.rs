@@ -193,10 +193,10 @@ impl CaKey {
     }
 
     /// The stored form: PKCS#8 for a software key, the signer itself for an external one.
-    pub(crate) fn to_parts(&self) -> crate::ca::CaKeyParts {
+    pub(crate) fn to_parts(&self) -> CaKeyParts {
         match self {
-            CaKey::Software(key) => crate::ca::CaKeyParts::Pkcs8(key.pkcs8()),
-            CaKey::External(signer) => crate::ca::CaKeyParts::External(signer.clone()),
+            CaKey::Software(key) => CaKeyParts::Pkcs8(key.pkcs8()),
+            CaKey::External(signer) => CaKeyParts::External(signer.clone()),
         }
     }
 }
@@ -273,6 +273,34 @@ impl SerialNumber {
 
     pub(crate) fn to_rcgen(&self) -> rcgen::SerialNumber {
         rcgen::SerialNumber::from_slice(&self.0)
+    }
+}
+
+/// Where a CA's private key is: in software (PKCS#8 DER, for the caller to store sealed) or
+/// behind a [`CaSigner`] (an HSM: the caller stores only its reference to the key).
+#[derive(Clone)]
+pub enum CaKeyParts {
+    /// ECDSA P-384 private key, PKCS#8 DER.
+    Pkcs8(Zeroizing<Vec<u8>>),
+    /// A key this crate can only ask for signatures.
+    External(Arc<dyn CaSigner>),
+}
+
+impl CaKeyParts {
+    pub(crate) fn to_key(&self) -> Result<CaKey> {
+        match self {
+            CaKeyParts::Pkcs8(pkcs8) => CaKey::from_pkcs8(pkcs8),
+            CaKeyParts::External(signer) => CaKey::external(signer.clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for CaKeyParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaKeyParts::Pkcs8(_) => f.write_str("Pkcs8([secret])"),
+            CaKeyParts::External(_) => f.write_str("External"),
+        }
     }
 }
 

@@ -42,13 +42,12 @@ mod parse;
 mod profile;
 
 pub use ca::{
-    CaKeyParts, CaParts, CertificateAuthority, ISSUING_VALIDITY_YEARS, ROOT_VALIDITY_YEARS,
-    ResponderParts,
+    CaParts, CertificateAuthority, ISSUING_VALIDITY_YEARS, ROOT_VALIDITY_YEARS, ResponderParts,
 };
 pub use config::{CaConfig, PublicationUrls};
 pub use crl::{CrlTerms, RevocationReason, RevokedCertificate};
 pub use error::{PkiError, Result};
-pub use keys::{ACCEPTED_MODULUS_BITS, CaSigner, CaSignerError, SerialNumber};
+pub use keys::{ACCEPTED_MODULUS_BITS, CaKeyParts, CaSigner, CaSignerError, SerialNumber};
 pub use ocsp::{
     CertificateStatus, MAX_REQUESTS, OCSP_VALIDITY, OcspQuery, RESPONDER_RENEWAL_DAYS,
     RESPONDER_VALIDITY_DAYS,

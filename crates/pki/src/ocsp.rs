@@ -269,7 +269,8 @@ impl Responder {
             .map_err(|_| PkiError::CaParts("OCSP responder certificate is not DER X.509"))?;
         let issuing_cert = Certificate::from_der(issuing_der)
             .map_err(|_| PkiError::CaParts("issuing CA certificate is not DER X.509"))?;
-        let not_after = crate::ca::to_offset_date_time(cert.tbs_certificate.validity.not_after)?;
+        let not_after =
+            crate::profile::to_offset_date_time(cert.tbs_certificate.validity.not_after)?;
         Ok(Responder {
             issuer: issuer_hashes(&issuing_cert)?,
             cert_der,

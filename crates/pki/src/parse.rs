@@ -8,10 +8,10 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{CertificatePolicies, KeyUsage, SubjectAltName};
 use x509_cert::name::Name;
 
-use crate::ca::to_offset_date_time;
 use crate::error::{PkiError, Result};
 use crate::keys::{SerialNumber, modulus_from_rsa_public_key};
 use crate::oids;
+use crate::profile::to_offset_date_time;
 use crate::profile::{Level, Purpose, policies_for};
 
 /// The identity and terms an end-user certificate certifies.

@@ -303,6 +303,14 @@ fn request_error(field: &'static str, problem: &'static str) -> PkiError {
     PkiError::Request { field, problem }
 }
 
+/// An X.509 time as a date (whole seconds).
+pub(crate) fn to_offset_date_time(t: x509_cert::time::Time) -> Result<OffsetDateTime> {
+    let seconds = i64::try_from(t.to_unix_duration().as_secs())
+        .map_err(|_| PkiError::Validity("date out of range"))?;
+    OffsetDateTime::from_unix_timestamp(seconds)
+        .map_err(|_| PkiError::Validity("date out of range"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,15 +7,15 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use splitid_server::Service;
-use splitid_server::admin::{AccountLookup, AccountSummary, RelyingPartyChange};
-use splitid_server::clock::SystemClock;
-use splitid_server::store::Level;
-use splitid_server::store::{AuditEntry, AuditKind, AuditQuery, MonthlyUsage, RelyingPartyRecord};
+use splitid_domain::Service;
+use splitid_domain::admin::{AccountLookup, AccountSummary, RelyingPartyChange};
+use splitid_domain::clock::SystemClock;
+use splitid_domain::store::Level;
+use splitid_domain::store::{AuditEntry, AuditKind, AuditQuery, MonthlyUsage, RelyingPartyRecord};
 use uuid::Uuid;
 
 use crate::settings::{KeyStoreSettings, Settings};
-use splitid_server::store::DatabaseConfig;
+use splitid_domain::store::DatabaseConfig;
 
 #[derive(Args)]
 pub struct AdminArgs {
@@ -154,10 +154,10 @@ async fn open_service(args: &AdminArgs) -> anyhow::Result<Service> {
     let config = given.with_file()?.tool_config()?;
     // Never create anything: a directory without the service's CA (or, on SQLite, without
     // its database) is a mistyped path, not a new service.
-    let sqlite_file = config.data_dir.join(splitid_server::store::DATABASE_FILE);
+    let sqlite_file = config.data_dir.join(splitid_domain::store::DATABASE_FILE);
     let no_database =
         matches!(config.database, DatabaseConfig::SqliteIn(_)) && !sqlite_file.exists();
-    if no_database || splitid_server::pki::stored_ca_is_test(&config.data_dir).is_none() {
+    if no_database || splitid_domain::ca::stored_ca_is_test(&config.data_dir).is_none() {
         bail!(
             "{} holds no SplitID data (start `splitid serve` on it first, or pass --data/--config)",
             config.data_dir.display()
@@ -362,8 +362,8 @@ async fn accounts(
     }
 }
 
-fn pin_text(state: &splitid_server::accounts::pin_policy::PinState) -> String {
-    use splitid_server::accounts::pin_policy::PinState;
+fn pin_text(state: &splitid_domain::accounts::pin_policy::PinState) -> String {
+    use splitid_domain::accounts::pin_policy::PinState;
     match state {
         PinState::Usable {
             attempts_before_lock,

@@ -18,11 +18,11 @@ use splitid_rp::{
 };
 use time::OffsetDateTime;
 
-use splitid_server::web::{
+use splitid_domain::{DEMO_BANK_NAME, DEMO_BANK_UUID, Service};
+use splitid_http::web::{
     CsrfForm, FormFields, Notice, PageState, Sessions, login_form, notice, page, person_from_form,
     waiting_page,
 };
-use splitid_server::{DEMO_BANK_NAME, DEMO_BANK_UUID, Service};
 
 const HOME: &str = "/demo";
 const SITE: &str = "Demo Bank";

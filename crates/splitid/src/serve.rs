@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use splitid_server::clock::Clock;
-use splitid_server::keystore::KeyStoreConfig;
-use splitid_server::store::{DatabaseConfig, RelyingPartyRecord};
-use splitid_server::{Config, DEMO_RELYING_PARTY_NAME, DEMO_RELYING_PARTY_UUIDS, Service};
+use splitid_domain::clock::Clock;
+use splitid_domain::keystore::KeyStoreConfig;
+use splitid_domain::store::{DatabaseConfig, RelyingPartyRecord};
+use splitid_domain::{Config, DEMO_RELYING_PARTY_NAME, DEMO_RELYING_PARTY_UUIDS, Service};
 
 use crate::settings::{LogFormat, RelyingPartySetting, Settings};
 
@@ -36,7 +36,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         LogFormat::Json => logs.json().flatten_event(true).init(),
     }
     let config = settings.service_config()?;
-    let clock = splitid_server::node_clock(args.test_clock)?;
+    let clock = splitid_http::node_clock(args.test_clock)?;
     tokio::runtime::Runtime::new()?.block_on(serve(&settings, config, clock))
 }
 
@@ -63,7 +63,7 @@ async fn serve(
         // The Demo Bank: an e-service on the relying parties' SDK, served beside the service.
         pages = pages.nest("/demo", crate::demo_bank::router(&service));
     }
-    let mut router = service.router_with_pages(pages);
+    let mut router = splitid_http::router_with_pages(&service, pages);
     if let Some(routes) = test_clock_routes {
         tracing::warn!("test clock enabled: anyone can move this server's clock forward");
         router = router.merge(routes);
@@ -133,7 +133,7 @@ fn print_banner(config: &Config, address: SocketAddr) {
     let public_url = &config.public_url;
     let database = match &config.database {
         DatabaseConfig::SqliteIn(_) => "SQLite".to_owned(),
-        DatabaseConfig::Postgres { url, .. } => splitid_server::store::redact_password(url),
+        DatabaseConfig::Postgres { url, .. } => splitid_domain::store::redact_password(url),
     };
     println!(
         "SplitID is listening on http://{address} (data in {}, database: {database})",

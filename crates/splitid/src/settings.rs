@@ -19,13 +19,13 @@ use clap::Args;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde::{Deserialize, Serialize};
-use splitid_server::Config;
-use splitid_server::accounts::proofing::{
+use splitid_domain::Config;
+use splitid_domain::keystore::{KeyStoreConfig, Pkcs11Config};
+use splitid_domain::proofing::{
     Assurance, EidCertificateConfig, OidcClaims, OidcConfig, ProofingConfig, RevocationCheck,
 };
-use splitid_server::keystore::{KeyStoreConfig, Pkcs11Config};
-use splitid_server::store::DatabaseConfig;
-use splitid_server::store::Level;
+use splitid_domain::store::DatabaseConfig;
+use splitid_domain::store::Level;
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_DATA: &str = "./splitid-data";
@@ -344,7 +344,7 @@ impl Settings {
         config.keystore = self.keystore.config()?;
         config.database = self.database()?;
         // The tools open a data directory in the mode it was made in (a demo one has a test CA).
-        config.demo = splitid_server::pki::stored_ca_is_test(&config.data_dir).unwrap_or(false);
+        config.demo = splitid_domain::ca::stored_ca_is_test(&config.data_dir).unwrap_or(false);
         Ok(config)
     }
 }
@@ -614,7 +614,7 @@ mod tests {
         assert_eq!(example.data(), defaults.data());
         assert_eq!(
             example.database_connections,
-            Some(splitid_server::store::DEFAULT_POSTGRES_CONNECTIONS)
+            Some(splitid_domain::store::DEFAULT_POSTGRES_CONNECTIONS)
         );
         assert_eq!(example.demo(), defaults.demo());
         assert_eq!(example.session_timeout(), defaults.session_timeout());

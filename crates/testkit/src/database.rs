@@ -2,8 +2,8 @@
 //! `SPLITID_TEST_DATABASE=postgres`, a scratch PostgreSQL database of each node's own on the
 //! server `SPLITID_TEST_POSTGRES` names.
 
-use splitid_server::store::DatabaseConfig;
-pub use splitid_server::store::scratch::{ScratchDatabase, run_script, tests_use_postgres};
+use splitid_domain::store::DatabaseConfig;
+pub use splitid_domain::store::scratch::{ScratchDatabase, run_script, tests_use_postgres};
 
 const NO_POSTGRES: &str =
     "a scratch PostgreSQL database (is PostgreSQL running? see SPLITID_TEST_POSTGRES)";

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request};
-use splitid_server::clock::SystemClock;
-use splitid_server::{Config, Service};
+use splitid_domain::clock::SystemClock;
+use splitid_domain::{Config, Service};
 use tower::ServiceExt;
 
 use crate::database::{ScratchDatabase, postgres_config, scratch_database, tests_use_postgres};
@@ -81,7 +81,10 @@ pub async fn call(service: &Service, method: Method, uri: &str, body: &str) -> (
 
 /// Sends a request through the service's router; returns the status and the body.
 pub async fn send(service: &Service, request: Request<Body>) -> (u16, Vec<u8>) {
-    let response = service.router().oneshot(request).await.unwrap();
+    let response = splitid_http::router(service)
+        .oneshot(request)
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await

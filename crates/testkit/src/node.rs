@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 
 use serde_json::Value;
-use splitid_server::store::{DatabaseConfig, Store};
+use splitid_domain::store::{DatabaseConfig, Store};
 
 use crate::database::{
     ScratchDatabase, postgres_config, scratch_database_blocking, tests_use_postgres,

@@ -11,11 +11,11 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use axum::http::Method;
-use splitid_server::clock::SystemClock;
-use splitid_server::keystore::{
+use splitid_domain::clock::SystemClock;
+use splitid_domain::keystore::{
     KeyStore, KeyStoreConfig, KeyStoreError, Pkcs11Config, Token, TokenKeyRef,
 };
-use splitid_server::{Config, Service};
+use splitid_domain::{Config, Service};
 use splitid_testkit::{der_to_pem, openssl};
 use zeroize::Zeroizing;
 

@@ -3,11 +3,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use splitid_domain::Service;
+use splitid_domain::store::AccountRecord;
 use splitid_proto::app_v1::{
     KeyHandover, Proofing, RegisteredAccount, RegistrationProof, RegistrationRequest,
 };
-use splitid_server::Service;
-use splitid_server::store::AccountRecord;
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, HalfSize, KdfParams, Pin, generate_device_key,
     proof_of_possession_request,

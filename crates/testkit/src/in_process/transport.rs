@@ -8,7 +8,7 @@ use axum::body::Body;
 use futures_util::StreamExt;
 use splitid_app::AppError;
 use splitid_app::ports::{Request, Response, StreamedResponse, Transport};
-use splitid_server::Service;
+use splitid_domain::Service;
 use tower::ServiceExt;
 
 /// Requests go to `service`'s router whatever host their URL names. Clones share the count of
@@ -60,8 +60,7 @@ impl InProcess {
         let http = builder
             .body(Body::from(request.body))
             .map_err(|e| AppError::Network(e.to_string()))?;
-        self.service
-            .router()
+        splitid_http::router(&self.service)
             .oneshot(http)
             .await
             .map_err(|e| AppError::Network(e.to_string()))

@@ -9,10 +9,10 @@ use axum::body::Body;
 use axum::http::Request;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use splitid_domain::Service;
+use splitid_domain::store::{AccountRecord, AccountState, SessionState};
+use splitid_http::app_api::Ratcheted;
 use splitid_proto::app_v1::{Confirmation, TransactionOutcome, headers, mac_input};
-use splitid_server::Service;
-use splitid_server::app_api::Ratcheted;
-use splitid_server::store::{AccountRecord, AccountState, SessionState};
 use splitid_testkit::in_process::registered::{HALF, Registered, register, start_login};
 use splitkey::{HashAlgorithm, Padding, SignRequest};
 

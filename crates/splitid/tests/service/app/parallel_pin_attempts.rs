@@ -6,10 +6,10 @@
 //! another device still resets its counter; and the answer, the reset and the app channel's
 //! move commit together or not at all.
 
-use splitid_server::Service;
-use splitid_server::accounts::PinOutcome;
-use splitid_server::accounts::pin_policy::PinState;
-use splitid_server::store::{
+use splitid_domain::Service;
+use splitid_domain::accounts::PinOutcome;
+use splitid_domain::accounts::pin_policy::PinState;
+use splitid_domain::store::{
     AccountLock, AccountRecord, AuditEvent, AuditKind, ChannelAdvance, ChannelState, KeyPurpose,
     KeyRecord, RightPin, SessionCompletion, SessionState, StoreError,
 };

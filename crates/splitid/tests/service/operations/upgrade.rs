@@ -24,7 +24,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn run(database: &splitid_server::store::DatabaseConfig, script: &str) {
+fn run(database: &splitid_domain::store::DatabaseConfig, script: &str) {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -35,7 +35,7 @@ fn run(database: &splitid_server::store::DatabaseConfig, script: &str) {
 
 /// The fixture's sessions, moved to now: the completed ones just completed, the running one
 /// with ten minutes left. Only their dates change; what is tested is their stored form.
-fn make_current(database: &splitid_server::store::DatabaseConfig) {
+fn make_current(database: &splitid_domain::store::DatabaseConfig) {
     let format = &time::format_description::well_known::Rfc3339;
     let now = time::OffsetDateTime::now_utc();
     let (now, later) = (
@@ -71,7 +71,7 @@ fn sessions_stored_by_older_code_are_answered_after_the_upgrade() {
     });
     let config = match &database {
         Some(database) => postgres_config(database, 1),
-        None => splitid_server::store::DatabaseConfig::SqliteIn(data.path().to_owned()),
+        None => splitid_domain::store::DatabaseConfig::SqliteIn(data.path().to_owned()),
     };
     make_current(&config);
 

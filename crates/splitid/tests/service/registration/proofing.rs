@@ -541,7 +541,7 @@ fn register_oidc(phone: &Phone, server: &Server, challenge_id: &str, token: &str
 }
 
 /// The server's record of an account (read from its database).
-fn account_record(server: &Server, document: &str) -> splitid_server::store::AccountRecord {
+fn account_record(server: &Server, document: &str) -> splitid_domain::store::AccountRecord {
     let document = document.to_owned();
     block_on_store(server, move |store| async move {
         store.account_by_document(&document).await.unwrap().unwrap()
@@ -550,7 +550,7 @@ fn account_record(server: &Server, document: &str) -> splitid_server::store::Acc
 
 fn block_on_store<T, F, Fut>(server: &Server, work: F) -> T
 where
-    F: FnOnce(splitid_server::store::Store) -> Fut,
+    F: FnOnce(splitid_domain::store::Store) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
     tokio::runtime::Builder::new_current_thread()

@@ -3,8 +3,8 @@
 
 use axum::http::Method;
 use serde_json::Value;
-use splitid_server::Service;
-use splitid_server::store::{
+use splitid_domain::Service;
+use splitid_domain::store::{
     AccountRecord, AccountState, AuditEvent, AuditKind, ChannelState, KeyPurpose, KeyRecord,
 };
 

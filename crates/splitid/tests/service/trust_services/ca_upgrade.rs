@@ -3,8 +3,8 @@
 //! key is gone is refused rather than given a new one.
 
 use axum::http::Method;
-use splitid_server::Service;
-use splitid_server::clock::SystemClock;
+use splitid_domain::Service;
+use splitid_domain::clock::SystemClock;
 
 const RESPONDER_FIELDS: [&str; 2] = ["ocsp_responder_certificate", "ocsp_responder_key_sealed"];
 

@@ -1,0 +1,323 @@
+//! The device's side of a session: what it is shown, and its answer.
+
+use std::time::Duration as StdDuration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use splitid_proto::app_v1::{
+    Confirmation, KeyUse, PendingTransaction, Refusal, TransactionKind, TransactionOutcome,
+};
+use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
+use uuid::Uuid;
+
+use super::{Answer, SessionSpec, is_past, key_for, signed_outcome};
+use crate::Service;
+use crate::accounts::pin_policy::{PinState, pin_status};
+use crate::accounts::{PinOutcome, decode_field, rfc3339};
+use crate::error::{ServiceError, ServiceResult};
+use crate::model::{DigestAlgorithm, EndResult, InteractionKind, Outcome, SignatureProtocol};
+use crate::store::{
+    AccountRecord, ChannelAdvance, KeyPurpose, KeyRecord, Serialised, SessionKind, SessionRecord,
+};
+
+/// The screen name of a refused certificate choice.
+pub const CERTIFICATE_CHOICE_SCREEN: &str = "certificateChoice";
+
+fn hash_algorithm(digest: DigestAlgorithm) -> HashAlgorithm {
+    match digest {
+        DigestAlgorithm::Sha256 => HashAlgorithm::Sha256,
+        DigestAlgorithm::Sha384 => HashAlgorithm::Sha384,
+        DigestAlgorithm::Sha512 => HashAlgorithm::Sha512,
+    }
+}
+
+/// A digest algorithm's name in the app API.
+fn app_hash_name(digest: DigestAlgorithm) -> &'static str {
+    match digest {
+        DigestAlgorithm::Sha256 => "SHA256",
+        DigestAlgorithm::Sha384 => "SHA384",
+        DigestAlgorithm::Sha512 => "SHA512",
+    }
+}
+
+fn spec_of(session: &SessionRecord) -> ServiceResult<SessionSpec> {
+    serde_json::from_value(session.request.clone()).map_err(ServiceError::internal)
+}
+
+impl Service {
+    /// The transactions waiting for this account's device, waiting up to `wait` for one to
+    /// arrive when there is none.
+    pub async fn pending_transactions(
+        &self,
+        account: &AccountRecord,
+        wait: StdDuration,
+    ) -> ServiceResult<Vec<PendingTransaction>> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let notify = self.waiters().account(account.id);
+        loop {
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let transactions = self.open_transactions(account).await?;
+            if !transactions.is_empty() || tokio::time::Instant::now() >= deadline {
+                return Ok(transactions);
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep_until(deadline) => {}
+            }
+        }
+    }
+
+    async fn open_transactions(
+        &self,
+        account: &AccountRecord,
+    ) -> ServiceResult<Vec<PendingTransaction>> {
+        let now = self.now();
+        let mut open = Vec::new();
+        for session in self.store().pending_sessions_for(account.id).await? {
+            if is_past(session.deadline, now) {
+                self.finish(session.id, &Outcome::ended(EndResult::Timeout), None)
+                    .await?;
+                continue;
+            }
+            open.push(Self::describe(&session)?);
+        }
+        Ok(open)
+    }
+
+    fn describe(session: &SessionRecord) -> ServiceResult<PendingTransaction> {
+        let spec = spec_of(session)?;
+        let kind = match session.kind {
+            SessionKind::Authentication => TransactionKind::Authentication,
+            SessionKind::Signature => TransactionKind::Signature,
+            SessionKind::CertificateChoice => TransactionKind::CertificateChoice,
+        };
+        let mut transaction = PendingTransaction {
+            transaction_id: session.id.to_string(),
+            kind,
+            relying_party_name: spec.relying_party_name.clone(),
+            interaction: None,
+            text: None,
+            // With code choice the phone must not point at the right code: the person has to
+            // compare with the e-service's screen.
+            verification_code: spec
+                .verification_code
+                .clone()
+                .filter(|_| spec.code_choices.is_empty()),
+            code_choices: spec.code_choices.clone(),
+            key: None,
+            hash_type: None,
+            hash: None,
+            padding: None,
+            encoded_message: None,
+            expires_at: rfc3339(session.deadline),
+        };
+        if let Some(interaction) = &spec.interaction {
+            transaction.interaction = Some(interaction.kind.name().to_owned());
+            transaction.text = Some(interaction.text.clone());
+        }
+        if session.kind != SessionKind::CertificateChoice {
+            transaction.key = Some(match key_for(session.kind) {
+                KeyPurpose::Authentication => KeyUse::Authentication,
+                KeyPurpose::Signing => KeyUse::Signing,
+            });
+            if let Some(SignatureProtocol::Pkcs1V15Digest {
+                digest_algorithm,
+                digest,
+            }) = &spec.protocol
+            {
+                transaction.hash_type = Some(app_hash_name(*digest_algorithm).to_owned());
+                transaction.hash = Some(BASE64.encode(digest));
+                transaction.padding = Some("pkcs1v15".to_owned());
+            }
+            // PKCS#1 v1.5 (all RP API v2 asks for) is deterministic: the app encodes the hash
+            // itself, which both saves a kilobyte per transaction and leaves no room for a
+            // substituted message. Only a randomised padding (PSS, RP API v3) would need the
+            // server's encoding sent along, in `encoded_message`.
+        }
+        Ok(transaction)
+    }
+
+    /// The encoded message μ for this key: PKCS#1 v1.5 over the relying party's hash, as RP
+    /// API v2 signatures are.
+    fn sign_request(key: &KeyRecord, spec: &SessionSpec) -> ServiceResult<SignRequest> {
+        let half = HalfSize::from_bits(key.half_bits).map_err(ServiceError::internal)?;
+        match &spec.protocol {
+            Some(SignatureProtocol::Pkcs1V15Digest {
+                digest_algorithm,
+                digest,
+            }) => SignRequest::new(
+                half,
+                hash_algorithm(*digest_algorithm),
+                Padding::Pkcs1v15,
+                digest,
+            )
+            .map_err(ServiceError::internal),
+            None => Err(ServiceError::internal(
+                "a signing session without a protocol",
+            )),
+        }
+    }
+
+    /// A running session this account may still answer, or `None`.
+    async fn answerable(
+        &self,
+        account: &AccountRecord,
+        transaction_id: &str,
+    ) -> ServiceResult<Option<SessionRecord>> {
+        let Ok(id) = Uuid::parse_str(transaction_id) else {
+            return Ok(None);
+        };
+        let Some(session) = self.store().session_pending_for(id, account.id).await? else {
+            return Ok(None);
+        };
+        if is_past(session.deadline, self.now()) {
+            self.finish(id, &Outcome::ended(EndResult::Timeout), None)
+                .await?;
+            return Ok(None);
+        }
+        Ok(Some(session))
+    }
+
+    /// The person confirmed a transaction on this device. `channel` turns the device's answer
+    /// into the app channel's move; a signed answer commits that move in the same transaction
+    /// as the session's result.
+    pub async fn confirm_transaction(
+        &self,
+        account: &AccountRecord,
+        serialised: Serialised,
+        transaction_id: &str,
+        confirmation: Confirmation,
+        channel: impl FnOnce(&TransactionOutcome) -> ServiceResult<ChannelAdvance>,
+    ) -> ServiceResult<TransactionOutcome> {
+        let Some(session) = self.answerable(account, transaction_id).await? else {
+            return Ok(TransactionOutcome::Gone);
+        };
+        let spec = spec_of(&session)?;
+        if session.kind == SessionKind::CertificateChoice {
+            let outcome = self.certificate_choice_result(account, &spec).await?;
+            return self.finish_for_device(&session, &outcome, account).await;
+        }
+        if !spec.code_choices.is_empty() {
+            let chosen = confirmation.chosen_code.as_deref().ok_or_else(|| {
+                ServiceError::Invalid("chosenCode: required for verification-code choice".into())
+            })?;
+            if Some(chosen) != spec.verification_code.as_deref() {
+                return self
+                    .finish_for_device(&session, &Outcome::ended(EndResult::WrongVc), account)
+                    .await;
+            }
+        }
+        let partial = confirmation
+            .partial_signature
+            .as_deref()
+            .ok_or_else(|| ServiceError::Invalid("partialSignature: required".into()))?;
+        let partial = PartialSignature::from_bytes(&decode_field("partialSignature", partial)?);
+        // Read under the account's lock, which the ratchet holds (`serialised`).
+        let key = self.key(account.id, key_for(session.kind)).await?;
+        let request = Self::sign_request(&key, &spec)?;
+        match self
+            .sign_with_pin(account, serialised, key, &request, partial)
+            .await?
+        {
+            PinOutcome::Signed {
+                signature,
+                key,
+                right_pin,
+            } => {
+                let result =
+                    signed_outcome(account, &key.certificate, &spec, signature.as_bytes())?;
+                let outcome = TransactionOutcome::Completed {
+                    end_result: EndResult::Ok.to_string(),
+                    signature: Some(BASE64.encode(signature.as_bytes())),
+                };
+                // The counter's reset and the app's channel move commit with the session's
+                // result: one commit.
+                let channel = channel(&outcome)?;
+                let answer = Answer {
+                    by: Some(account),
+                    right_pin: Some(&right_pin),
+                    channel: Some(&channel),
+                };
+                self.complete(&session, &result, answer).await?;
+                Ok(outcome)
+            }
+            PinOutcome::WrongPin(state) | PinOutcome::Locked(state) => {
+                if !matches!(state, PinState::Usable { .. }) {
+                    // The key is now locked: this device cannot answer any more, but the
+                    // person's other devices still can.
+                    self.withdraw_device(session.id, account.id).await?;
+                }
+                Ok(TransactionOutcome::WrongPin {
+                    pin: pin_status(state),
+                })
+            }
+        }
+    }
+
+    /// The person pressed Cancel on `screen` (or refused without saying where).
+    pub async fn refuse_transaction(
+        &self,
+        account: &AccountRecord,
+        transaction_id: &str,
+        refusal: Refusal,
+    ) -> ServiceResult<TransactionOutcome> {
+        let Some(session) = self.answerable(account, transaction_id).await? else {
+            return Ok(TransactionOutcome::Gone);
+        };
+        let spec = spec_of(&session)?;
+        let end_result = refusal_result(&session, &spec, refusal.screen.as_deref())?;
+        self.finish_for_device(&session, &Outcome::ended(end_result), account)
+            .await
+    }
+
+    async fn finish_for_device(
+        &self,
+        session: &SessionRecord,
+        outcome: &Outcome,
+        account: &AccountRecord,
+    ) -> ServiceResult<TransactionOutcome> {
+        if !self
+            .complete(session, outcome, Answer::by(Some(account)))
+            .await?
+        {
+            return Ok(TransactionOutcome::Gone);
+        }
+        Ok(TransactionOutcome::Completed {
+            end_result: outcome.end_result.to_string(),
+            signature: None,
+        })
+    }
+}
+
+/// The end result of a refusal on a given screen; the screen must belong to this session.
+fn refusal_result(
+    session: &SessionRecord,
+    spec: &SessionSpec,
+    screen: Option<&str>,
+) -> ServiceResult<EndResult> {
+    let Some(screen) = screen else {
+        return Ok(EndResult::UserRefused);
+    };
+    if session.kind == SessionKind::CertificateChoice {
+        return if screen == CERTIFICATE_CHOICE_SCREEN {
+            Ok(EndResult::UserRefusedCertChoice)
+        } else {
+            Err(ServiceError::Invalid(format!(
+                "screen: a certificate choice has only the {CERTIFICATE_CHOICE_SCREEN} screen"
+            )))
+        };
+    }
+    // Every interaction ends on the text-and-PIN screen, so that one can always be refused.
+    let interaction = spec.interaction.as_ref().map(|i| i.kind);
+    let refused = InteractionKind::from_name(screen)
+        .filter(|kind| *kind == InteractionKind::DisplayTextAndPin || Some(*kind) == interaction)
+        .ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "screen: this transaction shows {}",
+                interaction.map_or("no interaction", InteractionKind::name)
+            ))
+        })?;
+    Ok(refused.refusal())
+}
