@@ -7,13 +7,13 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use super::{
-    AuditEntry, AuditEvent, AuditKind, AuditQuery, MonthlyUsage, Store, StoreError, damaged,
-    format_time, parse_time, parse_uuid,
+    AuditEntry, AuditEvent, AuditKind, AuditQuery, MonthlyUsage, Store, StoreError, UsageCount,
+    damaged, format_time, parse_time, parse_uuid,
 };
 
 /// Appends one event on a connection, so that callers can log inside the transaction that
 /// makes the change: the change and its record commit together or not at all.
-pub(super) async fn append(
+pub(crate) async fn append(
     connection: &mut AnyConnection,
     event: &AuditEvent,
 ) -> Result<(), StoreError> {
@@ -102,6 +102,27 @@ impl Store {
             .map(|row| {
                 Ok(MonthlyUsage {
                     month: row.try_get("month")?,
+                    rp_uuid: parse_uuid(row.try_get("rp_uuid")?)?,
+                    kind: row.try_get("kind")?,
+                    end_result: row.try_get("end_result")?,
+                    count: row.try_get::<i64, _>("n")? as u64,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    /// Transactions counted for billing, per relying party, kind and result.
+    pub async fn usage_counts(&self) -> Result<Vec<UsageCount>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT rp_uuid, kind, end_result, COUNT(*) AS n FROM usage GROUP BY rp_uuid, kind, end_result ORDER BY rp_uuid, kind, end_result",
+        )
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UsageCount {
                     rp_uuid: parse_uuid(row.try_get("rp_uuid")?)?,
                     kind: row.try_get("kind")?,
                     end_result: row.try_get("end_result")?,
