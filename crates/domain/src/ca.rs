@@ -25,10 +25,10 @@ use splitid_pki::{
 use time::{Duration, OffsetDateTime};
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::identity::ProvenIdentity;
 use crate::keystore::{KeyStore, TokenKeyRef};
 use crate::store::{KeyPurpose, Revocation, SerialStatus, StoredCrl};
 use crate::{Config, Service};
+use splitid_evidence::ProvenIdentity;
 
 /// A CRL promises the next one within a day; a new one is signed after half of that, or at
 /// once when a revocation is added.

@@ -63,6 +63,15 @@ impl From<StoreError> for ServiceError {
     }
 }
 
+impl From<splitid_evidence::EvidenceError> for ServiceError {
+    fn from(error: splitid_evidence::EvidenceError) -> Self {
+        match error {
+            splitid_evidence::EvidenceError::Refused(why) => ServiceError::Invalid(why),
+            splitid_evidence::EvidenceError::Unavailable(why) => ServiceError::Internal(why),
+        }
+    }
+}
+
 impl From<KeyStoreError> for ServiceError {
     fn from(error: KeyStoreError) -> Self {
         ServiceError::KeyStore(error)

@@ -5,7 +5,7 @@
 //! devices → the app's requests pass the [`app_channel`] (MAC, freshness, the ratchet against
 //! cloned apps) → [`accounts`] judges the PIN through the split-key protocol (with
 //! [`keystore`] holding the server's shares) → [`sessions`] completes and wakes the relying
-//! party's long poll. [`proofing`] establishes who registers ([`identity`]), [`ca`]
+//! party's long poll. [`proofing`] establishes who registers (the evidence checks are `splitid-evidence`), [`ca`]
 //! certifies it, [`admin`] is the operators'. [`store`] (its own crate) is the only one with
 //! SQL; every failure is a [`error::ServiceError`], which each API renders its own way.
 
@@ -15,7 +15,6 @@ pub mod app_channel;
 pub mod ca;
 pub mod clock;
 pub mod error;
-pub mod identity;
 pub mod model;
 pub mod proofing;
 pub mod relying_parties;

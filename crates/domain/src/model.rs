@@ -80,48 +80,47 @@ pub enum SignatureAlgorithm {
     RsaPkcs1V15(DigestAlgorithm),
 }
 
-/// What the phone shows and asks, without its text. The names are the ones apps declare
-/// they can run (and that account records keep).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum InteractionKind {
-    /// Text and PIN on one screen (every app supports it).
-    #[serde(rename = "displayTextAndPIN")]
-    DisplayTextAndPin,
-    /// Choose the right verification code among three, then text and PIN.
-    #[serde(rename = "verificationCodeChoice")]
-    VerificationCodeChoice,
-    /// Longer text with Confirm/Cancel, then the PIN.
-    #[serde(rename = "confirmationMessage")]
-    ConfirmationMessage,
-    /// Longer text and verification-code choice, then the PIN.
-    #[serde(rename = "confirmationMessageAndVerificationCodeChoice")]
-    ConfirmationMessageAndVerificationCodeChoice,
-}
+/// An enum whose variants have stored names: the names serde writes, `name`, `from_name` and
+/// `ALL`, from one list.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
 
-impl InteractionKind {
-    pub const ALL: [InteractionKind; 4] = [
-        Self::DisplayTextAndPin,
-        Self::VerificationCodeChoice,
-        Self::ConfirmationMessage,
-        Self::ConfirmationMessageAndVerificationCodeChoice,
-    ];
+        impl $name {
+            pub const ALL: &'static [$name] = &[$(Self::$variant),+];
 
-    /// The name apps declare it by.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::DisplayTextAndPin => "displayTextAndPIN",
-            Self::VerificationCodeChoice => "verificationCodeChoice",
-            Self::ConfirmationMessage => "confirmationMessage",
-            Self::ConfirmationMessageAndVerificationCodeChoice => {
-                "confirmationMessageAndVerificationCodeChoice"
+            /// Its stored name.
+            pub fn name(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn from_name(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|known| known.name() == name)
             }
         }
-    }
+    };
+}
 
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.name() == name)
+named_enum!(
+    /// What the phone shows and asks, without its text. The names are the ones apps declare
+    /// they can run (and that account records keep).
+    InteractionKind {
+        /// Text and PIN on one screen (every app supports it).
+        DisplayTextAndPin => "displayTextAndPIN",
+        /// Choose the right verification code among three, then text and PIN.
+        VerificationCodeChoice => "verificationCodeChoice",
+        /// Longer text with Confirm/Cancel, then the PIN.
+        ConfirmationMessage => "confirmationMessage",
+        /// Longer text and verification-code choice, then the PIN.
+        ConfirmationMessageAndVerificationCodeChoice => "confirmationMessageAndVerificationCodeChoice",
     }
+);
 
+impl InteractionKind {
     /// Whether the person must pick the verification code among several.
     pub fn has_code_choice(self) -> bool {
         matches!(
@@ -202,59 +201,23 @@ pub struct CertificateChoiceRequest {
     pub ignored_properties: Vec<String>,
 }
 
-/// How a session ended. The names are the ones usage records and the audit log keep (and,
-/// as it happens, Smart-ID's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum EndResult {
-    Ok,
-    UserRefused,
-    Timeout,
-    DocumentUnusable,
-    WrongVc,
-    RequiredInteractionNotSupportedByApp,
-    UserRefusedCertChoice,
-    UserRefusedDisplaytextandpin,
-    UserRefusedVcChoice,
-    UserRefusedConfirmationmessage,
-    UserRefusedConfirmationmessageWithVcChoice,
-}
-
-impl EndResult {
-    pub const ALL: [EndResult; 11] = [
-        Self::Ok,
-        Self::UserRefused,
-        Self::Timeout,
-        Self::DocumentUnusable,
-        Self::WrongVc,
-        Self::RequiredInteractionNotSupportedByApp,
-        Self::UserRefusedCertChoice,
-        Self::UserRefusedDisplaytextandpin,
-        Self::UserRefusedVcChoice,
-        Self::UserRefusedConfirmationmessage,
-        Self::UserRefusedConfirmationmessageWithVcChoice,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Ok => "OK",
-            Self::UserRefused => "USER_REFUSED",
-            Self::Timeout => "TIMEOUT",
-            Self::DocumentUnusable => "DOCUMENT_UNUSABLE",
-            Self::WrongVc => "WRONG_VC",
-            Self::RequiredInteractionNotSupportedByApp => {
-                "REQUIRED_INTERACTION_NOT_SUPPORTED_BY_APP"
-            }
-            Self::UserRefusedCertChoice => "USER_REFUSED_CERT_CHOICE",
-            Self::UserRefusedDisplaytextandpin => "USER_REFUSED_DISPLAYTEXTANDPIN",
-            Self::UserRefusedVcChoice => "USER_REFUSED_VC_CHOICE",
-            Self::UserRefusedConfirmationmessage => "USER_REFUSED_CONFIRMATIONMESSAGE",
-            Self::UserRefusedConfirmationmessageWithVcChoice => {
-                "USER_REFUSED_CONFIRMATIONMESSAGE_WITH_VC_CHOICE"
-            }
-        }
+named_enum!(
+    /// How a session ended. The names are the ones usage records and the audit log keep (and,
+    /// as it happens, Smart-ID's).
+    EndResult {
+        Ok => "OK",
+        UserRefused => "USER_REFUSED",
+        Timeout => "TIMEOUT",
+        DocumentUnusable => "DOCUMENT_UNUSABLE",
+        WrongVc => "WRONG_VC",
+        RequiredInteractionNotSupportedByApp => "REQUIRED_INTERACTION_NOT_SUPPORTED_BY_APP",
+        UserRefusedCertChoice => "USER_REFUSED_CERT_CHOICE",
+        UserRefusedDisplaytextandpin => "USER_REFUSED_DISPLAYTEXTANDPIN",
+        UserRefusedVcChoice => "USER_REFUSED_VC_CHOICE",
+        UserRefusedConfirmationmessage => "USER_REFUSED_CONFIRMATIONMESSAGE",
+        UserRefusedConfirmationmessageWithVcChoice => "USER_REFUSED_CONFIRMATIONMESSAGE_WITH_VC_CHOICE",
     }
-}
+);
 
 impl std::fmt::Display for EndResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -341,12 +304,12 @@ mod tests {
 
     #[test]
     fn names_round_trip_through_their_stored_form() {
-        for kind in InteractionKind::ALL {
+        for &kind in InteractionKind::ALL {
             let json = serde_json::to_value(kind).unwrap();
             assert_eq!(json, kind.name());
             assert_eq!(InteractionKind::from_name(kind.name()), Some(kind));
         }
-        for end in EndResult::ALL {
+        for &end in EndResult::ALL {
             assert_eq!(serde_json::to_value(end).unwrap(), end.name());
         }
         for level in Level::ALL {

@@ -347,24 +347,6 @@ pub fn mac_input(
         .into_bytes()
 }
 
-/// The body of every refusal of the app API: `type`, `title` and `status` as in RFC 9457,
-/// and `detail`, the message for the app's developer (never shown as is to the person).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-}
-
-impl ErrorBody {
-    pub fn new(status: u16, title: &str, detail: impl Into<String>) -> Self {
-        ErrorBody {
-            kind: "about:blank".to_owned(),
-            title: title.to_owned(),
-            status,
-            detail: detail.into(),
-        }
-    }
-}
+/// The body of every refusal of the app API; `detail` is the message for the app's
+/// developer (never shown as is to the person).
+pub use crate::problem::ErrorBody;

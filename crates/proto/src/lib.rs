@@ -2,6 +2,7 @@
 //!
 //! * [`app_v1`]: the app API between the SplitID app and the server.
 //! * [`identifiers`]: ETSI semantics identifiers (`PNOEE-…`) and document numbers.
+//! * [`problem`]: the error body every API answers with.
 //! * [`verification_code`]: the 4-digit code shown at the relying party and on the phone.
 //! * [`rp_v2`]: the Smart-ID-compatible relying-party REST API v2: request bodies with
 //!   validation that says exactly what is wrong, and the responses.
@@ -10,6 +11,7 @@
 
 pub mod app_v1;
 pub mod identifiers;
+pub mod problem;
 pub mod rp_v2;
 pub mod verification_code;
 

@@ -714,27 +714,8 @@ impl SessionStatus {
     }
 }
 
-/// The JSON body of every error answer, in the shape of RFC 9457 problem details (as RP API
-/// v3 uses; v2 clients look only at the status code).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-}
-
-impl ErrorBody {
-    pub fn new(status: u16, title: &str, detail: impl Into<String>) -> Self {
-        ErrorBody {
-            kind: "about:blank".to_owned(),
-            title: title.to_owned(),
-            status,
-            detail: detail.into(),
-        }
-    }
-}
+/// The body of every error answer (v2 clients look only at the status code).
+pub use crate::problem::ErrorBody;
 
 #[cfg(test)]
 mod tests;

@@ -19,11 +19,11 @@ use super::{decode_field, rfc3339, seal_context};
 use crate::Service;
 use crate::ca::CertificateOrder;
 use crate::error::{ServiceError, ServiceResult};
-use crate::identity::ProvenIdentity;
 use crate::model::InteractionKind;
 use crate::store::{
     AccountRecord, AccountState, AuditEvent, AuditKind, ChannelState, KeyPurpose, KeyRecord,
 };
+use splitid_evidence::ProvenIdentity;
 
 /// Accounts (and their certificates) are valid for three years.
 pub const ACCOUNT_VALIDITY: Duration = Duration::days(3 * 365);

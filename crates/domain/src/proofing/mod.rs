@@ -5,9 +5,6 @@
 //! certificate, the ID token's claims, the vouching account), never from what the registrant
 //! types; the level is the method's configured assurance.
 
-mod eid;
-mod oidc;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_proto::VerificationCode;
@@ -20,44 +17,20 @@ use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
 use time::Duration;
 use uuid::Uuid;
 
-pub use eid::{EidCertificateConfig, RevocationCheck};
-pub use oidc::{OidcClaims, OidcConfig};
+pub use splitid_evidence::eid::{EidCertificateConfig, RevocationCheck};
+pub use splitid_evidence::oidc::{OidcClaims, OidcConfig};
+pub use splitid_evidence::{Assurance, ProvenIdentity};
+use splitid_evidence::{check_name, eid, oidc};
 
 use crate::Service;
 use crate::accounts::pin_policy::pin_status;
 use crate::accounts::{PinOutcome, decode_field, rfc3339};
 use crate::error::{ServiceError, ServiceResult};
-use crate::identity::ProvenIdentity;
 use crate::sessions::{Progress, SigningRequest, Target};
 use crate::store::{AccountRecord, KeyPurpose, Serialised};
 
 /// How long a proofing challenge can be used.
 const CHALLENGE_TTL: Duration = Duration::minutes(5);
-const LONGEST_NAME: usize = 64;
-
-/// The assurance a proofing method gives, which becomes the certificates' level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Assurance {
-    Qualified,
-    Advanced,
-}
-
-impl Assurance {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Assurance::Qualified => "QUALIFIED",
-            Assurance::Advanced => "ADVANCED",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "QUALIFIED" => Some(Assurance::Qualified),
-            "ADVANCED" => Some(Assurance::Advanced),
-            _ => None,
-        }
-    }
-}
 
 /// The proofing methods the operator configured (demo is governed by `Config::demo`).
 #[derive(Debug, Clone, Default)]
@@ -461,26 +434,4 @@ fn inherited_identity(account: &AccountRecord) -> ProvenIdentity {
             "voucherProofingMethod": account.proofing_method,
         }),
     }
-}
-
-/// A name from the registrant (demo) or from evidence: trimmed, upper case, no commas or
-/// control characters (they would break the certificate's subject).
-pub(crate) fn check_name(field: &str, name: &str) -> ServiceResult<String> {
-    let name = name.trim();
-    let valid = !name.is_empty()
-        && name.chars().count() <= LONGEST_NAME
-        && !name.chars().any(|c| c.is_control() || c == ',');
-    if valid {
-        Ok(name.to_uppercase())
-    } else {
-        Err(ServiceError::Invalid(format!(
-            "{field}: 1 to {LONGEST_NAME} characters, no commas or control characters"
-        )))
-    }
-}
-
-/// A semantics identifier from evidence, checked.
-pub(crate) fn check_semantics_id(field: &str, text: &str) -> ServiceResult<SemanticsIdentifier> {
-    text.parse()
-        .map_err(|e| ServiceError::Invalid(format!("{field}: not a semantics identifier ({e})")))
 }

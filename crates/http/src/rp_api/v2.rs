@@ -427,7 +427,7 @@ mod tests {
     /// The domain's names and v2's coincide today; the translation must keep them so.
     #[test]
     fn every_domain_name_renders_as_v2_names_it() {
-        for end in EndResult::ALL {
+        for &end in EndResult::ALL {
             assert_eq!(end_result(end).to_string(), end.name());
         }
         for kind in InteractionType::ALL {

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{Assurance, check_name, check_semantics_id};
-use crate::error::{ServiceError, ServiceResult};
-use crate::identity::ProvenIdentity;
+use crate::{
+    Assurance, EvidenceError, EvidenceResult, ProvenIdentity, check_name, check_semantics_id,
+};
 
 /// Clock difference tolerated between the identity provider and this service.
 const SKEW_SECONDS: i64 = 60;
@@ -96,16 +96,16 @@ impl OidcConfig {
     }
 }
 
-fn refused(what: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Invalid(format!("ID token: {what}"))
+fn refused(what: impl std::fmt::Display) -> EvidenceError {
+    EvidenceError::Refused(format!("ID token: {what}"))
 }
 
-pub(super) fn verify(
+pub fn verify(
     config: &OidcConfig,
     token: &str,
     challenge: &str,
     now: OffsetDateTime,
-) -> ServiceResult<ProvenIdentity> {
+) -> EvidenceResult<ProvenIdentity> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(refused("too large"));
     }
@@ -138,7 +138,7 @@ fn check_signature(
     header: &Header,
     signed: &[u8],
     signature: &[u8],
-) -> ServiceResult<()> {
+) -> EvidenceResult<()> {
     let kty = match header.alg.as_str() {
         "RS256" | "PS256" => "RSA",
         "ES256" | "ES384" => "EC",
@@ -203,7 +203,7 @@ fn check_claims(
     claims: &Value,
     challenge: &str,
     now: OffsetDateTime,
-) -> ServiceResult<()> {
+) -> EvidenceResult<()> {
     if claims["iss"].as_str() != Some(config.issuer.as_str()) {
         return Err(refused("iss is not the configured issuer"));
     }
@@ -233,7 +233,7 @@ fn check_claims(
     Ok(())
 }
 
-fn identity_of(config: &OidcConfig, claims: &Value) -> ServiceResult<ProvenIdentity> {
+fn identity_of(config: &OidcConfig, claims: &Value) -> EvidenceResult<ProvenIdentity> {
     let claim = |name: &str| {
         claims[name]
             .as_str()

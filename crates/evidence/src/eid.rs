@@ -21,9 +21,9 @@ use x509_cert::name::Name;
 
 use splitid_pki::ocsp_client as ocsp;
 
-use super::{Assurance, check_name, check_semantics_id};
-use crate::error::{ServiceError, ServiceResult};
-use crate::identity::ProvenIdentity;
+use crate::{
+    Assurance, EvidenceError, EvidenceResult, ProvenIdentity, check_name, check_semantics_id,
+};
 
 /// Longest chain a registrant may send (leaf and intermediates).
 const MAX_CHAIN: usize = 5;
@@ -38,7 +38,7 @@ const OID_GIVEN_NAME: Oid = Oid::new_unwrap("2.5.4.42");
 const OID_SERIAL_NUMBER: Oid = Oid::new_unwrap("2.5.4.5");
 
 /// The signature algorithms certificates in an eID chain may use (aws-lc-rs only).
-pub(super) static CHAIN_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
+pub static CHAIN_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     algs::ECDSA_P256_SHA256,
     algs::ECDSA_P256_SHA384,
     algs::ECDSA_P384_SHA256,
@@ -84,22 +84,22 @@ pub struct EidCertificateConfig {
 }
 
 /// What the registrant sent.
-pub(super) struct Evidence<'a> {
+pub struct Evidence<'a> {
     pub chain: &'a [String],
     pub signature_algorithm: &'a str,
     pub signature: &'a str,
     pub message: &'a [u8],
 }
 
-fn refused(what: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Invalid(format!("eID certificate: {what}"))
+fn refused(what: impl std::fmt::Display) -> EvidenceError {
+    EvidenceError::Refused(format!("eID certificate: {what}"))
 }
 
-pub(super) async fn verify(
+pub async fn verify(
     config: &EidCertificateConfig,
     evidence: &Evidence<'_>,
     now: OffsetDateTime,
-) -> ServiceResult<ProvenIdentity> {
+) -> EvidenceResult<ProvenIdentity> {
     if evidence.chain.is_empty() || evidence.chain.len() > MAX_CHAIN {
         return Err(refused(format!(
             "certificateChain: 1 to {MAX_CHAIN} certificates, the registrant's first"
@@ -135,7 +135,7 @@ pub(super) async fn verify(
     identity_of(&leaf, config.level)
 }
 
-fn signature_algorithm(name: &str) -> ServiceResult<&'static dyn SignatureVerificationAlgorithm> {
+fn signature_algorithm(name: &str) -> EvidenceResult<&'static dyn SignatureVerificationAlgorithm> {
     Ok(match name {
         alg::RSA_PKCS1_SHA256 => algs::RSA_PKCS1_2048_8192_SHA256,
         alg::RSA_PSS_SHA256 => algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
@@ -153,7 +153,7 @@ fn signature_algorithm(name: &str) -> ServiceResult<&'static dyn SignatureVerifi
     })
 }
 
-fn require_digital_signature(leaf: &Certificate) -> ServiceResult<()> {
+fn require_digital_signature(leaf: &Certificate) -> EvidenceResult<()> {
     let usage = leaf
         .tbs_certificate
         .get::<KeyUsage>()
@@ -172,7 +172,7 @@ fn check_path(
     chain: &[Vec<u8>],
     crl: Option<&webpki::CertRevocationList<'static>>,
     now: OffsetDateTime,
-) -> ServiceResult<()> {
+) -> EvidenceResult<()> {
     let anchor_ders: Vec<CertificateDer<'_>> = config
         .trust_anchors
         .iter()
@@ -182,7 +182,7 @@ fn check_path(
         .iter()
         .map(webpki::anchor_from_trusted_cert)
         .collect::<Result<_, _>>()
-        .map_err(|e| ServiceError::internal(format!("a configured trust anchor: {e}")))?;
+        .map_err(|e| EvidenceError::unavailable(format!("a configured trust anchor: {e}")))?;
     let end_entity = CertificateDer::from(chain[0].as_slice());
     let end_entity = webpki::EndEntityCert::try_from(&end_entity)
         .map_err(|e| refused(format!("unreadable certificate: {e}")))?;
@@ -191,7 +191,7 @@ fn check_path(
         .map(|der| CertificateDer::from(der.as_slice()))
         .collect();
     let seconds = u64::try_from(now.unix_timestamp())
-        .map_err(|_| ServiceError::internal("clock before 1970"))?;
+        .map_err(|_| EvidenceError::unavailable("clock before 1970"))?;
     let crls: Vec<&webpki::CertRevocationList<'_>> = crl.into_iter().collect();
     let revocation = webpki::RevocationOptionsBuilder::new(&crls)
         .ok()
@@ -229,7 +229,7 @@ fn check_path(
     Ok(())
 }
 
-fn path_error(error: webpki::Error) -> ServiceError {
+fn path_error(error: webpki::Error) -> EvidenceError {
     use webpki::Error as E;
     match error {
         E::UnknownIssuer => refused("the certificate does not chain to a trusted eID issuer"),
@@ -253,7 +253,7 @@ async fn check_revocation(
     leaf: &Certificate,
     chain: &[Vec<u8>],
     now: OffsetDateTime,
-) -> ServiceResult<()> {
+) -> EvidenceResult<()> {
     if let Some(url) = ocsp::responder_url(leaf)
         && let Some(issuer) = issuer_of(leaf, chain, &config.trust_anchors)
     {
@@ -304,7 +304,7 @@ fn issuer_of(leaf: &Certificate, chain: &[Vec<u8>], anchors: &[Vec<u8>]) -> Opti
 async fn fetch_crl(
     leaf: &Certificate,
     mode: RevocationCheck,
-) -> ServiceResult<Option<webpki::CertRevocationList<'static>>> {
+) -> EvidenceResult<Option<webpki::CertRevocationList<'static>>> {
     let unknown = |why: String| {
         if mode == RevocationCheck::Required {
             Err(refused(format!("revocation status unknown: {why}")))
@@ -393,7 +393,7 @@ fn crl_url(leaf: &Certificate) -> Option<String> {
 
 /// The person in the certificate: subject serialNumber (semantics identifier), givenName,
 /// surname, countryName.
-fn identity_of(leaf: &Certificate, level: Assurance) -> ServiceResult<ProvenIdentity> {
+fn identity_of(leaf: &Certificate, level: Assurance) -> EvidenceResult<ProvenIdentity> {
     let subject = &leaf.tbs_certificate.subject;
     let required = |oid: Oid, name: &str| {
         attribute(subject, oid)
