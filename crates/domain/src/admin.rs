@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::Service;
-use crate::accounts::Closure;
 use crate::accounts::pin_policy::PinState;
+use crate::closing::Closure;
 use crate::error::{ServiceError, ServiceResult};
 use crate::store::{
     AccountRecord, AccountState, AuditEntry, AuditEvent, AuditKind, AuditQuery, KeyPurpose,

@@ -280,7 +280,7 @@ impl Service {
         )
         .account(account);
         self.store().append_audit(&event).await?;
-        self.close_account(account.id, crate::accounts::Closure::CloneDetected, None)
+        self.close_account(account.id, crate::closing::Closure::CloneDetected, None)
             .await?;
         Ok(ServiceError::Conflict(
             "this app's state is stale: the account has been used from a copy of this app, so it is now closed; register again".into(),

@@ -5,20 +5,24 @@
 //! devices → the app's requests pass the [`app_channel`] (MAC, freshness, the ratchet against
 //! cloned apps) → [`accounts`] judges the PIN through the split-key protocol (with
 //! [`keystore`] holding the server's shares) → [`sessions`] completes and wakes the relying
-//! party's long poll. [`proofing`] establishes who registers (the evidence checks are `splitid-evidence`), [`ca`]
-//! certifies it, [`admin`] is the operators'. [`store`] (its own crate) is the only one with
-//! SQL; every failure is a [`error::ServiceError`], which each API renders its own way.
+//! party's long poll. [`registration`] opens accounts on evidence that [`proofing`] accepts
+//! (its checks are `splitid-evidence`); [`ca`] certifies them; [`admin`] is the operators'.
+//! [`store`] (its own crate) is the only one with SQL; every failure is a
+//! [`error::ServiceError`], which each API renders its own way.
 
 pub mod accounts;
 pub mod admin;
 pub mod app_channel;
 pub mod ca;
 pub mod clock;
+pub mod closing;
 pub mod error;
 pub mod model;
 pub mod proofing;
+pub mod registration;
 pub mod relying_parties;
 pub mod sessions;
+pub mod transactions;
 
 /// The key store, from its own crate.
 pub use splitid_keystore as keystore;

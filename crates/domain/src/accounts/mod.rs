@@ -1,8 +1,7 @@
-//! Accounts: registration with identity proofing and proof of possession, and the one place
-//! where a PIN is judged, under the PIN policy.
+//! Accounts: the one place where a PIN is judged, under the PIN policy, and the keys it
+//! guards (the registration module opens accounts, the closing module closes them).
 
 pub mod pin_policy;
-mod registration;
 
 use aws_lc_rs::digest;
 use base64::Engine;
@@ -12,12 +11,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-pub use registration::ACCOUNT_VALIDITY;
-
 use crate::Service;
 use crate::error::{ServiceError, ServiceResult};
 use crate::store::{
-    AccountRecord, AuditEvent, AuditKind, KeyPurpose, KeyRecord, Revocation, RightPin, Serialised,
+    AccountRecord, AuditEvent, AuditKind, KeyPurpose, KeyRecord, RightPin, Serialised,
 };
 use pin_policy::{PinPolicy, PinState};
 use serde_json::json;
@@ -30,49 +27,6 @@ pub(crate) fn seal_context(account: Uuid, purpose: KeyPurpose, what: &str) -> St
 /// The digest under which a ratchet token is stored (the token itself never is).
 pub fn token_digest(token: &[u8]) -> Vec<u8> {
     digest::digest(&digest::SHA256, token).as_ref().to_vec()
-}
-
-/// Why an account is closed for good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Closure {
-    /// The person deleted it (from the app, the portal, or through support).
-    Deleted,
-    /// The ninth wrong PIN in a row.
-    PinPermanentlyLocked,
-    /// A copy of the app was used: the keys' device shares are in two places.
-    CloneDetected,
-    /// Support closed it at the person's request: the device was lost or stolen.
-    LostDevice,
-}
-
-impl Closure {
-    /// What the person and the operator are told.
-    pub fn text(self) -> &'static str {
-        match self {
-            Closure::Deleted => "deleted by the person",
-            Closure::PinPermanentlyLocked => "PIN permanently locked",
-            Closure::CloneDetected => "clone detected",
-            Closure::LostDevice => "closed by support: device lost or stolen",
-        }
-    }
-
-    /// The RFC 5280 reason the certificates are revoked with.
-    fn revocation_reason(self) -> &'static str {
-        match self {
-            Closure::Deleted => "cessationOfOperation",
-            Closure::PinPermanentlyLocked => "privilegeWithdrawn",
-            Closure::CloneDetected | Closure::LostDevice => "keyCompromise",
-        }
-    }
-
-    /// Who closes the account, for the audit log (support names its operator separately).
-    fn actor(self, account: &AccountRecord, operator: Option<&str>) -> String {
-        match (self, operator) {
-            (_, Some(operator)) => format!("operator:{operator}"),
-            (Closure::Deleted, None) => format!("person:{}", account.semantics_id),
-            _ => "system".into(),
-        }
-    }
 }
 
 /// What happened to a PIN attempt.
@@ -92,6 +46,34 @@ pub enum PinOutcome {
     Locked(PinState),
 }
 
+/// One PIN attempt: the device's partial signature over `request` with `key` of `account`,
+/// made under the account's lock (`serialised`), with `key` read under it.
+pub struct PinAttempt<'a> {
+    pub account: &'a AccountRecord,
+    pub serialised: Serialised,
+    pub key: KeyRecord,
+    pub request: &'a SignRequest,
+    pub partial: PartialSignature,
+}
+
+impl<'a> PinAttempt<'a> {
+    pub fn new(
+        account: &'a AccountRecord,
+        serialised: Serialised,
+        key: KeyRecord,
+        request: &'a SignRequest,
+        partial: PartialSignature,
+    ) -> Self {
+        PinAttempt {
+            account,
+            serialised,
+            key,
+            request,
+            partial,
+        }
+    }
+}
+
 impl Service {
     /// The state of a key's PIN now.
     pub fn pin_state(&self, key: &KeyRecord) -> PinState {
@@ -100,19 +82,23 @@ impl Service {
 
     /// Completes a signature with the device's partial signature, counting the attempt under
     /// the PIN policy: counted (durably) before the check, reset if right (by the caller,
-    /// see [`PinOutcome::Signed`]); a permanent lock closes the account. Attempts on one
+    /// see [`PinOutcome::Signed`]). Closing the account at a permanent lock is the caller's:
+    /// `Service::sign_with_pin`, in the closing module, does both. Attempts on one
     /// account are judged one at a time, on whichever node they arrive: the caller holds the
     /// account's lock (`serialised`) and read `key` under it, so no parallel request can race
     /// past the counter. (A key of another account would not even unseal: its sealing
     /// context names its account.)
-    pub async fn sign_with_pin(
+    pub(crate) async fn complete_with_pin(
         &self,
-        account: &AccountRecord,
-        serialised: Serialised,
-        key: KeyRecord,
-        request: &SignRequest,
-        partial: PartialSignature,
+        attempt: PinAttempt<'_>,
     ) -> ServiceResult<PinOutcome> {
+        let PinAttempt {
+            account,
+            serialised,
+            key,
+            request,
+            partial,
+        } = attempt;
         if !serialised.covers(account.id) {
             return Err(ServiceError::internal(
                 "a PIN attempt outside its account's lock",
@@ -155,10 +141,6 @@ impl Service {
                 tracing::info!(account = %account.id, purpose = purpose.as_str(), ?state, "wrong PIN");
                 self.log_wrong_pin(account, purpose, counted.wrong_in_a_row, &state)
                     .await?;
-                if state == PinState::PermanentlyLocked {
-                    self.close_account(account.id, Closure::PinPermanentlyLocked, None)
-                        .await?;
-                }
                 Ok(PinOutcome::WrongPin(state))
             }
             Err(splitkey::Error::InvalidInput(problem)) => {
@@ -244,62 +226,6 @@ impl Service {
             None => ServerShare::from_stored(half, &key.device_modulus, &exponent, &server_key),
         }
         .map_err(ServiceError::internal)
-    }
-
-    /// Closes an account for good (deleted, permanently locked, cloned, lost) and revokes both
-    /// its certificates with the matching reason, logging it all; its running sessions are
-    /// withdrawn from it, and those no other device can answer end with DOCUMENT_UNUSABLE.
-    /// `operator` names the support person who closed it, if one did.
-    pub async fn close_account(
-        &self,
-        account_id: Uuid,
-        closure: Closure,
-        operator: Option<&str>,
-    ) -> ServiceResult<()> {
-        let account = self
-            .store()
-            .account(account_id)
-            .await?
-            .ok_or_else(|| ServiceError::internal(format!("no account {account_id}")))?;
-        let now = self.now();
-        let actor = closure.actor(&account, operator);
-        let mut revocations = Vec::new();
-        let mut audit = vec![
-            AuditEvent::new(AuditKind::AccountClosed, &actor, now)
-                .account(&account)
-                .details(json!({ "reason": closure.text() })),
-        ];
-        for purpose in [KeyPurpose::Authentication, KeyPurpose::Signing] {
-            let key = self.key(account_id, purpose).await?;
-            let revocation = Revocation {
-                serial: crate::ca::certificate_serial(&key.certificate)?,
-                purpose,
-                reason: closure.revocation_reason(),
-                revoked_at: now,
-            };
-            audit.push(
-                AuditEvent::new(AuditKind::CertificateRevoked, &actor, now)
-                    .account(&account)
-                    .details(json!({
-                        "serial": revocation.serial,
-                        "purpose": purpose.as_str(),
-                        "reason": revocation.reason,
-                    })),
-            );
-            revocations.push(revocation);
-        }
-        if !self
-            .store()
-            .close_account(account_id, closure.text(), &revocations, &audit)
-            .await?
-        {
-            return Ok(());
-        }
-        tracing::info!(account = %account_id, reason = closure.text(), "account closed, certificates revoked");
-        for session in self.store().pending_sessions_for(account_id).await? {
-            self.withdraw_device(session.id, account_id).await?;
-        }
-        Ok(())
     }
 
     /// Usable accounts of a person (active, not expired), oldest first.

@@ -24,7 +24,7 @@ use splitid_evidence::{check_name, eid, oidc};
 
 use crate::Service;
 use crate::accounts::pin_policy::pin_status;
-use crate::accounts::{PinOutcome, decode_field, rfc3339};
+use crate::accounts::{PinAttempt, PinOutcome, decode_field, rfc3339};
 use crate::error::{ServiceError, ServiceResult};
 use crate::sessions::{Progress, SigningRequest, Target};
 use crate::store::{AccountRecord, KeyPurpose, Serialised};
@@ -224,7 +224,7 @@ impl Service {
             &vouch.partial_signature,
         )?);
         match self
-            .sign_with_pin(account, serialised, key, &request, partial)
+            .sign_with_pin(PinAttempt::new(account, serialised, key, &request, partial))
             .await?
         {
             PinOutcome::Signed { right_pin, .. } => {

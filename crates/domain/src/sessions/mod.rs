@@ -4,7 +4,6 @@
 //! device to answer completes it and the others are withdrawn. Completion is one transaction
 //! (result, withdrawals, billing count) and wakes the relying party's long poll at once.
 
-pub mod device;
 mod waiters;
 
 use std::time::Duration as StdDuration;
@@ -550,7 +549,7 @@ impl Service {
         Ok(event)
     }
 
-    async fn certificate_choice_result(
+    pub(crate) async fn certificate_choice_result(
         &self,
         account: &AccountRecord,
         spec: &SessionSpec,

@@ -317,7 +317,7 @@ async fn delete_account(
             let service = service.clone();
             async move {
                 service
-                    .close_account(account.id, splitid_domain::accounts::Closure::Deleted, None)
+                    .close_account(account.id, splitid_domain::closing::Closure::Deleted, None)
                     .await?;
                 tracing::info!(account = %account.id, "account deleted from the app");
                 Ok(serde_json::json!({ "deleted": account.document_number }))

@@ -22,8 +22,8 @@ use super::{
     person_from_form, waiting_page,
 };
 use splitid_domain::Service;
-use splitid_domain::accounts::Closure;
 use splitid_domain::accounts::pin_policy::PinState;
+use splitid_domain::closing::Closure;
 use splitid_domain::error::ServiceError;
 use splitid_domain::sessions::{EndResult, Progress, SigningRequest, Target};
 use splitid_domain::store::{AccountRecord, AccountState, AuditKind, AuditQuery};

@@ -7,8 +7,8 @@
 //! move commit together or not at all.
 
 use splitid_domain::Service;
-use splitid_domain::accounts::PinOutcome;
 use splitid_domain::accounts::pin_policy::PinState;
+use splitid_domain::accounts::{PinAttempt, PinOutcome};
 use splitid_domain::store::{
     AccountLock, AccountRecord, AuditEvent, AuditKind, ChannelAdvance, ChannelState, KeyPurpose,
     KeyRecord, RightPin, SessionCompletion, SessionState, StoreError,
@@ -37,7 +37,13 @@ async fn attempt(
     let lock = service.store().lock_account(account.id).await.unwrap();
     let key = stored_key(service, account, purpose).await;
     let outcome = service
-        .sign_with_pin(account, lock.proof(), key, request, partial)
+        .sign_with_pin(PinAttempt {
+            account,
+            serialised: lock.proof(),
+            key,
+            request,
+            partial,
+        })
         .await
         .unwrap();
     if let PinOutcome::Signed { right_pin, .. } = &outcome {
@@ -191,7 +197,13 @@ async fn about_to_complete(wrong_pins: usize) -> AboutToComplete {
     let key = stored_key(&service, &account, KeyPurpose::Authentication).await;
     let right = auth.partial_sign(&pin1, &request).unwrap();
     let PinOutcome::Signed { right_pin, .. } = service
-        .sign_with_pin(&account, lock.proof(), key, &request, right)
+        .sign_with_pin(PinAttempt {
+            account: &account,
+            serialised: lock.proof(),
+            key,
+            request: &request,
+            partial: right,
+        })
         .await
         .unwrap()
     else {

@@ -1,4 +1,5 @@
-//! The device's side of a session: what it is shown, and its answer.
+//! The device's side of a session, a transaction: what the phone is shown, and its answer
+//! (confirmed with the PIN, or refused).
 
 use std::time::Duration as StdDuration;
 
@@ -10,12 +11,12 @@ use splitid_proto::app_v1::{
 use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
 use uuid::Uuid;
 
-use super::{Answer, SessionSpec, is_past, key_for, signed_outcome};
 use crate::Service;
 use crate::accounts::pin_policy::{PinState, pin_status};
-use crate::accounts::{PinOutcome, decode_field, rfc3339};
+use crate::accounts::{PinAttempt, PinOutcome, decode_field, rfc3339};
 use crate::error::{ServiceError, ServiceResult};
 use crate::model::{DigestAlgorithm, EndResult, InteractionKind, Outcome, SignatureProtocol};
+use crate::sessions::{Answer, SessionSpec, is_past, key_for, signed_outcome};
 use crate::store::{
     AccountRecord, ChannelAdvance, KeyPurpose, KeyRecord, Serialised, SessionKind, SessionRecord,
 };
@@ -218,7 +219,7 @@ impl Service {
         let key = self.key(account.id, key_for(session.kind)).await?;
         let request = Self::sign_request(&key, &spec)?;
         match self
-            .sign_with_pin(account, serialised, key, &request, partial)
+            .sign_with_pin(PinAttempt::new(account, serialised, key, &request, partial))
             .await?
         {
             PinOutcome::Signed {

@@ -15,8 +15,8 @@ use splitkey::{
 use time::Duration;
 use uuid::Uuid;
 
-use super::{decode_field, rfc3339, seal_context};
 use crate::Service;
+use crate::accounts::{decode_field, rfc3339, seal_context, token_digest};
 use crate::ca::CertificateOrder;
 use crate::error::{ServiceError, ServiceResult};
 use crate::model::InteractionKind;
@@ -314,7 +314,7 @@ impl Service {
                 &format!("splitid/{}/mac-key", pending.account_id),
             )?,
             channel: ChannelState {
-                ratchet_token: super::token_digest(&token),
+                ratchet_token: token_digest(&token),
                 ..ChannelState::default()
             },
             interactions: pending.interactions.clone(),
