@@ -99,13 +99,23 @@ impl ChannelMove {
 
 /// What an app's request proves itself with, as received (each absent or unreadable value
 /// is `None`): the headers of the app API.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AppCredentials {
     pub account: Option<String>,
     pub timestamp: Option<String>,
     pub nonce: Option<String>,
     pub ratchet: Option<String>,
     pub mac: Option<String>,
+}
+
+/// The account and the time only: the ratchet token and the MAC never reach a log.
+impl std::fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppCredentials")
+            .field("account", &self.account)
+            .field("timestamp", &self.timestamp)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An app's request as the channel checks it: what its MAC covers, and its credentials.
@@ -285,5 +295,26 @@ impl Service {
         Ok(ServiceError::Conflict(
             "this app's state is stale: the account has been used from a copy of this app, so it is now closed; register again".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppCredentials;
+
+    #[test]
+    fn credentials_never_print_their_secrets() {
+        let credentials = AppCredentials {
+            account: Some("account-id".into()),
+            timestamp: Some("1764700000".into()),
+            nonce: Some("nonce-value".into()),
+            ratchet: Some("ratchet-token-value".into()),
+            mac: Some("mac-value".into()),
+        };
+        let printed = format!("{credentials:?}");
+        assert!(printed.contains("account-id"), "{printed}");
+        for secret in ["ratchet-token-value", "mac-value", "nonce-value"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
     }
 }

@@ -152,7 +152,7 @@ impl Service {
         &self.inner.store
     }
 
-    pub fn keys(&self) -> &KeyStore {
+    pub(crate) fn keys(&self) -> &KeyStore {
         &self.inner.keys
     }
 

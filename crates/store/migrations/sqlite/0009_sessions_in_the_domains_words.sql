@@ -1,4 +1,4 @@
--- Sessions are kept in the domain's own form (crates/server/src/sessions/model.rs) instead of
+-- Sessions are kept in the domain's own form (crates/domain/src/model.rs) instead of
 -- RP API v2's: the request names a level, a signature protocol and an interaction with its
 -- text, and a completed session keeps its outcome instead of v2's status body. Rows already
 -- in the new form are left alone.
