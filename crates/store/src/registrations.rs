@@ -98,16 +98,8 @@ impl Store {
         account: Uuid,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE proofing_challenges SET vouched_by = $1
-             WHERE id = $2 AND vouched_by IS NULL AND used_at IS NULL AND expires_at > $3",
-        )
-        .bind(account.to_string())
-        .bind(id.to_string())
-        .bind(format_time(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+        self.update_open_challenge("vouched_by", account, id, now)
+            .await
     }
 
     /// Records the login session that asks an account's device to vouch for a challenge
@@ -118,15 +110,29 @@ impl Store {
         session: Uuid,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE proofing_challenges SET vouch_session = $1
-             WHERE id = $2 AND vouched_by IS NULL AND used_at IS NULL AND expires_at > $3",
-        )
-        .bind(session.to_string())
-        .bind(id.to_string())
-        .bind(format_time(now))
-        .execute(&self.pool)
-        .await?;
+        self.update_open_challenge("vouch_session", session, id, now)
+            .await
+    }
+
+    /// Sets `column` of a challenge that is still open (not used, not expired, not vouched
+    /// for); false if it is not. `column` is one of this file's names, never input.
+    async fn update_open_challenge(
+        &self,
+        column: &'static str,
+        value: Uuid,
+        id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let statement = format!(
+            "UPDATE proofing_challenges SET {column} = $1
+             WHERE id = $2 AND vouched_by IS NULL AND used_at IS NULL AND expires_at > $3"
+        );
+        let result = sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(value.to_string())
+            .bind(id.to_string())
+            .bind(format_time(now))
+            .execute(&self.pool)
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -242,6 +248,20 @@ mod tests {
         );
         let vouched = store.proofing_challenge(challenge).await.unwrap().unwrap();
         assert_eq!(vouched.vouched_by, Some(voucher.id));
+        // Once vouched for, neither a second voucher nor a new vouching session gets in.
+        let other = insert_account(&store, "PNOEE-2", "PNOEE-2-BBBB-Q").await;
+        assert!(
+            !store
+                .vouch_for_challenge(challenge, other.id, NOW)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_vouch_session(challenge, Uuid::new_v4(), NOW)
+                .await
+                .unwrap()
+        );
         let request = serde_json::json!({});
         let first = Uuid::new_v4();
         assert!(
