@@ -1,6 +1,8 @@
 //! The app's side of the authenticated channel (see the domain's `app_channel`): every
 //! request is MAC'd under the account's key; state-changing ones carry the ratchet token and
-//! receive the next one, which the caller must store before doing anything else.
+//! receive the next one, which the caller must store before doing anything else. A
+//! state-changing request is stored before it is sent and sent again, byte for byte, until
+//! it is answered (see the flows' `ratcheted`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,15 +18,20 @@ use splitid_proto::app_v1::{headers, mac_input};
 
 use crate::AppError;
 use crate::ports::{Clock, Method, Random, Request, Response, Transport};
-use crate::vault::StoredAccount;
+use crate::vault::{InFlightRequest, StoredAccount};
 
 /// A state-changing answer: the result and the next ratchet token.
 #[derive(Debug, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Ratcheted<T> {
-    next_ratchet_token: String,
-    result: T,
+pub struct Ratcheted<T> {
+    pub next_ratchet_token: String,
+    pub result: T,
 }
+
+/// How often a ratcheted request is sent while no answer comes, within one call (it stays in
+/// the vault after that, and goes first the next time).
+const SEND_ATTEMPTS: u32 = 3;
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The channel to the SplitID server, over a transport, with a clock for the requests'
 /// timestamps and randomness for their nonces.
@@ -156,17 +163,15 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
         Ok(())
     }
 
-    /// An authenticated, ratcheted request. On success `account.ratchet_token` holds the next
-    /// token: save the vault before anything else. A request that got no answer, or whose
-    /// answer broke off, is sent once more byte for byte, which the server answers from its
-    /// record if the first one reached it.
-    pub async fn ratcheted<Q: DeserializeOwned>(
+    /// A ratcheted request for `account`, signed with its current token, ready to be kept in
+    /// the vault before it is sent ([`send_in_flight`](Self::send_in_flight)).
+    pub fn ratcheted_request(
         &self,
-        account: &mut StoredAccount,
+        account: &StoredAccount,
         method: Method,
         path: &str,
         body: Option<&impl Serialize>,
-    ) -> Result<Q, AppError> {
+    ) -> Result<InFlightRequest, AppError> {
         let body = match body {
             Some(body) => {
                 serde_json::to_vec(body).map_err(|e| AppError::Protocol(e.to_string()))?
@@ -175,13 +180,45 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
         };
         let ratchet = account.ratchet_token.clone();
         let request = self.signed(account, method, path, "", body, Some(&ratchet))?;
-        let response = match self.exchange(request.clone()).await {
-            Err(AppError::Network(_)) => self.exchange(request).await?,
-            answer => answer?,
+        Ok(InFlightRequest {
+            method: method.as_str().to_owned(),
+            url: request.url,
+            headers: request.headers,
+            body: String::from_utf8(request.body)
+                .map_err(|_| AppError::Protocol("a request body is not UTF-8".into()))?,
+        })
+    }
+
+    /// Sends a ratcheted request as it was stored, byte for byte, trying again a few times
+    /// while no answer comes. The server's answer, whatever its status; a network error
+    /// means the request may or may not have been carried out (keep it and send it again).
+    pub async fn send_in_flight(&self, request: &InFlightRequest) -> Result<Response, AppError> {
+        let method = match request.method.as_str() {
+            "POST" => Method::Post,
+            "DELETE" => Method::Delete,
+            other => {
+                return Err(AppError::Vault(format!(
+                    "a stored request's method is {other}"
+                )));
+            }
         };
-        let answer: Ratcheted<Q> = read(response)?;
-        account.ratchet_token = answer.next_ratchet_token;
-        Ok(answer.result)
+        let request = Request {
+            method,
+            url: request.url.clone(),
+            headers: request.headers.clone(),
+            body: request.body.clone().into_bytes(),
+        };
+        let mut last_error = None;
+        for attempt in 0..SEND_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(RETRY_PAUSE * attempt).await;
+            }
+            match self.exchange(request.clone()).await {
+                Err(AppError::Network(error)) => last_error = Some(AppError::Network(error)),
+                answer => return answer,
+            }
+        }
+        Err(last_error.unwrap_or_else(|| AppError::Network("no answer".into())))
     }
 
     fn signed(
@@ -207,13 +244,13 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
         mac.update(&input);
         let mac = BASE64.encode(mac.finalize().into_bytes());
         let mut fields = vec![
-            (headers::ACCOUNT, account.account_id.clone()),
-            (headers::TIMESTAMP, timestamp),
-            (headers::NONCE, nonce),
-            (headers::MAC, mac),
+            (headers::ACCOUNT.to_owned(), account.account_id.clone()),
+            (headers::TIMESTAMP.to_owned(), timestamp),
+            (headers::NONCE.to_owned(), nonce),
+            (headers::MAC.to_owned(), mac),
         ];
         if !ratchet.is_empty() {
-            fields.push((headers::RATCHET, ratchet.to_owned()));
+            fields.push((headers::RATCHET.to_owned(), ratchet.to_owned()));
         }
         // Counted once, however often it is sent.
         self.count(body.len());
@@ -227,7 +264,7 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
 }
 
 /// The JSON of an OK answer, or the server's refusal with its detail.
-fn read<Q: DeserializeOwned>(response: Response) -> Result<Q, AppError> {
+pub fn read<Q: DeserializeOwned>(response: Response) -> Result<Q, AppError> {
     if response.status == 200 {
         return serde_json::from_slice(&response.body)
             .map_err(|e| AppError::Protocol(format!("unexpected answer: {e}")));

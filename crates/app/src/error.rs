@@ -17,3 +17,9 @@ pub enum AppError {
     #[error("{0}")]
     Key(#[from] splitkey::Error),
 }
+
+impl From<splitid_sealing::SealingError> for AppError {
+    fn from(error: splitid_sealing::SealingError) -> Self {
+        AppError::Protocol(error.to_string())
+    }
+}

@@ -10,9 +10,10 @@ use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, KeyHandover, PendingTransaction, PendingTransactions, Proofing,
     ProofingChallenge, Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof,
-    RegistrationRequest, TransactionOutcome, Vouch, VouchSession, VouchSessionRequest, VouchState,
-    vouch_message,
+    RegistrationRequest, SealedSecret, ServerKeyDocument, TransactionOutcome, Vouch, VouchSession,
+    VouchSessionRequest, VouchState, vouch_message,
 };
+use splitid_sealing::{Binding, PublicServerKey, follow_rotations};
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, DeviceShare, HalfSize, HashAlgorithm, KdfParams, Padding,
     PartialSignature, Pin, ServerShareHandover, SignRequest, Signature, generate_device_key,
@@ -39,6 +40,9 @@ pub struct Registration {
     pub kdf: KdfParams,
     /// The interactions this app runs (RP API names); `None` for all four.
     pub supported_interactions: Option<Vec<String>>,
+    /// The fingerprint of the server's channel key, given out of band (`serve` prints it):
+    /// registration refuses any other key. `None`: the key the server presents (over TLS).
+    pub server_key_fingerprint: Option<String>,
 }
 
 /// The app: its flows over the device's ports (see [`crate::ports`]). `App` alone is the
@@ -102,6 +106,10 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
                 "PIN1 needs at least 4 digits and PIN2 at least 5".into(),
             ));
         }
+        let base = registration.server.trim_end_matches('/').to_owned();
+        let server_key = self
+            .registration_server_key(&base, registration.server_key_fingerprint.as_deref())
+            .await?;
         let (auth, auth_handover) = make_key(
             &registration,
             pin1,
@@ -118,11 +126,10 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             self.channel.random(),
         )
         .await?;
-        let base = registration.server.trim_end_matches('/').to_owned();
         let request = RegistrationRequest {
             proofing: registration.proofing.clone(),
-            authentication: handover_wire(&auth_handover),
-            signing: handover_wire(&sign_handover),
+            authentication: handover_wire(&auth_handover, &server_key, "authentication")?,
+            signing: handover_wire(&sign_handover, &server_key, "signing")?,
             supported_interactions: registration.supported_interactions.clone(),
         };
         drop((auth_handover, sign_handover));
@@ -130,27 +137,42 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             .channel
             .post(&format!("{base}/app/v1/registrations"), &request)
             .await?;
+        let proving = |share, pin, composite, purpose| Proving {
+            share,
+            pin,
+            composite,
+            purpose,
+            challenge: &challenge,
+            server_key: &server_key,
+        };
         let proof = RegistrationProof {
-            authentication: prove(
+            authentication: proving(
                 &auth,
                 pin1,
                 &challenge.authentication.modulus,
-                &challenge.challenge,
+                "authentication",
             )
+            .prove()
             .await?,
-            signing: prove(
-                &sign,
-                pin2,
-                &challenge.signing.modulus,
-                &challenge.challenge,
-            )
-            .await?,
+            signing: proving(&sign, pin2, &challenge.signing.modulus, "signing")
+                .prove()
+                .await?,
         };
         let url = format!(
             "{base}/app/v1/registrations/{}/complete",
             challenge.registration_id
         );
         let registered: RegisteredAccount = self.channel.post(&url, &proof).await?;
+        check_certificate_key(
+            "authentication",
+            &registered.authentication_certificate,
+            &challenge.authentication.modulus,
+        )?;
+        check_certificate_key(
+            "signing",
+            &registered.signing_certificate,
+            &challenge.signing.modulus,
+        )?;
         let account = StoredAccount {
             server: base,
             account_id: registered.account_id,
@@ -163,12 +185,71 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             authentication_certificate: registered.authentication_certificate,
             signing_certificate: registered.signing_certificate,
             expires_at: registered.expires_at,
+            server_key: Some(server_key.to_wire()),
+            in_flight: None,
         };
         let _locked = self.vault.lock()?;
         let mut vault = self.vault.load()?;
         vault.accounts.push(account.clone());
         self.vault.save(&vault)?;
         Ok(account)
+    }
+
+    /// The server's channel key at registration: the one whose fingerprint was given out of
+    /// band, or else the one the server presents.
+    async fn registration_server_key(
+        &self,
+        base: &str,
+        fingerprint: Option<&str>,
+    ) -> Result<PublicServerKey, AppError> {
+        let document: ServerKeyDocument = self
+            .channel
+            .get_public(&format!("{base}/app/v1/server-key"))
+            .await?;
+        let key = PublicServerKey::from_wire(&document.current)?;
+        if let Some(expected) = fingerprint
+            && !expected.trim().eq_ignore_ascii_case(&key.fingerprint())
+        {
+            return Err(AppError::Protocol(format!(
+                "the server's key has the fingerprint {}, not the one given ({}): refusing to register with it",
+                key.fingerprint(),
+                expected.trim()
+            )));
+        }
+        Ok(key)
+    }
+
+    /// The key to seal `account`'s secrets to: the pinned one while the server names it
+    /// (`current`, from a transaction), else the server's current key, accepted only through
+    /// rotations the pinned key signed and then pinned instead. An account of an older app,
+    /// which pinned nothing, pins the server's current key now.
+    async fn server_key(
+        &self,
+        account: &StoredAccount,
+        current: Option<&str>,
+    ) -> Result<PublicServerKey, AppError> {
+        if let (Some(pinned), Some(current)) = (&account.server_key, current)
+            && pinned.key_id == current
+        {
+            return Ok(PublicServerKey::from_wire(pinned)?);
+        }
+        let base = account.server.trim_end_matches('/');
+        let document: ServerKeyDocument = self
+            .channel
+            .get_public(&format!("{base}/app/v1/server-key"))
+            .await?;
+        let key = match &account.server_key {
+            Some(pinned) => follow_rotations(&PublicServerKey::from_wire(pinned)?, &document)?,
+            None => PublicServerKey::from_wire(&document.current)?,
+        };
+        if account.server_key.as_ref() != Some(&key.to_wire()) {
+            let _locked = self.vault.lock()?;
+            let mut vault = self.vault.load()?;
+            let index = account_index(&vault, account)?;
+            vault.accounts[index].server_key = Some(key.to_wire());
+            self.vault.save(&vault)?;
+        }
+        Ok(key)
     }
 
     /// A single-use identity proofing challenge from the server (the nonce for an ID token,
@@ -203,10 +284,17 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             Padding::Pkcs1v15,
             digest.as_ref(),
         )?;
+        let server_key = self.server_key(&account, None).await?;
         let partial = partial_sign(share, pin1, request).await?;
         let vouch = Vouch {
             challenge_id: challenge.challenge_id.clone(),
-            partial_signature: BASE64.encode(partial.as_bytes()),
+            sealed_partial_signature: server_key.seal(
+                partial.as_bytes(),
+                &Binding::Vouch {
+                    account: &account.account_id,
+                    challenge: &challenge.challenge_id,
+                },
+            )?,
         };
         let path = format!("/app/v1/accounts/{}/vouch", account.account_id);
         self.ratcheted(&account, Method::Post, &path, Some(&vouch))
@@ -332,7 +420,18 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             tasks.spawn(async move {
                 let (events, mut incoming) = tokio::sync::mpsc::channel(16);
                 let path = format!("/app/v1/accounts/{}/events", account.account_id);
-                let follow = channel.follow_events(&account, &path, events);
+                // The server ends a stream after a while: connect again (a new, freshly
+                // authenticated request) for as long as someone listens.
+                let follow = async {
+                    loop {
+                        channel
+                            .follow_events(&account, &path, events.clone())
+                            .await?;
+                        if events.is_closed() {
+                            return Ok::<(), AppError>(());
+                        }
+                    }
+                };
                 let forward = async {
                     while let Some(data) = incoming.recv().await {
                         if sender.send((account.clone(), data)).await.is_err() {
@@ -340,8 +439,10 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
                         }
                     }
                 };
-                let (result, ()) = tokio::join!(follow, forward);
-                result
+                tokio::select! {
+                    result = follow => result,
+                    () = forward => Ok(()),
+                }
             });
         }
         drop(sender);
@@ -373,7 +474,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
     ) -> Result<TransactionOutcome, AppError> {
         let transaction = &pending.transaction;
         let mut confirmation = Confirmation {
-            partial_signature: None,
+            sealed_partial_signature: None,
             chosen_code,
         };
         let mut to_verify = None;
@@ -385,8 +486,18 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             let share = stored.to_share()?;
             let request = checked_request(transaction, share.half_size())?;
             let pin = pin.ok_or_else(|| AppError::Usage("this transaction needs a PIN".into()))?;
+            let server_key = self
+                .server_key(&pending.account, transaction.server_key_id.as_deref())
+                .await?;
             let partial = partial_sign(share, pin, request.clone()).await?;
-            confirmation.partial_signature = Some(BASE64.encode(partial.as_bytes()));
+            confirmation.sealed_partial_signature = Some(server_key.seal(
+                partial.as_bytes(),
+                &Binding::Confirmation {
+                    account: &pending.account.account_id,
+                    purpose: key_purpose(key_use),
+                    transaction: &transaction.transaction_id,
+                },
+            )?);
             to_verify = Some((request, stored.composite_modulus.clone()));
         }
         let path = format!(
@@ -464,7 +575,10 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
         self.vault.save(&vault)
     }
 
-    /// A ratcheted call with the vault's current token, saving the next token at once.
+    /// A ratcheted call with the vault's current token. The request is saved in the vault
+    /// before it is sent, and the next token (clearing the request) as soon as the answer is
+    /// in. A request still in flight from before — its answer lost, or the app stopped while
+    /// waiting — is sent again first, byte for byte.
     async fn ratcheted<Q: serde::de::DeserializeOwned>(
         &self,
         account: &StoredAccount,
@@ -474,20 +588,107 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
     ) -> Result<Q, AppError> {
         let _locked = self.vault.lock()?;
         let mut vault = self.vault.load()?;
-        let stored = vault
-            .accounts
-            .iter_mut()
-            .find(|a| a.account_id == account.account_id)
-            .ok_or_else(|| {
-                AppError::Usage(format!(
-                    "no account {} on this device",
-                    account.document_number
-                ))
-            })?;
-        let result = self.channel.ratcheted(stored, method, path, body).await?;
+        let index = account_index(&vault, account)?;
+        if self.finish_in_flight(&mut vault, index).await? {
+            return Err(AppError::Usage(format!(
+                "the account {} was deleted (the answer to its deletion had been lost)",
+                account.document_number
+            )));
+        }
+        let request = self
+            .channel
+            .ratcheted_request(&vault.accounts[index], method, path, body)?;
+        vault.accounts[index].in_flight = Some(request.clone());
         self.vault.save(&vault)?;
-        Ok(result)
+        let answer = self.channel.send_in_flight(&request).await?;
+        self.settle(&mut vault, index, answer)
     }
+
+    /// Sends the request still in flight on each account of this device, if any: what a
+    /// restarted app does first, so that the server's record and the vault agree again.
+    pub async fn resume(&self) -> Result<usize, AppError> {
+        let _locked = self.vault.lock()?;
+        let mut vault = self.vault.load()?;
+        let mut resumed = 0;
+        let mut index = 0;
+        while index < vault.accounts.len() {
+            resumed += usize::from(vault.accounts[index].in_flight.is_some());
+            if !self.finish_in_flight(&mut vault, index).await? {
+                index += 1;
+            }
+        }
+        Ok(resumed)
+    }
+
+    /// Sends the account's request still in flight, if any, and takes its answer. True when
+    /// it was the account's deletion and it went through: the account is then gone from the
+    /// vault too.
+    async fn finish_in_flight(
+        &self,
+        vault: &mut crate::vault::Vault,
+        index: usize,
+    ) -> Result<bool, AppError> {
+        let Some(earlier) = vault.accounts[index].in_flight.clone() else {
+            return Ok(false);
+        };
+        let answer = self.channel.send_in_flight(&earlier).await?;
+        match self.settle::<serde_json::Value>(vault, index, answer) {
+            Ok(_) if earlier.method == Method::Delete.as_str() => {
+                vault.accounts.remove(index);
+                self.vault.save(vault)?;
+                Ok(true)
+            }
+            Ok(_) => Ok(false),
+            Err(error) => ignore_refusal(error).map(|()| false),
+        }
+    }
+
+    /// Takes the answer to the account's request in flight: an OK answer moves the ratchet
+    /// on; a refusal (4xx) means the server did not carry it out (it answers a request it did
+    /// carry out from its record), so the request is dropped. Either way the vault is saved.
+    /// A server fault (5xx) leaves the request in flight, to be sent again.
+    fn settle<Q: serde::de::DeserializeOwned>(
+        &self,
+        vault: &mut crate::vault::Vault,
+        index: usize,
+        answer: crate::ports::Response,
+    ) -> Result<Q, AppError> {
+        if answer.status >= 500 {
+            return Err(crate::channel::read::<Q>(answer)
+                .err()
+                .unwrap_or_else(|| AppError::Protocol("a server fault".into())));
+        }
+        let account = &mut vault.accounts[index];
+        account.in_flight = None;
+        let result = crate::channel::read::<crate::channel::Ratcheted<Q>>(answer).map(|answer| {
+            account.ratchet_token = answer.next_ratchet_token;
+            answer.result
+        });
+        self.vault.save(vault)?;
+        result
+    }
+}
+
+/// An earlier request's refusal is not this request's failure: the server did not carry it
+/// out, and nothing is left to do about it.
+fn ignore_refusal(error: AppError) -> Result<(), AppError> {
+    match error {
+        AppError::Server { status, .. } if status < 500 => Ok(()),
+        other => Err(other),
+    }
+}
+
+fn account_index(vault: &crate::vault::Vault, account: &StoredAccount) -> Result<usize, AppError> {
+    vault
+        .accounts
+        .iter()
+        .position(|a| a.account_id == account.account_id)
+        .ok_or_else(|| {
+            AppError::Usage(format!(
+                "no account {} on this device",
+                account.document_number
+            ))
+        })
 }
 
 async fn make_key(
@@ -512,29 +713,94 @@ async fn make_key(
         .map_err(AppError::from)
 }
 
-fn handover_wire(handover: &ServerShareHandover) -> KeyHandover {
-    KeyHandover {
+fn handover_wire(
+    handover: &ServerShareHandover,
+    server_key: &PublicServerKey,
+    purpose: &str,
+) -> Result<KeyHandover, AppError> {
+    Ok(KeyHandover {
         half_bits: handover.half_size().bits(),
         device_modulus: BASE64.encode(handover.device_modulus()),
-        server_exponent: BASE64.encode(handover.server_exponent()),
+        sealed_server_exponent: server_key.seal(
+            handover.server_exponent(),
+            &Binding::ServerExponent {
+                purpose,
+                device_modulus: handover.device_modulus(),
+            },
+        )?,
+    })
+}
+
+/// One key's proof of possession at registration.
+struct Proving<'a> {
+    share: &'a DeviceShare,
+    pin: &'a Pin,
+    /// The composite modulus the server formed (base64).
+    composite: &'a str,
+    purpose: &'a str,
+    challenge: &'a RegistrationChallenge,
+    server_key: &'a PublicServerKey,
+}
+
+impl Proving<'_> {
+    /// Checks the composite key the server formed — n1·n2 with our n1 and an n2 of the right
+    /// size — then signs the challenge with it and seals the partial signature.
+    async fn prove(self) -> Result<SealedSecret, AppError> {
+        let key = CompositePublicKey::from_modulus(&b64("composite modulus", self.composite)?)?;
+        if key.half_size() != self.share.half_size() {
+            return Err(AppError::Protocol(
+                "the composite key has the wrong size".into(),
+            ));
+        }
+        key.check_made_of(self.share.modulus()).map_err(|e| {
+            AppError::Protocol(format!(
+                "the server's {} key is not made of this device's key: {e}",
+                self.purpose
+            ))
+        })?;
+        let challenge = b64("challenge", &self.challenge.challenge)?;
+        let request = proof_of_possession_request(&key, &challenge)?;
+        let partial = partial_sign(self.share.clone(), self.pin, request).await?;
+        Ok(self.server_key.seal(
+            partial.as_bytes(),
+            &Binding::Possession {
+                registration: &self.challenge.registration_id,
+                purpose: self.purpose,
+            },
+        )?)
     }
 }
 
-async fn prove(
-    share: &DeviceShare,
-    pin: &Pin,
+/// Refuses a certificate that does not carry exactly the composite key the device checked.
+fn check_certificate_key(
+    purpose: &str,
+    certificate: &str,
     composite: &str,
-    challenge: &str,
-) -> Result<String, AppError> {
-    let key = CompositePublicKey::from_modulus(&b64("composite modulus", composite)?)?;
-    if key.half_size() != share.half_size() {
-        return Err(AppError::Protocol(
-            "the composite key has the wrong size".into(),
-        ));
+) -> Result<(), AppError> {
+    let certificate = b64("certificate", certificate)?;
+    let composite = b64("composite modulus", composite)?;
+    let (modulus, exponent) = crate::certificate::rsa_public_key(&certificate)
+        .map_err(|e| AppError::Protocol(format!("the {purpose} certificate is unreadable: {e}")))?;
+    let strip = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .skip_while(|b| **b == 0)
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    if strip(&modulus) != strip(&composite) || exponent != u64::from(splitkey::PUBLIC_EXPONENT) {
+        return Err(AppError::Protocol(format!(
+            "the {purpose} certificate does not carry this device's composite key"
+        )));
     }
-    let request = proof_of_possession_request(&key, &b64("challenge", challenge)?)?;
-    let partial = partial_sign(share.clone(), pin, request).await?;
-    Ok(BASE64.encode(partial.as_bytes()))
+    Ok(())
+}
+
+fn key_purpose(key_use: splitid_proto::app_v1::KeyUse) -> &'static str {
+    match key_use {
+        splitid_proto::app_v1::KeyUse::Authentication => "authentication",
+        splitid_proto::app_v1::KeyUse::Signing => "signing",
+    }
 }
 
 /// A partial signature, computed off the async runtime: the PIN's key derivation (Argon2id,

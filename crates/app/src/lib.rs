@@ -8,6 +8,7 @@
 //! * [`ports`]: what the core needs from its device (storage, transport, clock, randomness),
 //!   with the desktop's implementations and in-memory ones for tests.
 
+pub mod certificate;
 pub mod channel;
 pub mod error;
 pub mod flows;

@@ -61,7 +61,7 @@ impl Method {
 pub struct Request {
     pub method: Method,
     pub url: String,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(String, String)>,
     /// Sent with `Content-Type: application/json` when not empty.
     pub body: Vec<u8>,
 }

@@ -1,8 +1,9 @@
 //! The device store: `vault.json` in the app's home directory.
 //!
 //! It keeps, per account, only what the design allows: the PIN-sealed device shares (no PIN,
-//! no checksum), the device moduli, the channel's MAC key and ratchet token, and the
-//! certificates. It is replaced atomically (write, fsync, rename), so a crash leaves the old or
+//! no checksum), the device moduli, the channel's MAC key and ratchet token, the server's
+//! pinned channel key, the ratcheted request in flight (its secrets sealed to the server), and
+//! the certificates. It is replaced atomically (write, fsync, rename), so a crash leaves the old or
 //! the new state, never a torn file; it is readable by its owner only.
 
 use std::fs;
@@ -10,6 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use splitid_proto::app_v1::ServerKey;
 use splitkey::{DeviceShare, HalfSize, KdfParams};
 
 use crate::AppError;
@@ -47,6 +49,29 @@ pub struct StoredAccount {
     pub authentication_certificate: String,
     pub signing_certificate: String,
     pub expires_at: String,
+    /// The server's channel key this app seals its secrets to: pinned at registration, moved
+    /// on only through rotations it signed. Absent in vaults of older apps (pinned at the
+    /// first use then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_key: Option<ServerKey>,
+    /// A ratcheted request sent but not yet answered, kept so that it is sent again byte for
+    /// byte (after a lost answer, or a restart) before any other: the server answers it from
+    /// its record if it carried it out, so a lost answer never looks like a cloned app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<InFlightRequest>,
+}
+
+/// A ratcheted request exactly as it was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InFlightRequest {
+    /// `POST` or `DELETE`.
+    pub method: String,
+    pub url: String,
+    /// The app channel's headers (account, timestamp, nonce, ratchet, MAC).
+    pub headers: Vec<(String, String)>,
+    /// The JSON body (its secrets sealed to the server).
+    pub body: String,
 }
 
 /// Everything the device keeps.
@@ -230,6 +255,8 @@ mod tests {
             authentication_certificate: String::new(),
             signing_certificate: String::new(),
             expires_at: "2029-11-25T00:00:00Z".into(),
+            server_key: None,
+            in_flight: None,
         });
         file.save(&vault).unwrap();
         assert_eq!(file.load().unwrap(), vault);

@@ -41,8 +41,22 @@ pub struct Ratcheted<T> {
 /// A request that passed authentication.
 pub struct Authenticated {
     pub account: AccountRecord,
-    /// For state-changing requests: the presented token and the request's digest.
-    ratchet: Option<(Vec<u8>, Vec<u8>)>,
+    /// For state-changing requests: what the ratchet judges.
+    ratchet: Option<RatchetedRequest>,
+}
+
+/// A state-changing request, whose freshness and nonce are judged under the ratchet: a
+/// retransmission of the last request is answered from the record however old it is.
+struct RatchetedRequest {
+    token: Vec<u8>,
+    digest: Vec<u8>,
+    freshness: Freshness,
+}
+
+/// A request's timestamp and nonce, checked against the window and the nonces seen.
+struct Freshness {
+    sent_at: i64,
+    nonce: String,
 }
 
 /// The channel's next move for one request, prepared before its action runs. The action may
@@ -50,6 +64,8 @@ pub struct Authenticated {
 /// that takes it must commit it or fail. Otherwise the channel moves after the action.
 #[derive(Clone)]
 pub struct ChannelMove {
+    /// To seal the stored answer.
+    service: Service,
     account: Uuid,
     presented: Vec<u8>,
     request_digest: Vec<u8>,
@@ -68,24 +84,29 @@ impl ChannelMove {
         .map_err(ServiceError::internal)
     }
 
-    fn advance(&self, answer: Vec<u8>) -> ChannelAdvance {
-        ChannelAdvance {
+    /// The channel's next state; the answer is kept sealed, since it carries the next token.
+    fn advance(&self, answer: Vec<u8>) -> ServiceResult<ChannelAdvance> {
+        let sealed = self
+            .service
+            .keys()
+            .seal(&answer, &last_answer_context(self.account))?;
+        Ok(ChannelAdvance {
             account: self.account,
             expected_token: self.presented.clone(),
             next: ChannelState {
                 ratchet_token: token_digest(&self.next_token),
                 previous_token: Some(self.presented.clone()),
                 last_request: Some(self.request_digest.clone()),
-                last_response: Some(answer),
+                last_response: Some(sealed),
             },
-        }
+        })
     }
 
     /// The move with `result` as the request's answer, for the action to commit with it.
     pub fn carrying<T: Serialize>(&self, result: &T) -> ServiceResult<ChannelAdvance> {
         let answer = self.answer(result)?;
         *self.taken.lock().unwrap_or_else(PoisonError::into_inner) = Some(answer.clone());
-        Ok(self.advance(answer))
+        self.advance(answer)
     }
 
     /// The answer the action committed the move with, if it took it.
@@ -116,6 +137,11 @@ impl std::fmt::Debug for AppCredentials {
             .field("timestamp", &self.timestamp)
             .finish_non_exhaustive()
     }
+}
+
+/// The key-store context of an account's sealed last answer.
+fn last_answer_context(account: Uuid) -> String {
+    format!("splitid/{account}/last-answer")
 }
 
 /// An app's request as the channel checks it: what its MAC covers, and its credentials.
@@ -176,26 +202,59 @@ impl Service {
         );
         hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, &key), &input, &mac)
             .map_err(|_| unauthorized("the request's MAC does not verify"))?;
-        let sent_at: i64 = timestamp
-            .parse()
-            .map_err(|_| unauthorized("bad timestamp"))?;
-        if (self.wall_clock().unix_timestamp() - sent_at).abs() > CLOCK_SKEW_SECONDS {
-            return Err(unauthorized(
-                "the request's timestamp is too far from the server's clock",
+        // A closure a crash interrupted is finished before anything else happens.
+        let account = self.close_if_locked_for_good(account).await?;
+        let freshness = Freshness {
+            sent_at: timestamp
+                .parse()
+                .map_err(|_| unauthorized("bad timestamp"))?,
+            nonce: nonce.to_owned(),
+        };
+        if !ratcheted {
+            self.check_fresh(account.id, &freshness).await?;
+            return Ok(Authenticated {
+                account,
+                ratchet: None,
+            });
+        }
+        let token = BASE64
+            .decode(ratchet)
+            .map_err(|_| unauthorized("the ratchet token is not base64"))?;
+        Ok(Authenticated {
+            account,
+            ratchet: Some(RatchetedRequest {
+                token,
+                digest: digest::digest(&digest::SHA256, &input).as_ref().to_vec(),
+                freshness,
+            }),
+        })
+    }
+
+    /// Refuses a request whose timestamp is outside the window, or whose nonce this account
+    /// used before (a replay, on any node, before or after a restart); remembers the nonce
+    /// for the rest of the window otherwise.
+    async fn check_fresh(&self, account: Uuid, freshness: &Freshness) -> ServiceResult<()> {
+        let now = self.wall_clock().unix_timestamp();
+        if (now - freshness.sent_at).abs() > CLOCK_SKEW_SECONDS {
+            return Err(ServiceError::NotAuthenticated(
+                "the request's timestamp is too far from the server's clock".into(),
             ));
         }
-        let ratchet = if ratcheted {
-            let token = BASE64
-                .decode(ratchet)
-                .map_err(|_| unauthorized("the ratchet token is not base64"))?;
-            Some((
-                token,
-                digest::digest(&digest::SHA256, &input).as_ref().to_vec(),
-            ))
-        } else {
-            None
-        };
-        Ok(Authenticated { account, ratchet })
+        if !self
+            .store()
+            .remember_nonce(
+                account,
+                &freshness.nonce,
+                now,
+                freshness.sent_at + CLOCK_SKEW_SECONDS,
+            )
+            .await?
+        {
+            return Err(ServiceError::NotAuthenticated(
+                "this request was received before: a replayed request is refused".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Runs a state-changing request under the ratchet: once per token, replayed on
@@ -210,19 +269,13 @@ impl Service {
         F: FnOnce(AccountRecord, Serialised, ChannelMove) -> Fut,
         Fut: std::future::Future<Output = ServiceResult<T>>,
     {
-        let (token, request_digest) = request
+        let ratcheted = request
             .ratchet
             .ok_or_else(|| ServiceError::internal("ratcheted without a token"))?;
         let lock = self.store().lock_account(request.account.id).await?;
         let serialised = lock.proof();
         let result = self
-            .under_ratchet(
-                request.account.id,
-                token,
-                request_digest,
-                serialised,
-                action,
-            )
+            .under_ratchet(request.account.id, ratcheted, serialised, action)
             .await;
         lock.release().await;
         result
@@ -232,8 +285,7 @@ impl Service {
     async fn under_ratchet<T, F, Fut>(
         &self,
         account_id: uuid::Uuid,
-        token: Vec<u8>,
-        request_digest: Vec<u8>,
+        request: RatchetedRequest,
         serialised: Serialised,
         action: F,
     ) -> ServiceResult<Vec<u8>>
@@ -247,22 +299,28 @@ impl Service {
             .account(account_id)
             .await?
             .ok_or_else(|| ServiceError::internal("account vanished"))?;
-        let presented = token_digest(&token);
+        let presented = token_digest(&request.token);
         let channel = &account.channel;
         if presented != channel.ratchet_token {
             let retransmission = channel.previous_token.as_deref() == Some(presented.as_slice())
-                && channel.last_request.as_deref() == Some(request_digest.as_slice());
-            return match (&channel.last_response, retransmission) {
-                (Some(response), true) => Ok(response.clone()),
-                _ => Err(self.clone_detected(&account).await?),
-            };
+                && channel.last_request.as_deref() == Some(request.digest.as_slice());
+            if retransmission {
+                return self.last_answer(&account);
+            }
+            // Only a fresh request never seen before, with a valid MAC, on a superseded token
+            // can come from a copy of the app's storage; a replay of an old one is refused
+            // and changes nothing.
+            self.check_fresh(account.id, &request.freshness).await?;
+            return Err(self.clone_detected(&account).await?);
         }
+        self.check_fresh(account.id, &request.freshness).await?;
         let mut next_token = [0u8; 32];
         self.keys().random(&mut next_token)?;
         let channel_move = ChannelMove {
+            service: self.clone(),
             account: account.id,
             presented,
-            request_digest,
+            request_digest: request.digest,
             next_token,
             taken: Arc::default(),
         };
@@ -273,12 +331,44 @@ impl Service {
         let answer = channel_move.answer(&result)?;
         if !self
             .store()
-            .advance_channel(&channel_move.advance(answer.clone()))
+            .advance_channel(&channel_move.advance(answer.clone())?)
             .await?
         {
             return Err(StoreError::ChannelMoved.into());
         }
         Ok(answer)
+    }
+
+    /// The stored answer to the account's last state-changing request, for its
+    /// retransmission. It is kept sealed (it carries the next ratchet token); an answer
+    /// stored in clear by an older version is still given.
+    fn last_answer(&self, account: &AccountRecord) -> ServiceResult<Vec<u8>> {
+        let Some(stored) = &account.channel.last_response else {
+            return Err(ServiceError::Conflict(
+                "the answer to this request is no longer kept: register this device again".into(),
+            ));
+        };
+        match self.keys().open(stored, &last_answer_context(account.id)) {
+            Ok(answer) => Ok(answer.to_vec()),
+            Err(_) if serde_json::from_slice::<serde_json::Value>(stored).is_ok() => {
+                Ok(stored.clone())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Seals the answers an older version kept in clear (they carry a ratchet token), once,
+    /// at start.
+    pub(crate) async fn seal_plain_channel_answers(&self) -> ServiceResult<()> {
+        for (account, stored) in self.store().stored_channel_answers().await? {
+            if serde_json::from_slice::<serde_json::Value>(&stored).is_ok() {
+                let sealed = self.keys().seal(&stored, &last_answer_context(account))?;
+                self.store()
+                    .replace_channel_answer(account, &stored, &sealed)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     async fn clone_detected(&self, account: &AccountRecord) -> ServiceResult<ServiceError> {

@@ -7,10 +7,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::Service;
-use crate::accounts::pin_policy::PinState;
+use crate::accounts::pin_policy::{PERMANENT_LOCK_AFTER, PinState};
 use crate::accounts::{PinAttempt, PinOutcome};
 use crate::error::{ServiceError, ServiceResult};
-use crate::store::{AccountRecord, AuditEvent, AuditKind, KeyPurpose, Revocation};
+use crate::store::{AccountRecord, AccountState, AuditEvent, AuditKind, KeyPurpose, Revocation};
 
 /// Why an account is closed for good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +66,44 @@ impl Service {
                 .await?;
         }
         Ok(outcome)
+    }
+
+    /// Finishes closures a crash interrupted: an account still active although a key of it
+    /// is locked for good (the ninth wrong PIN was counted, the closure never ran). Run at
+    /// start; [`close_if_locked_for_good`](Self::close_if_locked_for_good) does the same for
+    /// one account on its next request, whichever node gets it.
+    pub(crate) async fn finish_interrupted_closures(&self) -> ServiceResult<()> {
+        for account in self
+            .store()
+            .active_accounts_locked_for_good(PERMANENT_LOCK_AFTER)
+            .await?
+        {
+            tracing::warn!(%account, "finishing the closure of an account whose PIN locked for good before a crash");
+            self.close_account(account, Closure::PinPermanentlyLocked, None)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The account as it must be: closed, if it is active but a key is locked for good.
+    pub(crate) async fn close_if_locked_for_good(
+        &self,
+        account: AccountRecord,
+    ) -> ServiceResult<AccountRecord> {
+        if account.state != AccountState::Active
+            || !self
+                .store()
+                .account_locked_for_good(account.id, PERMANENT_LOCK_AFTER)
+                .await?
+        {
+            return Ok(account);
+        }
+        self.close_account(account.id, Closure::PinPermanentlyLocked, None)
+            .await?;
+        self.store()
+            .account(account.id)
+            .await?
+            .ok_or_else(|| ServiceError::internal("account vanished"))
     }
 
     /// Closes an account for good (deleted, permanently locked, cloned, lost) and revokes both

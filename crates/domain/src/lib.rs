@@ -14,9 +14,11 @@ pub mod accounts;
 pub mod admin;
 pub mod app_channel;
 pub mod ca;
+pub mod channel_keys;
 pub mod clock;
 pub mod closing;
 pub mod error;
+pub mod faults;
 pub mod model;
 pub mod proofing;
 pub mod registration;
@@ -112,15 +114,28 @@ struct Inner {
     ca: Ca,
     clock: Arc<dyn Clock>,
     waiters: Waiters,
+    channel_keys: channel_keys::ChannelKeyCache,
+}
+
+/// Creates the data directory (if missing) and keeps it to its owner: it holds the
+/// key-encryption key, the CA's sealed keys and (on SQLite) the database.
+fn create_private_dir(dir: &std::path::Path) -> ServiceResult<()> {
+    let failed =
+        |e: std::io::Error| ServiceError::internal(format!("cannot create {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+    }
+    Ok(())
 }
 
 impl Service {
     /// Opens the service on its data directory, creating on first start everything it needs:
     /// the database, the key-encryption key and the CA.
     pub async fn open(config: Config, clock: Arc<dyn Clock>) -> ServiceResult<Self> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            ServiceError::internal(format!("cannot create {}: {e}", config.data_dir.display()))
-        })?;
+        create_private_dir(&config.data_dir)?;
         let store = Store::open_configured(&config.database).await?;
         let ca_file = ca::ca_file(&config.data_dir);
         let keys = KeyStore::from_config(&config.keystore, &config.data_dir, ca_file.as_deref())?;
@@ -133,6 +148,7 @@ impl Service {
                 ca,
                 clock,
                 waiters: Waiters::default(),
+                channel_keys: Default::default(),
             }),
         };
         service.check_ca_belongs_to_database().await?;
@@ -140,6 +156,9 @@ impl Service {
             service.register_demo_relying_party().await?;
         }
         service.record_missing_serials().await?;
+        service.ensure_channel_key().await?;
+        service.seal_plain_channel_answers().await?;
+        service.finish_interrupted_closures().await?;
         service.listen_to_other_nodes().await?;
         Ok(service)
     }
@@ -159,6 +178,10 @@ impl Service {
     /// The service's CA (its certificates, for e-services that trust it).
     pub fn ca(&self) -> &Ca {
         &self.inner.ca
+    }
+
+    pub(crate) fn inner_channel_keys(&self) -> &channel_keys::ChannelKeyCache {
+        &self.inner.channel_keys
     }
 
     pub fn waiters(&self) -> &Waiters {

@@ -24,6 +24,7 @@ use crate::store::{
     AccountRecord, AccountState, AuditEvent, AuditKind, ChannelState, KeyPurpose, KeyRecord,
 };
 use splitid_evidence::ProvenIdentity;
+use splitid_sealing::Binding;
 
 /// Accounts (and their certificates) are valid for three years.
 pub const ACCOUNT_VALIDITY: Duration = Duration::days(3 * 365);
@@ -168,6 +169,7 @@ impl Service {
             .map_err(ServiceError::internal)?
             .ok_or_else(|| ServiceError::NotFound("no such registration (or it expired)".into()))?;
         let challenge = decode_field("challenge", &pending.challenge)?;
+        let registration = id.to_string();
         for (purpose, key, partial) in [
             (
                 KeyPurpose::Authentication,
@@ -176,7 +178,17 @@ impl Service {
             ),
             (KeyPurpose::Signing, &pending.signing, &proof.signing),
         ] {
-            self.check_possession(pending.account_id, purpose, key, &challenge, partial)
+            let partial = self
+                .open_sealed(
+                    purpose_field(purpose),
+                    partial,
+                    Binding::Possession {
+                        registration: &registration,
+                        purpose: purpose.as_str(),
+                    },
+                )
+                .await?;
+            self.check_possession(pending.account_id, purpose, key, &challenge, &partial)
                 .await?;
         }
         self.create_account(pending).await
@@ -198,10 +210,29 @@ impl Service {
             )));
         }
         let modulus = decode_field(&field("deviceModulus"), &handover.device_modulus)?;
-        let exponent = zeroize::Zeroizing::new(decode_field(
-            &field("serverExponent"),
-            &handover.server_exponent,
-        )?);
+        let exponent = self
+            .open_sealed(
+                &field("sealedServerExponent"),
+                &handover.sealed_server_exponent,
+                Binding::ServerExponent {
+                    purpose: purpose.as_str(),
+                    device_modulus: &modulus,
+                },
+            )
+            .await?;
+        // A replayed registration request would hand the server the same sealed share again
+        // (and let a thief with the phone's storage try PINs at the proof of possession).
+        let modulus_digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &modulus);
+        if !self
+            .store()
+            .claim_device_modulus(modulus_digest.as_ref(), self.now())
+            .await?
+        {
+            return Err(ServiceError::Conflict(format!(
+                "{}: this device key was used for a registration before; make new keys",
+                field("deviceModulus")
+            )));
+        }
         let handover = ServerShareHandover::from_parts(half, &modulus, &exponent)
             .map_err(|e| ServiceError::Invalid(format!("{}: {e}", purpose_field(purpose))))?;
         let share = tokio::task::spawn_blocking(move || ServerShare::establish(&handover))
@@ -239,14 +270,14 @@ impl Service {
         purpose: KeyPurpose,
         key: &PendingKey,
         challenge: &[u8],
-        partial: &str,
+        partial: &[u8],
     ) -> ServiceResult<()> {
         let record = pending_key_record(purpose, key, Vec::new())?;
         let share = self.server_share(account, &record)?;
         let public_key = share.public_key();
         let request =
             proof_of_possession_request(&public_key, challenge).map_err(ServiceError::internal)?;
-        let partial = PartialSignature::from_bytes(&decode_field(purpose_field(purpose), partial)?);
+        let partial = PartialSignature::from_bytes(partial);
         let signature = tokio::task::spawn_blocking(move || share.complete(&request, &partial))
             .await
             .map_err(ServiceError::internal)?

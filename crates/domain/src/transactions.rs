@@ -8,12 +8,13 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_proto::app_v1::{
     Confirmation, KeyUse, PendingTransaction, Refusal, TransactionKind, TransactionOutcome,
 };
+use splitid_sealing::Binding;
 use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
 use uuid::Uuid;
 
 use crate::Service;
 use crate::accounts::pin_policy::{PinState, pin_status};
-use crate::accounts::{PinAttempt, PinOutcome, decode_field, rfc3339};
+use crate::accounts::{PinAttempt, PinOutcome, rfc3339};
 use crate::error::{ServiceError, ServiceResult};
 use crate::model::{DigestAlgorithm, EndResult, InteractionKind, Outcome, SignatureProtocol};
 use crate::sessions::{Answer, SessionSpec, is_past, key_for, signed_outcome};
@@ -84,6 +85,12 @@ impl Service {
             }
             open.push(Self::describe(&session)?);
         }
+        if open.iter().any(|t| t.key.is_some()) {
+            let current = self.current_channel_key_id().await?;
+            for transaction in open.iter_mut().filter(|t| t.key.is_some()) {
+                transaction.server_key_id = Some(current.clone());
+            }
+        }
         Ok(open)
     }
 
@@ -113,6 +120,7 @@ impl Service {
             padding: None,
             encoded_message: None,
             expires_at: rfc3339(session.deadline),
+            server_key_id: None,
         };
         if let Some(interaction) = &spec.interaction {
             transaction.interaction = Some(interaction.kind.name().to_owned());
@@ -210,13 +218,26 @@ impl Service {
                     .await;
             }
         }
-        let partial = confirmation
-            .partial_signature
-            .as_deref()
-            .ok_or_else(|| ServiceError::Invalid("partialSignature: required".into()))?;
-        let partial = PartialSignature::from_bytes(&decode_field("partialSignature", partial)?);
+        let sealed = confirmation.sealed_partial_signature.as_ref().ok_or_else(|| {
+            ServiceError::Invalid(
+                "sealedPartialSignature: required (partial signatures in clear are no longer accepted: update the app)".into(),
+            )
+        })?;
+        let purpose = key_for(session.kind);
+        let partial = self
+            .open_sealed(
+                "sealedPartialSignature",
+                sealed,
+                Binding::Confirmation {
+                    account: &account.id.to_string(),
+                    purpose: purpose.as_str(),
+                    transaction: transaction_id,
+                },
+            )
+            .await?;
+        let partial = PartialSignature::from_bytes(&partial);
         // Read under the account's lock, which the ratchet holds (`serialised`).
-        let key = self.key(account.id, key_for(session.kind)).await?;
+        let key = self.key(account.id, purpose).await?;
         let request = Self::sign_request(&key, &spec)?;
         match self
             .sign_with_pin(PinAttempt::new(account, serialised, key, &request, partial))

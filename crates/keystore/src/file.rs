@@ -38,6 +38,7 @@ impl FileKeyStore {
         };
         let random = SystemRandom::new();
         let kek = if path.exists() {
+            refuse_if_exposed(&path)?;
             Zeroizing::new(fs::read(&path).map_err(io)?)
         } else if let Some(sealed) = sealed_data {
             return Err(KeyStoreError::MissingKek {
@@ -101,6 +102,30 @@ impl FileKeyStore {
         buffer.truncate(plain_len);
         Ok(buffer)
     }
+}
+
+/// Refuses a key-encryption key file that the group or others may read or write: whoever can
+/// read it opens every sealed secret of the service.
+fn refuse_if_exposed(path: &Path) -> Result<(), KeyStoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)
+            .map_err(|source| KeyStoreError::Io {
+                path: path.display().to_string(),
+                source,
+            })?
+            .permissions()
+            .mode()
+            & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyStoreError::ExposedKek {
+                path: path.display().to_string(),
+                mode,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Writes a file readable only by its owner, durably (fsync) before it is used.

@@ -43,6 +43,10 @@ pub enum KeyStoreError {
         "{path} is missing, but this data directory already has a CA ({sealed}): its secrets were sealed by another key store (a PKCS#11 token? see [keystore] in the configuration) or the key-encryption key was lost"
     )]
     MissingKek { path: String, sealed: String },
+    #[error(
+        "{path} can be read by other users (mode {mode:o}): only the service's own user may read the key-encryption key; run chmod 600 on it"
+    )]
+    ExposedKek { path: String, mode: u32 },
     #[error("a sealed secret failed its integrity check (wrong KEK, or tampered or swapped data)")]
     Integrity,
     #[error("the system random number generator failed")]

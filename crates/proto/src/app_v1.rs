@@ -82,7 +82,8 @@ pub struct ProofingChallenge {
 #[serde(rename_all = "camelCase")]
 pub struct Vouch {
     pub challenge_id: String,
-    pub partial_signature: String,
+    /// Sealed (binding: the account and the challenge).
+    pub sealed_partial_signature: SealedSecret,
 }
 
 /// `POST /app/v1/proofing-challenges/{id}/vouch-session`: ask the device of an existing
@@ -124,6 +125,71 @@ pub fn vouch_message(challenge_id: &str, challenge: &str) -> Vec<u8> {
     format!("splitid-proofing-v1\nvouch-for-new-device\n{challenge_id}\n{challenge}").into_bytes()
 }
 
+/// A secret the app sends, sealed to the server's channel key with HPKE (RFC 9180, base
+/// mode, [`SEALING_SUITE`]): partial signatures and the server's exponent share, each of
+/// which would let whoever holds the phone's storage test PINs offline if it were readable.
+/// The associated data binds it to where it is used (see `splitid_sealing::Binding`), so it
+/// cannot be moved to another account, key, transaction or registration.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SealedSecret {
+    /// The [`ServerKey::key_id`] it is sealed to.
+    pub key_id: String,
+    /// The HPKE encapsulated key (base64).
+    pub enc: String,
+    /// The AEAD ciphertext with its tag (base64).
+    pub ciphertext: String,
+}
+
+/// Sizes only: the ciphertext is what a recording must not be able to open.
+impl std::fmt::Debug for SealedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedSecret")
+            .field("key_id", &self.key_id)
+            .field("ciphertext_len", &self.ciphertext.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The one HPKE suite of the app API: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+/// ChaCha20-Poly1305 (RFC 9180 identifiers 0x0020, 0x0001, 0x0003).
+pub const SEALING_SUITE: &str = "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/ChaCha20-Poly1305";
+
+/// The server's channel key (public parts): the HPKE key the app seals to, and the Ed25519
+/// key that signs the next channel key when the server rotates it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerKey {
+    /// The first 16 bytes of the fingerprint, hex.
+    pub key_id: String,
+    /// [`SEALING_SUITE`].
+    pub suite: String,
+    /// The X25519 public key (base64, 32 bytes).
+    pub encryption_key: String,
+    /// The Ed25519 public key (base64, 32 bytes).
+    pub signing_key: String,
+}
+
+/// A rotation: the key `from` vouches for its successor `to` with its signing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRotation {
+    pub from: String,
+    pub to: ServerKey,
+    /// Ed25519 over `splitid_sealing::rotation_message` (base64).
+    pub signature: String,
+}
+
+/// `GET /app/v1/server-key`: the current channel key and every rotation that led to it, oldest
+/// first, so that an app that pinned any earlier key can follow the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerKeyDocument {
+    pub current: ServerKey,
+    #[serde(default)]
+    pub rotations: Vec<KeyRotation>,
+}
+
 /// One key's material handed to the server at registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -131,8 +197,8 @@ pub struct KeyHandover {
     pub half_bits: usize,
     /// The device modulus n1.
     pub device_modulus: String,
-    /// The server's exponent share d1ˢ (secret).
-    pub server_exponent: String,
+    /// The server's exponent share d1ˢ, sealed (binding: the key's purpose and n1).
+    pub sealed_server_exponent: SealedSecret,
 }
 
 /// `POST /app/v1/registrations`.
@@ -166,12 +232,13 @@ pub struct RegistrationChallenge {
     pub signing: CompositeKey,
 }
 
-/// `POST /app/v1/registrations/{id}/complete`: the partial signatures of the proofs.
+/// `POST /app/v1/registrations/{id}/complete`: the partial signatures of the proofs, sealed
+/// (binding: the registration and the key's purpose).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistrationProof {
-    pub authentication: String,
-    pub signing: String,
+    pub authentication: SealedSecret,
+    pub signing: SealedSecret,
 }
 
 /// The new account.
@@ -243,6 +310,10 @@ pub struct PendingTransaction {
     pub encoded_message: Option<String>,
     /// RFC 3339.
     pub expires_at: String,
+    /// The server's current channel key ([`ServerKey::key_id`]): an app whose pinned key
+    /// differs fetches `GET /app/v1/server-key` and follows the rotation before it seals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_key_id: Option<String>,
 }
 
 /// `GET /app/v1/accounts/{id}/transactions`.
@@ -256,9 +327,10 @@ pub struct PendingTransactions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Confirmation {
-    /// The partial signature made with the PIN (absent for certificate choice).
+    /// The partial signature made with the PIN, sealed (binding: the account, the key and the
+    /// transaction); absent for certificate choice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partial_signature: Option<String>,
+    pub sealed_partial_signature: Option<SealedSecret>,
     /// The code the person chose, for verification-code choice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chosen_code: Option<String>,

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use splitid_domain::Service;
+use splitid_domain::accounts::rfc3339;
 use splitid_domain::admin::{AccountLookup, AccountSummary, RelyingPartyChange};
 use splitid_domain::clock::SystemClock;
 use splitid_domain::store::Level;
@@ -60,6 +61,9 @@ enum AdminCommand {
         #[arg(long)]
         csv: bool,
     },
+    /// The server's channel keys, which apps seal PIN-testable values to.
+    #[command(subcommand)]
+    ChannelKey(ChannelKeyCommand),
     /// The audit log of security events, oldest first.
     Audit {
         /// Only events about this account.
@@ -139,6 +143,71 @@ enum AccountsCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ChannelKeyCommand {
+    /// Every channel key: generation, fingerprint, when made, when it retires.
+    List,
+    /// Make a new current key, signed by the current one; the current one keeps opening what
+    /// apps sealed to it for the overlap, then retires.
+    Rotate {
+        /// Days the old key keeps working.
+        #[arg(long, default_value_t = 30)]
+        overlap_days: i64,
+    },
+}
+
+/// A channel key as the tool shows it.
+#[derive(Serialize)]
+struct ChannelKeyView {
+    generation: i64,
+    key_id: String,
+    fingerprint: String,
+    created_at: String,
+    retires_at: Option<String>,
+}
+
+async fn channel_key(
+    service: &Service,
+    operator: &str,
+    command: ChannelKeyCommand,
+    out: Output,
+) -> anyhow::Result<()> {
+    if let ChannelKeyCommand::Rotate { overlap_days } = command {
+        if !(0..=3650).contains(&overlap_days) {
+            bail!("--overlap-days {overlap_days}: expected 0 to 3650");
+        }
+        let key = service
+            .rotate_channel_key(time::Duration::days(overlap_days))
+            .await?;
+        tracing::info!(operator, key = %key.key_id, "channel key rotated");
+    }
+    let mut views = Vec::new();
+    for record in service.channel_keys().await? {
+        let public: splitid_proto::app_v1::ServerKey = serde_json::from_str(&record.public_key)?;
+        let fingerprint = splitid_sealing::PublicServerKey::from_wire(&public)?.fingerprint();
+        views.push(ChannelKeyView {
+            generation: record.generation,
+            key_id: record.key_id,
+            fingerprint,
+            created_at: rfc3339(record.created_at),
+            retires_at: record.retires_at.map(rfc3339),
+        });
+    }
+    out.show(&views, || {
+        table(
+            &["GENERATION", "FINGERPRINT", "CREATED", "RETIRES"],
+            views.iter().map(|v| {
+                vec![
+                    v.generation.to_string(),
+                    v.fingerprint.clone(),
+                    v.created_at.clone(),
+                    v.retires_at.clone().unwrap_or_else(|| "current".into()),
+                ]
+            }),
+        )
+    })
+}
+
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
     tokio::runtime::Runtime::new()?.block_on(run_async(args))
 }
@@ -182,6 +251,7 @@ async fn run_async(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Accounts(command) => accounts(&service, &operator, command, out).await,
         AdminCommand::Usage { month, csv } => usage(&service, month, csv, out).await,
+        AdminCommand::ChannelKey(command) => channel_key(&service, &operator, command, out).await,
         AdminCommand::Audit {
             document,
             event,

@@ -35,7 +35,7 @@ enum AppCommand {
         #[arg(long)]
         server: String,
         #[command(flatten)]
-        proof: ProofArgs,
+        proof: Box<ProofArgs>,
         /// Bits of each key half: 3072, or 2048 where the server allows it.
         #[arg(long, default_value_t = 3072)]
         half_bits: usize,
@@ -43,6 +43,10 @@ enum AppCommand {
         /// like an older app that only knows displayTextAndPIN.
         #[arg(long, value_delimiter = ',')]
         interactions: Option<Vec<String>>,
+        /// The fingerprint of the server's channel key as `serve` prints it (given out of
+        /// band): registration refuses a server that presents any other key.
+        #[arg(long)]
+        server_key: Option<String>,
     },
     /// Ask the server for a proofing challenge (for an ID token's nonce; then `register --proof
     /// oidc --challenge-id ID`).
@@ -159,12 +163,27 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
 async fn run_async(args: AppArgs) -> anyhow::Result<()> {
     let app = App::open(&args.home);
     let mut pins = PinReader::new();
+    if !matches!(
+        args.command,
+        AppCommand::Register { .. }
+            | AppCommand::ProofingChallenge { .. }
+            | AppCommand::Certificates { .. }
+    ) {
+        // A request whose answer was lost (or that this app was stopped waiting for) goes
+        // first, byte for byte, so that the server's record and this device agree again. Without
+        // a network it stays for the next time.
+        match app.resume().await {
+            Ok(_) | Err(AppError::Network(_)) => {}
+            Err(error) => return Err(explain(error)),
+        }
+    }
     match args.command {
         AppCommand::Register {
             server,
             proof,
             half_bits,
             interactions,
+            server_key,
         } => {
             let proofing = proofing(&app, &server, &proof, &mut pins).await?;
             let registration = Registration {
@@ -173,6 +192,7 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
                 half: HalfSize::from_bits(half_bits)?,
                 kdf: KdfParams::RECOMMENDED,
                 supported_interactions: interactions,
+                server_key_fingerprint: server_key,
             };
             let pin1 = pins.read("PIN1 (at least 4 digits, for logging in)")?;
             let pin2 = pins.read("PIN2 (at least 5 digits, for signing)")?;
@@ -646,14 +666,15 @@ impl PinReader {
         PinReader { lines }
     }
 
+    /// The PIN; the text it was read as is wiped.
     fn read(&mut self, prompt: &str) -> anyhow::Result<Pin> {
-        let text = match &mut self.lines {
+        let text = zeroize::Zeroizing::new(match &mut self.lines {
             None => rpassword::prompt_password(format!("{prompt}: "))?,
             Some(lines) => lines
                 .next()
                 .transpose()?
                 .with_context(|| format!("{prompt}: no more lines on standard input"))?,
-        };
+        });
         Pin::new(text.trim()).with_context(|| prompt.to_owned())
     }
 }

@@ -556,6 +556,7 @@ async fn register_devices(
             half,
             kdf: KdfParams::INSECURE_FAST,
             supported_interactions: None,
+            server_key_fingerprint: None,
         };
         let account = app
             .register(registration, &pin(PIN1), &pin(PIN2))

@@ -68,7 +68,9 @@ async fn serve(
         tracing::warn!("test clock enabled: anyone can move this server's clock forward");
         router = router.merge(routes);
     }
-    print_banner(service.config(), address);
+    let document = service.channel_key_document().await?;
+    let fingerprint = splitid_sealing::PublicServerKey::from_wire(&document.current)?.fingerprint();
+    print_banner(service.config(), address, &fingerprint);
     service.spawn_background_tasks();
     axum::serve(
         listener,
@@ -129,7 +131,7 @@ fn proofing_methods(config: &Config) -> String {
     }
 }
 
-fn print_banner(config: &Config, address: SocketAddr) {
+fn print_banner(config: &Config, address: SocketAddr, channel_key: &str) {
     let public_url = &config.public_url;
     let database = match &config.database {
         DatabaseConfig::SqliteIn(_) => "SQLite".to_owned(),
@@ -143,6 +145,7 @@ fn print_banner(config: &Config, address: SocketAddr) {
         "  relying-party API (Smart-ID RP API v2): {public_url}/v2  (description: {public_url}/v2/openapi.json)"
     );
     println!("  app API:                                {public_url}/app/v1");
+    println!("  app channel key fingerprint:            {channel_key}");
     println!(
         "  CA certificates:                        {public_url}/pki/root-ca.crt, {public_url}/pki/issuing-ca.crt"
     );

@@ -97,9 +97,17 @@ impl ServerShareHandover {
     }
 }
 
-/// A device's partial signature `s1' = μ^{d̃1ᴬ} mod n1`, as many bytes as n1.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A device's partial signature `s1' = μ^{d̃1ᴬ} mod n1`, as many bytes as n1. Together with
+/// the device's storage it tells a right PIN from a wrong one, so it is wiped when dropped,
+/// never printed, and crosses the wire only sealed to the server.
+#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct PartialSignature(Vec<u8>);
+
+impl fmt::Debug for PartialSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PartialSignature({} bytes)", self.0.len())
+    }
+}
 
 impl PartialSignature {
     pub fn from_bytes(bytes: &[u8]) -> Self {

@@ -44,6 +44,33 @@ impl CompositePublicKey {
         CompositePublicKey { half, modulus }
     }
 
+    /// Checks that this key is n1·n2 for the device's own modulus n1, with an n2 of exactly
+    /// the half's size: what a device checks before it trusts a composite key the server
+    /// formed (a server could otherwise certify a key the device's share has no part in).
+    pub fn check_made_of(&self, device_modulus: &[u8]) -> Result<(), Error> {
+        let n1 = Modulus::from_be_bytes(device_modulus)?;
+        if n1.bits() != self.half.bits() {
+            return Err(Error::InvalidInput("the device modulus has the wrong size"));
+        }
+        let n = BigNum::from_be_bytes(&self.modulus)?;
+        if !n1.reduce(&n)?.is_zero() {
+            return Err(Error::InvalidInput(
+                "the composite modulus is not a multiple of the device's modulus",
+            ));
+        }
+        // n2 = n / n1 has exactly `half` bits iff n < n1 · 2^half (n has 2·half bits, so n2
+        // has at least half of them).
+        let mut power = vec![0u8; self.half.bytes() + 1];
+        power[0] = 1;
+        let bound = n1.value().mul(&BigNum::from_be_bytes(&power)?)?;
+        if n.cmp_public(&bound) != std::cmp::Ordering::Less {
+            return Err(Error::InvalidInput(
+                "the server's half of the composite modulus has the wrong size",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn half_size(&self) -> HalfSize {
         self.half
     }

@@ -123,6 +123,38 @@ impl Store {
         Ok(())
     }
 
+    /// Every account's stored last answer of its app channel.
+    pub async fn stored_channel_answers(&self) -> Result<Vec<(Uuid, Vec<u8>)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, last_response FROM accounts WHERE last_response IS NOT NULL")
+                .fetch_all(&self.readers)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    parse_uuid(row.try_get("id")?)?,
+                    row.try_get("last_response")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Replaces an account's stored last answer, if it is still `was`.
+    pub async fn replace_channel_answer(
+        &self,
+        account: Uuid,
+        was: &[u8],
+        now: &[u8],
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET last_response = $1 WHERE id = $2 AND last_response = $3")
+            .bind(now)
+            .bind(account.to_string())
+            .bind(was)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn account(&self, id: Uuid) -> Result<Option<AccountRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
             .bind(id.to_string())

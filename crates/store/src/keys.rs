@@ -110,6 +110,39 @@ impl Store {
         row.as_ref().map(key_from_row).transpose()
     }
 
+    /// Active accounts with a key that has `wrong_pins` or more wrong PINs in a row.
+    pub async fn active_accounts_locked_for_good(
+        &self,
+        wrong_pins: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT a.id FROM accounts a JOIN account_keys k ON k.account_id = a.id
+             WHERE a.state = 'active' AND k.wrong_pins >= $1",
+        )
+        .bind(i64::from(wrong_pins))
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter()
+            .map(|row| crate::parse_uuid(row.try_get("id")?))
+            .collect()
+    }
+
+    /// Whether a key of the account has `wrong_pins` or more wrong PINs in a row.
+    pub async fn account_locked_for_good(
+        &self,
+        account: Uuid,
+        wrong_pins: u32,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM account_keys WHERE account_id = $1 AND wrong_pins >= $2 LIMIT 1",
+        )
+        .bind(account.to_string())
+        .bind(i64::from(wrong_pins))
+        .fetch_optional(&self.readers)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// Stores a key's PIN counter.
     pub async fn set_pin_counter(
         &self,

@@ -19,6 +19,7 @@
 
 mod accounts;
 mod audit;
+mod channel_keys;
 mod events;
 mod health;
 mod keys;
@@ -46,6 +47,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+pub use channel_keys::ChannelKeyRecord;
 pub use events::{Event, EventListener, Heard};
 pub use locks::{AccountLock, Serialised};
 pub use records::*;
@@ -65,6 +67,8 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+    #[error("database file {0}")]
+    Io(String),
     #[error("unsupported database URL {0:?}: use postgres://… (or leave it out for SQLite)")]
     UnsupportedUrl(String),
     /// A channel move found the channel already moved on by another request of the same app.
@@ -206,6 +210,34 @@ fn sqlite_pool(connections: u32, pragmas: &'static str) -> AnyPoolOptions {
         })
 }
 
+/// Makes the database file (created empty if missing) and its journal files readable by
+/// their owner only: they hold the accounts and the channel's state. SQLite creates the WAL
+/// and shared-memory files with the database file's permissions.
+fn keep_private(database: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let io = |e: std::io::Error| StoreError::Io(format!("{}: {e}", database.display()));
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(database)
+            .map_err(io)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let path = database.with_file_name(format!(
+                "{}{suffix}",
+                database.file_name().unwrap_or_default().to_string_lossy()
+            ));
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(io)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens the configured database, creating it if needed, and applies migrations.
     pub async fn open_configured(config: &DatabaseConfig) -> Result<Self, StoreError> {
@@ -220,7 +252,9 @@ impl Store {
 
     /// Opens (creating if needed) the SQLite database in `data_dir` and applies migrations.
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        Self::connect_sqlite(&sqlite_url(&data_dir.join(DATABASE_FILE)), true).await
+        let file = data_dir.join(DATABASE_FILE);
+        keep_private(&file)?;
+        Self::connect_sqlite(&sqlite_url(&file), true).await
     }
 
     /// A private in-memory SQLite database (tests).

@@ -9,6 +9,8 @@
 //!   through its router, and an account registered as the app registers one.
 //! - [`database`]: which database the tests run on (`SPLITID_TEST_DATABASE`) and throw-away
 //!   PostgreSQL databases.
+//! - [`proxy`]: a recording proxy between the app and the server, which can also lose answers.
+//! - [`pin_test`]: the offline PIN test a stolen phone plus a recording would give, as a check.
 //! - [`output`]: what a command printed, and `openssl`, the independent verifier.
 //!
 //! The tests `use splitid_testkit::*;`, so everything is also at the crate's root.
@@ -18,10 +20,14 @@ pub mod in_process;
 pub mod node;
 pub mod output;
 pub mod phone;
+pub mod pin_test;
+pub mod proxy;
 pub mod relying_party;
 
 pub use database::*;
 pub use node::*;
 pub use output::*;
 pub use phone::*;
+pub use pin_test::pin_tests;
+pub use proxy::{Exchange, Fault, RecordingProxy};
 pub use relying_party::*;

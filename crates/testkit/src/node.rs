@@ -123,6 +123,11 @@ impl Server {
         }
     }
 
+    /// Whether the server process has ended (a crash point aborted it, say).
+    pub fn has_exited(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
+    }
+
     /// The server's database, opened from the test (as another process would).
     pub async fn open_store(&self) -> Store {
         Store::open_configured(&self.database_config())
@@ -147,7 +152,8 @@ impl Server {
 
     /// Kills the server (as a crash would) and starts it again on the same data and port.
     pub fn restart(&mut self) {
-        self.child.kill().unwrap();
+        // It may have crashed already (a crash point).
+        let _ = self.child.kill();
         self.child.wait().unwrap();
         let (child, _) = spawn_server(self.data.path(), &self.listen, &self.extra, &self.env);
         self.child = child;

@@ -44,6 +44,29 @@ impl Phone {
         std::thread::spawn(move || run_app(&home, &args, &stdin))
     }
 
+    /// Starts `splitid app --home HOME ARGS…` with `stdin` as its input and leaves it running
+    /// (for a test that kills it midway).
+    pub fn start(&self, args: &[&str], stdin: &str) -> std::process::Child {
+        let mut child = Command::new(splitid_binary())
+            .arg("app")
+            .arg("--home")
+            .arg(self.home.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+        child
+    }
+
+    /// The phone's vault as JSON.
+    pub fn vault(&self) -> Value {
+        serde_json::from_slice(&std::fs::read(self.home.path().join("vault.json")).unwrap())
+            .unwrap()
+    }
+
     /// A certificate of an account on this phone (`authentication` or `signing`), as stored
     /// in its vault.
     pub fn certificate(&self, document: &str, purpose: &str) -> Vec<u8> {
@@ -91,11 +114,17 @@ impl Phone {
         extra: &[&str],
         pins: &str,
     ) -> Output {
+        self.try_register_at(&server.url, identity, extra, pins)
+    }
+
+    /// Like [`try_register`](Self::try_register), with the server at `url` (a proxy in front of
+    /// one, say).
+    pub fn try_register_at(&self, url: &str, identity: &str, extra: &[&str], pins: &str) -> Output {
         let mut args = vec![
             "--json",
             "register",
             "--server",
-            &server.url,
+            url,
             "--identity",
             identity,
             "--given-name",

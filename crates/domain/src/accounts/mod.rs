@@ -114,6 +114,7 @@ impl Service {
         self.store()
             .set_pin_counter(account.id, purpose, counted)
             .await?;
+        crate::faults::crash_point(|| format!("after-pin-count-{}", counted.wrong_in_a_row));
 
         // Unsealing the share (parsing and checking the server's RSA key, Montgomery set-up)
         // costs milliseconds too: off the async workers, with the completion.

@@ -13,6 +13,7 @@ use splitid_proto::app_v1::{
     VouchState, proofing_message, vouch_message,
 };
 use splitid_proto::identifiers::SemanticsIdentifier;
+use splitid_sealing::Binding;
 use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
 use time::Duration;
 use uuid::Uuid;
@@ -24,7 +25,7 @@ use splitid_evidence::{check_name, eid, oidc};
 
 use crate::Service;
 use crate::accounts::pin_policy::pin_status;
-use crate::accounts::{PinAttempt, PinOutcome, decode_field, rfc3339};
+use crate::accounts::{PinAttempt, PinOutcome, rfc3339};
 use crate::error::{ServiceError, ServiceResult};
 use crate::sessions::{Progress, SigningRequest, Target};
 use crate::store::{AccountRecord, KeyPurpose, Serialised};
@@ -219,10 +220,17 @@ impl Service {
         let key = self.key(account.id, KeyPurpose::Authentication).await?;
         let half = HalfSize::from_bits(key.half_bits).map_err(ServiceError::internal)?;
         let request = vouch_request(half, &vouch.challenge_id, &challenge.challenge)?;
-        let partial = PartialSignature::from_bytes(&decode_field(
-            "partialSignature",
-            &vouch.partial_signature,
-        )?);
+        let partial = self
+            .open_sealed(
+                "sealedPartialSignature",
+                &vouch.sealed_partial_signature,
+                Binding::Vouch {
+                    account: &account.id.to_string(),
+                    challenge: &vouch.challenge_id,
+                },
+            )
+            .await?;
+        let partial = PartialSignature::from_bytes(&partial);
         match self
             .sign_with_pin(PinAttempt::new(account, serialised, key, &request, partial))
             .await?

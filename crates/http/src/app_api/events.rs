@@ -8,8 +8,8 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
 use futures_util::stream;
+use futures_util::{Stream, StreamExt};
 
 use splitid_domain::Service;
 use splitid_domain::error::ServiceResult;
@@ -17,6 +17,10 @@ use splitid_domain::store::AccountRecord;
 
 /// Idle connections get a comment this often, so proxies keep them open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// A stream ends after this long and the app connects again, authenticating afresh: a
+/// stream is never a standing credential (a replayed request could not open one anyway,
+/// nor could one outlive the account's deletion by more than this).
+pub const STREAM_LIFETIME: Duration = Duration::from_secs(300);
 
 struct Listener {
     service: Service,
@@ -73,5 +77,6 @@ pub(crate) fn stream_for(
             }
         }
     });
+    let events = events.take_until(tokio::time::sleep(STREAM_LIFETIME));
     Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
 }

@@ -15,8 +15,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, PendingTransactions, ProofingChallenge, Refusal,
-    RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest, Vouch,
-    VouchSession, VouchSessionRequest, VouchState, headers,
+    RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest,
+    ServerKeyDocument, Vouch, VouchSession, VouchSessionRequest, VouchState, headers,
 };
 
 pub use splitid_domain::app_channel::Ratcheted;
@@ -35,6 +35,7 @@ const MAX_WAIT_MS: u64 = 60_000;
 
 pub fn router() -> Router<Service> {
     Router::new()
+        .route("/server-key", get(server_key))
         .route("/proofing-challenges", post(proofing_challenge))
         .route("/proofing-challenges/{id}", get(vouch_state))
         .route(
@@ -57,6 +58,11 @@ pub fn router() -> Router<Service> {
             "/accounts/{account}/transactions/{transaction}/{action}",
             post(answer),
         )
+}
+
+/// `GET /server-key`: the channel key apps seal their secrets to, with its rotations.
+async fn server_key(State(service): State<Service>) -> HttpResult<Json<ServerKeyDocument>> {
+    Ok(Json(service.channel_key_document().await?))
 }
 
 async fn proofing_challenge(State(service): State<Service>) -> HttpResult<Json<ProofingChallenge>> {

@@ -39,3 +39,30 @@ fn proof_is_domain_separated_from_ordinary_signatures() {
     let pop_request = proof_of_possession_request(&public_key, challenge).unwrap();
     assert_ne!(pop_request.digest(), digest.as_slice());
 }
+
+/// What a device checks before it trusts the composite key the server formed: n is n1·n2 for
+/// its own n1. Another key's composite (the server certifying a key the device has no part
+/// in) and a device modulus of another size are refused.
+#[test]
+fn a_device_recognises_a_composite_key_made_of_its_own_modulus_only() {
+    let key = fast_key(HalfSize::Bits2048);
+    let composite = key.server.public_key();
+    composite.check_made_of(key.device.modulus()).unwrap();
+
+    let other =
+        crate::common::make_key(HalfSize::Bits2048, splitkey::KdfParams::INSECURE_FAST, PIN);
+    assert!(
+        other
+            .server
+            .public_key()
+            .check_made_of(key.device.modulus())
+            .is_err(),
+        "another key's composite"
+    );
+    assert!(
+        composite
+            .check_made_of(fast_key(HalfSize::Bits3072).device.modulus())
+            .is_err(),
+        "a device modulus of another size"
+    );
+}

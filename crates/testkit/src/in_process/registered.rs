@@ -6,8 +6,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_domain::Service;
 use splitid_domain::store::AccountRecord;
 use splitid_proto::app_v1::{
-    KeyHandover, Proofing, RegisteredAccount, RegistrationProof, RegistrationRequest,
+    KeyHandover, Proofing, RegisteredAccount, RegistrationChallenge, RegistrationProof,
+    RegistrationRequest, SealedSecret,
 };
+use splitid_sealing::{Binding, PublicServerKey};
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, HalfSize, KdfParams, Pin, generate_device_key,
     proof_of_possession_request,
@@ -15,7 +17,11 @@ use splitkey::{
 
 pub const HALF: HalfSize = HalfSize::Bits2048;
 
-fn handover(pin: &Pin) -> (splitkey::DeviceShare, KeyHandover) {
+fn handover(
+    pin: &Pin,
+    server_key: &PublicServerKey,
+    purpose: &str,
+) -> (splitkey::DeviceShare, KeyHandover) {
     let options = DeviceKeyOptions {
         half: HALF,
         kdf: KdfParams::INSECURE_FAST,
@@ -25,15 +31,50 @@ fn handover(pin: &Pin) -> (splitkey::DeviceShare, KeyHandover) {
     let wire = KeyHandover {
         half_bits: 2048,
         device_modulus: BASE64.encode(handover.device_modulus()),
-        server_exponent: BASE64.encode(handover.server_exponent()),
+        sealed_server_exponent: server_key
+            .seal(
+                handover.server_exponent(),
+                &Binding::ServerExponent {
+                    purpose,
+                    device_modulus: handover.device_modulus(),
+                },
+            )
+            .unwrap(),
     };
     (share, wire)
 }
 
-fn prove(share: &splitkey::DeviceShare, pin: &Pin, modulus: &str, challenge: &str) -> String {
+/// A proof of possession, sealed as the app seals it.
+fn prove(
+    share: &splitkey::DeviceShare,
+    pin: &Pin,
+    challenge: &RegistrationChallenge,
+    purpose: &str,
+    server_key: &PublicServerKey,
+) -> SealedSecret {
+    let modulus = match purpose {
+        "authentication" => &challenge.authentication.modulus,
+        _ => &challenge.signing.modulus,
+    };
     let key = CompositePublicKey::from_modulus(&BASE64.decode(modulus).unwrap()).unwrap();
-    let request = proof_of_possession_request(&key, &BASE64.decode(challenge).unwrap()).unwrap();
-    BASE64.encode(share.partial_sign(pin, &request).unwrap().as_bytes())
+    let request =
+        proof_of_possession_request(&key, &BASE64.decode(&challenge.challenge).unwrap()).unwrap();
+    let partial = share.partial_sign(pin, &request).unwrap();
+    server_key
+        .seal(
+            partial.as_bytes(),
+            &Binding::Possession {
+                registration: &challenge.registration_id,
+                purpose,
+            },
+        )
+        .unwrap()
+}
+
+/// The service's current channel key, as an app learns it.
+pub async fn server_key(service: &Service) -> PublicServerKey {
+    let document = service.channel_key_document().await.unwrap();
+    PublicServerKey::from_wire(&document.current).unwrap()
 }
 
 /// A registered demo account, with its two device shares and PINs, and what the app was given.
@@ -44,12 +85,36 @@ pub struct Registered {
     pub pin1: Pin,
     pub pin2: Pin,
     pub app: RegisteredAccount,
+    /// The channel key the app seals to.
+    pub server_key: PublicServerKey,
+}
+
+impl Registered {
+    /// A partial signature sealed for a confirmation of `transaction` with `purpose`'s key.
+    pub fn seal_confirmation(
+        &self,
+        partial: &splitkey::PartialSignature,
+        purpose: &str,
+        transaction: &str,
+    ) -> SealedSecret {
+        self.server_key
+            .seal(
+                partial.as_bytes(),
+                &Binding::Confirmation {
+                    account: &self.app.account_id,
+                    purpose,
+                    transaction,
+                },
+            )
+            .unwrap()
+    }
 }
 
 pub async fn register(service: &Service) -> Registered {
     let (pin1, pin2) = (Pin::new("1234").unwrap(), Pin::new("12345").unwrap());
-    let (auth, auth_wire) = handover(&pin1);
-    let (sign, sign_wire) = handover(&pin2);
+    let server_key = server_key(service).await;
+    let (auth, auth_wire) = handover(&pin1, &server_key, "authentication");
+    let (sign, sign_wire) = handover(&pin2, &server_key, "signing");
     let challenge = service
         .begin_registration(RegistrationRequest {
             proofing: Proofing::Demo {
@@ -64,18 +129,8 @@ pub async fn register(service: &Service) -> Registered {
         .await
         .unwrap();
     let proof = RegistrationProof {
-        authentication: prove(
-            &auth,
-            &pin1,
-            &challenge.authentication.modulus,
-            &challenge.challenge,
-        ),
-        signing: prove(
-            &sign,
-            &pin2,
-            &challenge.signing.modulus,
-            &challenge.challenge,
-        ),
+        authentication: prove(&auth, &pin1, &challenge, "authentication", &server_key),
+        signing: prove(&sign, &pin2, &challenge, "signing", &server_key),
     };
     let registered = service
         .complete_registration(&challenge.registration_id, proof)
@@ -94,6 +149,7 @@ pub async fn register(service: &Service) -> Registered {
         pin1,
         pin2,
         app: registered,
+        server_key,
     }
 }
 

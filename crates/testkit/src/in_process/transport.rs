@@ -52,7 +52,7 @@ impl InProcess {
             .method(request.method.as_str())
             .uri(path);
         for (name, value) in &request.headers {
-            builder = builder.header(*name, value);
+            builder = builder.header(name.as_str(), value);
         }
         if !request.body.is_empty() {
             builder = builder.header("content-type", "application/json");

@@ -1,8 +1,9 @@
 //! The app channel through the router, as the app uses it: a confirmed login answers with the
 //! next ratchet token; a retransmission of the same request (its answer lost on the way) gets
-//! the same answer again, the one the confirmation committed with the session's result; the
-//! next request goes on with the new token, and the superseded token, sent with a new request,
-//! can only come from a copy of the app, which closes the account.
+//! the same answer again, the one the confirmation committed with the session's result (kept
+//! sealed); the next request goes on with the new token; a recorded request replayed later is
+//! refused and changes nothing; and the superseded token, sent with a new request, can only
+//! come from a copy of the app, which closes the account.
 
 use aws_lc_rs::{digest, hmac};
 use axum::body::Body;
@@ -77,12 +78,16 @@ fn answer_path(app: &Registered, session: uuid::Uuid, action: &str) -> String {
 }
 
 /// The device's confirmation of the demo login (its hash is 32 zero bytes) with PIN1.
-fn confirmation_body(app: &Registered) -> Vec<u8> {
+fn confirmation_body(app: &Registered, session: uuid::Uuid) -> Vec<u8> {
     let request =
         SignRequest::new(HALF, HashAlgorithm::Sha256, Padding::Pkcs1v15, &[0; 32]).unwrap();
     let partial = app.auth.partial_sign(&app.pin1, &request).unwrap();
     serde_json::to_vec(&Confirmation {
-        partial_signature: Some(BASE64.encode(partial.as_bytes())),
+        sealed_partial_signature: Some(app.seal_confirmation(
+            &partial,
+            "authentication",
+            &session.to_string(),
+        )),
         chosen_code: None,
     })
     .unwrap()
@@ -100,7 +105,7 @@ async fn a_lost_answer_is_given_again_and_the_channel_moves_on() {
 
     let confirm = AppRequest::new(
         answer_path(&app, session, "confirm"),
-        confirmation_body(&app),
+        confirmation_body(&app, session),
         &app.app.ratchet_token,
         "nonce-1",
     );
@@ -117,8 +122,16 @@ async fn a_lost_answer_is_given_again_and_the_channel_moves_on() {
     let stored = service.store().session(session).await.unwrap().unwrap();
     assert_eq!(stored.state, SessionState::Complete);
     let account = stored_account(&service, &app).await;
-    assert_eq!(account.channel.last_response.as_deref(), Some(&first[..]));
     let next_token = BASE64.decode(&answer.next_ratchet_token).unwrap();
+    // The stored answer is sealed: the database holds neither it nor the token in clear.
+    let stored_answer = account.channel.last_response.clone().unwrap();
+    assert_ne!(stored_answer, first);
+    for secret in [answer.next_ratchet_token.as_bytes(), &next_token[..]] {
+        assert!(
+            !stored_answer.windows(secret.len()).any(|w| w == secret),
+            "the next token is stored in clear"
+        );
+    }
     assert_eq!(
         account.channel.ratchet_token,
         digest::digest(&digest::SHA256, &next_token).as_ref()
@@ -141,6 +154,16 @@ async fn a_lost_answer_is_given_again_and_the_channel_moves_on() {
     let refused: Ratcheted<TransactionOutcome> = serde_json::from_slice(&body).unwrap();
     assert_eq!(refused.result, TransactionOutcome::Gone);
 
+    // The confirmation recorded and replayed now that the app has moved on: refused as a
+    // replay, and nothing changes (no clone is assumed).
+    let (status, body) = confirm.send(&service, &app, now).await;
+    assert_eq!(status, 401, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("replayed"));
+    assert_eq!(
+        stored_account(&service, &app).await.state,
+        AccountState::Active
+    );
+
     // The superseded token with a request never seen: a copy of the app.
     let stale = AppRequest::new(
         answer_path(&app, session, "refuse"),
@@ -152,4 +175,60 @@ async fn a_lost_answer_is_given_again_and_the_channel_moves_on() {
     assert_eq!(status, 409, "{}", String::from_utf8_lossy(&body));
     let closed = stored_account(&service, &app).await;
     assert_ne!(closed.state, AccountState::Active);
+}
+
+/// A key locked for good whose closure never ran (a crash after the ninth count): the
+/// account's next request, on whichever node, closes it and revokes its certificates first.
+#[tokio::test]
+async fn the_next_request_finishes_a_closure_a_crash_interrupted() {
+    let (service, _data) = splitid_testkit::in_process::demo_service_with(|config| {
+        config.allow_2048_bit_halves = true
+    })
+    .await;
+    let app = register(&service).await;
+    let locked = splitid_domain::store::PinCounter {
+        wrong_in_a_row: 9,
+        locked_until: None,
+    };
+    service
+        .store()
+        .set_pin_counter(
+            app.account.id,
+            splitid_domain::store::KeyPurpose::Authentication,
+            locked,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        stored_account(&service, &app).await.state,
+        AccountState::Active
+    );
+    let vouch = AppRequest::new(
+        format!("/app/v1/accounts/{}/vouch", app.app.account_id),
+        b"{}".to_vec(),
+        &app.app.ratchet_token,
+        "nonce-after-crash",
+    );
+    vouch
+        .send(&service, &app, service.wall_clock().unix_timestamp())
+        .await;
+    let closed = stored_account(&service, &app).await;
+    assert_eq!(closed.state, AccountState::Closed);
+    assert_eq!(
+        closed.closed_reason.as_deref(),
+        Some("PIN permanently locked")
+    );
+    for purpose in [
+        splitid_domain::store::KeyPurpose::Authentication,
+        splitid_domain::store::KeyPurpose::Signing,
+    ] {
+        let serial = service
+            .key(app.account.id, purpose)
+            .await
+            .unwrap()
+            .serial
+            .unwrap();
+        let revocation = service.store().revocation(&serial).await.unwrap().unwrap();
+        assert_eq!(revocation.reason, "privilegeWithdrawn");
+    }
 }

@@ -58,6 +58,7 @@ async fn registered_app() -> Fixture {
         half: HalfSize::Bits2048,
         kdf: KdfParams::INSECURE_FAST,
         supported_interactions: None,
+        server_key_fingerprint: None,
     };
     let (pin1, pin2) = pins();
     let account = app.register(registration, &pin1, &pin2).await.unwrap();

@@ -3,8 +3,10 @@
 mod app_channel;
 mod device_channel;
 mod device_core;
+mod faults;
 mod lifecycle;
 mod multi_device;
 mod older_app;
 mod parallel_pin_attempts;
 mod pin_locks;
+mod sealed_secrets;

@@ -97,8 +97,10 @@ fn a_production_server_has_only_its_configured_relying_parties_and_no_demo_ident
     // Self-asserted identities are refused before any key material is looked at.
     let registration = json!({
         "proofing": { "method": "demo", "semanticsIdentifier": "PNOEE-30303039914", "givenName": "MARY", "surname": "ÄNN" },
-        "authentication": { "halfBits": 3072, "deviceModulus": "AA==", "serverExponent": "AA==" },
-        "signing": { "halfBits": 3072, "deviceModulus": "AA==", "serverExponent": "AA==" }
+        "authentication": { "halfBits": 3072, "deviceModulus": "AA==",
+                            "sealedServerExponent": { "keyId": "00", "enc": "AA==", "ciphertext": "AA==" } },
+        "signing": { "halfBits": 3072, "deviceModulus": "AA==",
+                     "sealedServerExponent": { "keyId": "00", "enc": "AA==", "ciphertext": "AA==" } }
     });
     let (status, answer) = post(&format!("{url}/app/v1/registrations"), &registration);
     assert_eq!(status, 403, "{answer}");

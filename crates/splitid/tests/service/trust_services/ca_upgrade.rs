@@ -1,6 +1,6 @@
 //! A data directory from before the OCSP responder existed gets one on start, kept from then
 //! on; the CRLs answer at their URLs with growing numbers; a data directory whose key-encryption
-//! key is gone is refused rather than given a new one.
+//! key is gone is refused rather than given a new one; the data is private to its owner.
 
 use axum::http::Method;
 use splitid_domain::Service;
@@ -81,4 +81,41 @@ async fn a_data_directory_that_lost_its_key_encryption_key_gets_no_new_one() {
         "{refused}"
     );
     assert!(!kek.exists(), "no new key-encryption key was made");
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The data directory is its owner's only, and so are the database and its journal (on
+/// SQLite); `serve` refuses a key-encryption key that others may read, and says how to fix it.
+#[test]
+fn the_data_is_private_and_an_exposed_key_encryption_key_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut server = splitid_testkit::Server::start(&[]);
+    let data = server.data.path().to_owned();
+    // Even a directory made readable by all is taken back at start.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    server.restart();
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("kek.key")), 0o600);
+    if server.database.is_none() {
+        for file in ["splitid.sqlite", "splitid.sqlite-wal", "splitid.sqlite-shm"] {
+            assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+        }
+    }
+    server.stop();
+
+    std::fs::set_permissions(data.join("kek.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config = data.join("empty.toml");
+    std::fs::write(&config, "").unwrap();
+    let refused = splitid_testkit::serve_refusing(&data, &config);
+    assert!(!refused.status.success());
+    let message = splitid_testkit::stderr(&refused);
+    assert!(
+        message.contains("kek.key can be read by other users (mode 644)")
+            && message.contains("chmod 600"),
+        "{message}"
+    );
 }

@@ -1,0 +1,243 @@
+//! Sealed secrets and the keys the app trusts. A thief with the phone's storage and a
+//! recording of everything the phone ever sent still cannot test a PIN offline. The recording is made by a proxy between the real app and the real
+//! server (a TLS terminator that logs bodies); the check ([`pin_tests`]) asks every captured
+//! value whether it tells the right PIN from a wrong one. Run on the recording of the protocol
+//! before sealing (a fixture), it finds such values, so the check can fail. The app also
+//! checks what it is handed: the composite keys and certificates at registration, the server's
+//! channel key (pinned, followed only through signed rotations).
+
+use std::path::PathBuf;
+
+use splitid_app::vault::Vault;
+use splitid_testkit::*;
+
+const PIN1: &str = "4071";
+const PIN2: &str = "50392";
+
+fn fixture_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/recorded-v1")
+}
+
+/// A registration, a login and a signature through a recording proxy: the phone's vault and
+/// the recording.
+fn record_registration_login_and_signature() -> (Vault, String, Vec<Exchange>) {
+    let server = Server::start(&[]);
+    let proxy = RecordingProxy::start(&server.url);
+    let phone = Phone::new();
+    let registered = phone.try_register_at(
+        &proxy.url,
+        "PNOEE-30303039914",
+        &[],
+        &format!("{PIN1}\n{PIN2}\n"),
+    );
+    assert_success(&registered);
+    let document = outcome(&registered)["documentNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rp = RelyingParty::new(&server);
+    for (path, pin) in [
+        (format!("/authentication/document/{document}"), PIN1),
+        (format!("/signature/document/{document}"), PIN2),
+    ] {
+        let session = rp.start(&path, &login_body(display_text_and_pin("recorded")));
+        assert_success(&phone.confirm_next(&[], &format!("{pin}\n")));
+        assert_eq!(rp.result(&session)["result"]["endResult"], "OK");
+    }
+    let vault: Vault =
+        serde_json::from_slice(&std::fs::read(phone.home.path().join("vault.json")).unwrap())
+            .unwrap();
+    (vault, document, proxy.exchanges())
+}
+
+#[test]
+fn a_recording_of_registration_login_and_signature_gives_no_pin_test() {
+    let (vault, document, exchanges) = record_registration_login_and_signature();
+    if let Ok(out) = std::env::var("SPLITID_WRITE_RECORDING") {
+        let out = PathBuf::from(out);
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(
+            out.join("vault.json"),
+            serde_json::to_vec_pretty(&vault).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            out.join("recording.json"),
+            serde_json::to_vec_pretty(&exchanges).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(out.join("document.txt"), &document).unwrap();
+    }
+    assert!(
+        exchanges.iter().any(|e| e.target.contains("/confirm")),
+        "the proxy saw the confirmations"
+    );
+    let findings = pin_tests(&vault, &[(&document, PIN1, PIN2)], &exchanges);
+    assert!(
+        findings.is_empty(),
+        "PIN tests in the recording: {findings:?}"
+    );
+}
+
+#[test]
+fn the_same_check_finds_pin_tests_in_a_recording_of_the_protocol_before_sealing() {
+    let dir = fixture_dir();
+    let vault: Vault =
+        serde_json::from_slice(&std::fs::read(dir.join("vault.json")).unwrap()).unwrap();
+    let exchanges: Vec<Exchange> =
+        serde_json::from_slice(&std::fs::read(dir.join("recording.json")).unwrap()).unwrap();
+    let document = std::fs::read_to_string(dir.join("document.txt")).unwrap();
+    let findings = pin_tests(&vault, &[(document.trim(), PIN1, PIN2)], &exchanges);
+    for expected in [
+        "PIN1: a partial signature in clear",
+        "PIN2: a partial signature in clear",
+        "PIN1: the server's share in clear",
+        "PIN2: the server's share in clear",
+    ] {
+        assert!(
+            findings.iter().any(|f| f.contains(expected)),
+            "{expected} not found in {findings:?}"
+        );
+    }
+}
+
+/// A server (or a man in the middle) that hands the app a composite key its share has no
+/// part in, or certificates for another key: the app refuses to register, and keeps nothing.
+#[test]
+fn the_app_refuses_keys_and_certificates_that_are_not_made_of_its_own() {
+    let server = Server::start(&[]);
+    let pins = format!("{PIN1}\n{PIN2}\n");
+
+    let swapped_key = RecordingProxy::start(&server.url);
+    swapped_key.rewrite("POST", "/app/v1/registrations", |answer| {
+        if answer.get("registrationId").is_some() {
+            answer["authentication"] = answer["signing"].clone();
+        }
+    });
+    let phone = Phone::new();
+    let refused = phone.try_register_at(&swapped_key.url, "PNOEE-30303039914", &[], &pins);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("is not made of this device's key"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        !phone.home.path().join("vault.json").exists(),
+        "nothing kept"
+    );
+
+    let swapped_certificate = RecordingProxy::start(&server.url);
+    swapped_certificate.rewrite("POST", "/complete", |answer| {
+        answer["authenticationCertificate"] = answer["signingCertificate"].clone();
+    });
+    let refused = phone.try_register_at(&swapped_certificate.url, "PNOEE-30303039914", &[], &pins);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("does not carry this device's composite key"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        !phone.home.path().join("vault.json").exists(),
+        "nothing kept"
+    );
+}
+
+/// `register --server-key` with the fingerprint `serve` printed registers; with any other,
+/// the app refuses before it sends anything secret.
+#[test]
+fn a_fingerprint_given_out_of_band_pins_the_servers_key() {
+    let server = Server::start(&[]);
+    let fingerprint = server.admin_json(&["channel-key", "list"])[0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pins = format!("{PIN1}\n{PIN2}\n");
+    let phone = Phone::new();
+    let wrong = "00".repeat(32);
+    let refused = phone.try_register(
+        &server,
+        "PNOEE-30303039914",
+        &["--server-key", &wrong],
+        &pins,
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("refusing to register"),
+        "{}",
+        stderr(&refused)
+    );
+    let registered = phone.try_register(
+        &server,
+        "PNOEE-30303039914",
+        &["--server-key", &fingerprint],
+        &pins,
+    );
+    assert_success(&registered);
+}
+
+/// The operator rotates the channel key: the app follows the rotation the pinned key signed
+/// and seals to the new key. A key the pinned one never signed (a man in the middle swapping
+/// it) is refused before any PIN is used.
+#[test]
+fn the_app_follows_a_signed_rotation_and_refuses_a_swapped_key() {
+    let server = Server::start(&[]);
+    let proxy = RecordingProxy::start(&server.url);
+    let phone = Phone::new();
+    let registered = phone.try_register_at(
+        &proxy.url,
+        "PNOEE-30303039914",
+        &[],
+        &format!("{PIN1}\n{PIN2}\n"),
+    );
+    let document = outcome(&registered)["documentNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pinned = || phone.vault()["accounts"][0]["serverKey"]["keyId"].clone();
+    let first = pinned();
+    let rp = RelyingParty::new(&server);
+    let login = || {
+        rp.start(
+            &format!("/authentication/document/{document}"),
+            &login_body(display_text_and_pin("Log in")),
+        )
+    };
+
+    assert_success(&server.admin(&["channel-key", "rotate", "--overlap-days", "1"]));
+    let session = login();
+    assert_success(&phone.confirm_next(&[], &format!("{PIN1}\n")));
+    assert_eq!(rp.result(&session)["result"]["endResult"], "OK");
+    let second = pinned();
+    assert_ne!(second, first, "the app pinned the rotated key");
+    let keys = server.admin_json(&["channel-key", "list"]);
+    assert_eq!(keys[1]["key_id"], second);
+    assert!(keys[0]["retires_at"].is_string() && keys[1]["retires_at"].is_null());
+
+    // A key nobody the app trusts signed.
+    let stranger = splitid_sealing::ServerKeyPair::generate()
+        .unwrap()
+        .public()
+        .to_wire();
+    let stranger_id = stranger.key_id.clone();
+    proxy.rewrite("GET", "/server-key", move |document| {
+        document["current"] = serde_json::to_value(&stranger).unwrap();
+    });
+    proxy.rewrite("GET", "/transactions", move |list| {
+        for transaction in list["transactions"].as_array_mut().unwrap() {
+            transaction["serverKeyId"] = stranger_id.clone().into();
+        }
+    });
+    let session = login();
+    let refused = phone.confirm_next(&[], &format!("{PIN1}\n"));
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("not the one this app registered with"),
+        "{}",
+        stderr(&refused)
+    );
+    let (_, running) = rp.status(&session, 1000);
+    assert_eq!(running["state"], "RUNNING", "nothing was sent");
+    assert_eq!(pinned(), second);
+}
