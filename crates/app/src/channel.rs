@@ -254,6 +254,7 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
         }
         // Counted once, however often it is sent.
         self.count(body.len());
+        crate::flows::check_server_address(&account.server)?;
         Ok(Request {
             method,
             url: format!("{}{path}{query}", account.server.trim_end_matches('/')),

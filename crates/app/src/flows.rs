@@ -69,12 +69,13 @@ impl App {
     /// The desktop app on a home directory: `vault.json` there, HTTP, the system's clock and
     /// randomness.
     pub fn open(home: &Path) -> Self {
-        App::with_ports(
-            FileVault::new(home),
-            HttpTransport::default(),
-            SystemClock,
-            OsRandom,
-        )
+        Self::open_with(home, HttpTransport::default())
+    }
+
+    /// The desktop app on a home directory, with its own HTTP transport (one that trusts a
+    /// private CA, say).
+    pub fn open_with(home: &Path, transport: HttpTransport) -> Self {
+        App::with_ports(FileVault::new(home), transport, SystemClock, OsRandom)
     }
 }
 
@@ -107,6 +108,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             ));
         }
         let base = registration.server.trim_end_matches('/').to_owned();
+        check_server_address(&base)?;
         let server_key = self
             .registration_server_key(&base, registration.server_key_fingerprint.as_deref())
             .await?;
@@ -667,6 +669,31 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
         self.vault.save(vault)?;
         result
     }
+}
+
+/// Refuses a server address the app must not talk to: anything but `https://`, except plain
+/// `http://` to this machine (the demo on loopback), where no network can see the traffic.
+pub fn check_server_address(url: &str) -> Result<(), AppError> {
+    let refuse = || {
+        AppError::Usage(format!(
+            "refusing {url}: this app talks to a SplitID server over https only (plain http only to this machine, for the demo)"
+        ))
+    };
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    let rest = url.strip_prefix("http://").ok_or_else(refuse)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_and_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host_and_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host_and_port.split(':').next().unwrap_or_default(),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback { Ok(()) } else { Err(refuse()) }
 }
 
 /// An earlier request's refusal is not this request's failure: the server did not carry it

@@ -158,6 +158,21 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
+    /// HTTP that also trusts the CA certificates in `pem` (a private CA of the operator's, or
+    /// a test's), beside the system's.
+    pub fn trusting(pem: &[u8]) -> Result<Self, AppError> {
+        let certificates = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| AppError::Usage(format!("the extra CA certificates: {e}")))?;
+        let mut builder = reqwest::Client::builder();
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| AppError::Usage(format!("the extra CA certificates: {e}")))?;
+        Ok(HttpTransport { http })
+    }
+
     /// The reqwest request; one that cannot be built (a header value that is not one) is the
     /// app's fault, not the network's.
     fn request(&self, request: Request) -> Result<reqwest::Request, AppError> {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod observability;
 pub mod pki;
 pub mod rp_api;
+pub mod tls;
 pub mod web;
 
 use std::sync::Arc;

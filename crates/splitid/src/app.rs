@@ -23,6 +23,10 @@ pub struct AppArgs {
     /// Machine-readable output.
     #[arg(long, global = true)]
     json: bool,
+    /// A PEM file of CA certificates to trust for the server's TLS certificate, beside the
+    /// system's (a private CA).
+    #[arg(long, env = "SPLITID_APP_TLS_ROOTS", global = true)]
+    tls_roots: Option<PathBuf>,
     #[command(subcommand)]
     command: AppCommand,
 }
@@ -161,7 +165,16 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
 }
 
 async fn run_async(args: AppArgs) -> anyhow::Result<()> {
-    let app = App::open(&args.home);
+    let app = match &args.tls_roots {
+        Some(path) => {
+            let pem = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+            App::open_with(
+                &args.home,
+                splitid_app::ports::HttpTransport::trusting(&pem).map_err(explain)?,
+            )
+        }
+        None => App::open(&args.home),
+    };
     let mut pins = PinReader::new();
     if !matches!(
         args.command,

@@ -52,8 +52,13 @@ async fn serve(
     let address = listener.local_addr()?;
     if settings.public_url.is_none() {
         // The port actually listened on, which differs from `listen`'s when that is 0.
-        config.public_url = format!("http://{address}");
+        config.public_url = format!("{}://{address}", settings.scheme());
     }
+    // A certificate that does not load stops the start, before anything is opened.
+    let tls = match settings.tls()? {
+        Some(files) => Some((files.load().await?, files)),
+        None => None,
+    };
     let service = Service::open(config, clock)
         .await
         .context("cannot open the service")?;
@@ -70,16 +75,25 @@ async fn serve(
     }
     let document = service.channel_key_document().await?;
     let fingerprint = splitid_sealing::PublicServerKey::from_wire(&document.current)?.fingerprint();
-    print_banner(service.config(), address, &fingerprint);
+    let scheme = settings.scheme();
+    print_banner(service.config(), scheme, address, &fingerprint);
     service.spawn_background_tasks();
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    let interrupted = async {
         let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    };
+    match tls {
+        Some((loaded, files)) => {
+            splitid_http::tls::serve_tls(listener, router, files, loaded, interrupted).await?
+        }
+        None => {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(interrupted)
+            .await?
+        }
+    }
     Ok(())
 }
 
@@ -131,14 +145,14 @@ fn proofing_methods(config: &Config) -> String {
     }
 }
 
-fn print_banner(config: &Config, address: SocketAddr, channel_key: &str) {
+fn print_banner(config: &Config, scheme: &str, address: SocketAddr, channel_key: &str) {
     let public_url = &config.public_url;
     let database = match &config.database {
         DatabaseConfig::SqliteIn(_) => "SQLite".to_owned(),
         DatabaseConfig::Postgres { url, .. } => splitid_domain::store::redact_password(url),
     };
     println!(
-        "SplitID is listening on http://{address} (data in {}, database: {database})",
+        "SplitID is listening on {scheme}://{address} (data in {}, database: {database})",
         config.data_dir.display()
     );
     println!(

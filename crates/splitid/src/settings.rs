@@ -68,6 +68,13 @@ pub struct Settings {
     /// The URL this service is reached at (written into certificates) [default: http://LISTEN].
     #[arg(long, env = "SPLITID_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs `tls_key`. Reloaded
+    /// when the file changes or on SIGHUP [default: plain HTTP, for a TLS proxy in front].
+    #[arg(long, env = "SPLITID_TLS_CERTIFICATE")]
+    pub tls_certificate: Option<PathBuf>,
+    /// The private key of `tls_certificate` (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "SPLITID_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
     /// Seconds a person has to answer a transaction [default: 90].
     #[arg(long, env = "SPLITID_SESSION_TIMEOUT")]
     pub session_timeout: Option<u32>,
@@ -315,11 +322,32 @@ impl Settings {
     /// The service's configuration, with `public_url` as given, else `http://LISTEN` (which
     /// the caller corrects once it knows the port, when `listen`'s is 0). Trust anchors, keys
     /// and PIN files are read now, so that a bad one stops the start with a clear message.
+    /// The certificate and key files to serve HTTPS with, if both are given.
+    pub fn tls(&self) -> anyhow::Result<Option<splitid_http::tls::TlsFiles>> {
+        match (&self.tls_certificate, &self.tls_key) {
+            (Some(certificate), Some(key)) => Ok(Some(splitid_http::tls::TlsFiles {
+                certificate: certificate.clone(),
+                key: key.clone(),
+            })),
+            (None, None) => Ok(None),
+            _ => anyhow::bail!("tls_certificate and tls_key go together: give both or neither"),
+        }
+    }
+
+    /// `https` when this node serves TLS itself, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_certificate.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
     pub fn service_config(&self) -> anyhow::Result<Config> {
         let public_url = self
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen()));
+            .unwrap_or_else(|| format!("{}://{}", self.scheme(), self.listen()));
         self.relying_parties()?;
         let mut config = Config::new(self.data(), public_url);
         config.database = self.database()?;

@@ -111,16 +111,27 @@ impl Server {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let (child, listen) = spawn_server(data.path(), "127.0.0.1:0", &extra, &env);
+        let (child, url) = spawn_server(data.path(), "127.0.0.1:0", &extra, &env);
+        let listen = url.split("://").nth(1).unwrap_or_default().to_owned();
         Server {
             child,
-            url: format!("http://{listen}"),
+            url,
             data,
             database,
             listen,
             extra,
             env,
         }
+    }
+
+    /// Sends the server process a signal (`HUP`, …) with `kill`.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
     }
 
     /// Whether the server process has ended (a crash point aborted it, say).
@@ -222,7 +233,7 @@ impl Server {
 }
 
 /// Starts `splitid serve` on `listen` (port 0: the server picks a free one) and returns it
-/// with the address it listens on, read from its banner: no other process can take the port
+/// with the URL it listens at, read from its banner: no other process can take the port
 /// between choosing and binding it, as with a port chosen by the test.
 fn spawn_server(
     data: &Path,
@@ -252,7 +263,7 @@ fn spawn_server(
     let address = loop {
         match lines.next() {
             Some(Ok(line)) => {
-                if let Some(rest) = line.strip_prefix("SplitID is listening on http://") {
+                if let Some(rest) = line.strip_prefix("SplitID is listening on ") {
                     break rest.split_whitespace().next().unwrap().to_owned();
                 }
             }

@@ -14,6 +14,8 @@ use crate::output::assert_success;
 /// A phone: `splitid app` on its own home directory.
 pub struct Phone {
     pub home: tempfile::TempDir,
+    /// Environment for every `splitid app` it runs (the CA certificates to trust, say).
+    env: Vec<(String, String)>,
 }
 
 impl Default for Phone {
@@ -27,21 +29,35 @@ impl Phone {
     pub fn new() -> Phone {
         Phone {
             home: tempfile::tempdir().unwrap(),
+            env: Vec::new(),
+        }
+    }
+
+    /// A phone whose app also trusts the CA certificates in the PEM file `roots` (a test CA
+    /// behind the server's TLS certificate).
+    pub fn trusting(roots: &Path) -> Phone {
+        Phone {
+            env: vec![(
+                "SPLITID_APP_TLS_ROOTS".to_owned(),
+                roots.display().to_string(),
+            )],
+            ..Phone::new()
         }
     }
 
     /// Runs `splitid app --home HOME ARGS…` with `stdin` as its input (PINs, one per line).
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        run_app(self.home.path(), &args, stdin)
+        run_app(self.home.path(), &self.env, &args, stdin)
     }
 
     /// Like [`run`](Self::run), in the background.
     pub fn spawn(&self, args: &[&str], stdin: &str) -> std::thread::JoinHandle<Output> {
         let home = self.home.path().to_owned();
+        let env = self.env.clone();
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let stdin = stdin.to_owned();
-        std::thread::spawn(move || run_app(&home, &args, &stdin))
+        std::thread::spawn(move || run_app(&home, &env, &args, &stdin))
     }
 
     /// Starts `splitid app --home HOME ARGS…` with `stdin` as its input and leaves it running
@@ -52,6 +68,7 @@ impl Phone {
             .arg("--home")
             .arg(self.home.path())
             .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -182,11 +199,12 @@ impl Phone {
     }
 }
 
-fn run_app(home: &Path, args: &[String], stdin: &str) -> Output {
+fn run_app(home: &Path, env: &[(String, String)], args: &[String], stdin: &str) -> Output {
     let mut child = Command::new(splitid_binary())
         .arg("app")
         .arg("--home")
         .arg(home)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -25,6 +25,19 @@ impl RelyingParty {
         }
     }
 
+    /// A relying party that trusts the CA certificate `ca_pem` for the server's TLS
+    /// certificate (a test CA).
+    pub fn trusting(server: &Server, ca_pem: &[u8]) -> Self {
+        let ca = reqwest::Certificate::from_pem(ca_pem).unwrap();
+        RelyingParty {
+            base: format!("{}/v2", server.url),
+            http: reqwest::blocking::Client::builder()
+                .add_root_certificate(ca)
+                .build()
+                .unwrap(),
+        }
+    }
+
     /// POSTs `body` to `path`; returns the status and the JSON answer.
     pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         let response = self

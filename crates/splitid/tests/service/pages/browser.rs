@@ -74,17 +74,35 @@ impl Drop for Browser {
 
 impl Browser {
     fn open() -> Browser {
+        Self::open_with(&[])
+    }
+
+    /// A browser that accepts the TLS certificate with this SPKI hash (SHA-256, base64), as
+    /// a browser that trusts its CA would: that certificate only, no other.
+    fn trusting_spki(spki_sha256: &str) -> Browser {
+        Self::open_with(&[format!(
+            "--ignore-certificate-errors-spki-list={spki_sha256}"
+        )])
+    }
+
+    fn open_with(extra_args: &[String]) -> Browser {
         let driver = Driver::start();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=412,915",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend_from_slice(extra_args);
         let capabilities = serde_json::json!({
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--window-size=412,915"]
-            }
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args }
         });
         let serde_json::Value::Object(capabilities) = capabilities else {
             unreachable!()
@@ -145,11 +163,16 @@ impl Browser {
 
     /// The value of a cookie (HttpOnly ones too: WebDriver sees them).
     fn cookie(&self, name: &str) -> String {
+        self.cookie_secure(name).0
+    }
+
+    /// The value of a cookie and whether it is `Secure` (sent over https only).
+    fn cookie_secure(&self, name: &str) -> (String, bool) {
         let cookie = self
             .runtime
             .block_on(self.client.get_named_cookie(name))
             .unwrap();
-        cookie.value().to_owned()
+        (cookie.value().to_owned(), cookie.secure() == Some(true))
     }
 
     fn text(&self) -> String {
@@ -329,4 +352,37 @@ fn a_person_logs_in_to_the_portal_and_deletes_a_lost_phone_s_account() {
         server.revocation_reason(&certificate).as_deref(),
         Some("cessationOfOperation")
     );
+}
+
+/// The portal over the service's own HTTPS (a test CA): a person logs in with the phone, which
+/// talks https too, and sees the accounts; the session cookie is Secure.
+#[test]
+fn the_portal_works_over_https() {
+    let tls = crate::operations::tls::TestTls::new();
+    let args = tls.serve_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start(&args);
+    let phone = Phone::trusting(&tls.path("ca.pem"));
+    let document = phone.register(&server, PERSON, PIN1, PIN2);
+    let spki = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "openssl x509 -in {} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
+            tls.path("server.pem").display()
+        ))
+        .output()
+        .unwrap();
+    let browser = Browser::trusting_spki(stdout(&spki).trim());
+    let portal = format!("{}/portal", server.url);
+    assert!(portal.starts_with("https://"));
+    browser.goto(&portal);
+    browser.fill("#code", PERSON_CODE);
+    browser.click("form[action='/portal/login'] button");
+    browser.wait_for_text("Check your phone");
+    phone_confirms(&phone, PIN1);
+    let overview = browser.wait_for_text("Your accounts and devices");
+    assert!(overview.contains(&document), "{overview}");
+    let (_, secure) = browser.cookie_secure("portal");
+    assert!(secure, "the portal's session cookie is Secure over https");
+    browser.screenshot("portal-over-https");
 }
