@@ -12,6 +12,12 @@
 # confirmation to answer at half the peak load.
 #
 # Writes $OUT/{a,b,h,c1,c2}.json (the load tool's reports), summary.json and summary.md.
+#
+# COMPARE_WITH=REV adds (k): the node's CPU time and the app's bytes per login of this build
+# and of the build of git revision REV (a worktree, release), one node on SQLite each, taken
+# in turns (baseline, current, baseline, current…) at one concurrency, so that both see the
+# same machine; writes compare.json and compare.md. ONLY_COMPARE=1 runs (k) alone.
+#   COMPARE_CONCURRENCY=4   COMPARE_ROUNDS=3
 # Settings (environment):
 #   HALF_BITS=3072          key half size (3072: the production size)
 #   RUN_SECONDS=15          seconds per concurrency
@@ -47,7 +53,11 @@ mkdir -p "$OUT"
 work=$(mktemp -d)
 pids=()
 databases=()
+worktrees=()
 cleanup() {
+    for tree in "${worktrees[@]}"; do
+        git worktree remove --force "$tree" >/dev/null 2>&1 || true
+    done
     for pid in "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -128,6 +138,63 @@ load() {
     jq -r '(.runs // [.])[] | "   concurrency \(.concurrency): \(.transactions_per_second | floor) tx/s, confirmation→answer p99 \(.confirmation_to_answer.p99_ms | floor) ms, \(.errors) errors, load \(.load_average_start)→\(.load_average_end), CPU/tx \(.load_tool_cpu_ms_per_transaction | floor) ms tool + \(.servers_cpu_ms_per_transaction // 0 | floor) ms servers"' \
         "$OUT/$name.json"
 }
+
+# (k): this build against the build of $COMPARE_WITH, in turns on one SQLite node each.
+compare_builds() {
+    local current="$work/splitid-current" baseline="$work/splitid-baseline"
+    cp "$bin" "$current"
+    worktrees+=("$work/baseline-tree")
+    git worktree add --detach "$work/baseline-tree" "$COMPARE_WITH" >/dev/null
+    echo "== cargo build --release -p splitid at $COMPARE_WITH"
+    # The same target directory: the dependencies are built once for both.
+    (cd "$work/baseline-tree" && cargo build --release -p splitid)
+    cp "$CARGO_TARGET_DIR/release/splitid" "$baseline"
+    cp "$current" "$bin"
+    local which round
+    for round in $(seq "${COMPARE_ROUNDS:-3}"); do
+        for which in baseline current; do
+            bin=$work/splitid-$which
+            start_node "k-$which-$round" "$work/k-$which-$round"
+            load "k-$which-$round" --server "$url" --cpu-of "$pid" --devices "$DEVICES" \
+                --concurrency "${COMPARE_CONCURRENCY:-4}"
+            stop_nodes "$pid"
+            jq -c --arg name "$which" '{name: $name, report: .}' "$OUT/k-$which-$round.json" \
+                >>"$work/k.jsonl"
+        done
+    done
+    bin=$current
+    jq -s --arg baseline "$COMPARE_WITH" --arg current "$(git rev-parse --short HEAD)" '
+        def mean(f): (map(f) | add / length);
+        def side(name): [.[] | select(.name == name) | .report | (.runs // [.])[0]];
+        side("baseline") as $b | side("current") as $c
+        | {baseline: $baseline, current: $current, rounds: ($b | length),
+           baseline_server_cpu_ms_per_login: ($b | mean(.servers_cpu_ms_per_transaction)),
+           current_server_cpu_ms_per_login: ($c | mean(.servers_cpu_ms_per_transaction)),
+           baseline_app_bytes_per_login: ($b | mean(.app_api_bytes_per_transaction)),
+           current_app_bytes_per_login: ($c | mean(.app_api_bytes_per_transaction)),
+           baseline_tx_per_second: ($b | mean(.transactions_per_second)),
+           current_tx_per_second: ($c | mean(.transactions_per_second)),
+           each_round: {baseline: ($b | map(.servers_cpu_ms_per_transaction)),
+                        current: ($c | map(.servers_cpu_ms_per_transaction))}}
+        | .cpu_ratio = (.current_server_cpu_ms_per_login / .baseline_server_cpu_ms_per_login)
+        ' "$work/k.jsonl" >"$OUT/compare.json"
+    jq -r '
+        def f(x): x * 100 | round / 100;
+        "| build | node CPU ms per login (each round) | mean | app bytes per login | tx/s |",
+        "|---|---|---:|---:|---:|",
+        "| \(.baseline) (before) | \(.each_round.baseline | map(f(.)) | join(", ")) | \(f(.baseline_server_cpu_ms_per_login)) | \(.baseline_app_bytes_per_login | round) | \(f(.baseline_tx_per_second)) |",
+        "| \(.current) (after) | \(.each_round.current | map(f(.)) | join(", ")) | \(f(.current_server_cpu_ms_per_login)) | \(.current_app_bytes_per_login | round) | \(f(.current_tx_per_second)) |",
+        "",
+        "CPU after / before: \(f(.cpu_ratio)) (\(.rounds) rounds each, in turns)."
+        ' "$OUT/compare.json" >"$OUT/compare.md"
+    echo
+    cat "$OUT/compare.md"
+}
+
+if [ -n "${COMPARE_WITH:-}" ] && [ "${ONLY_COMPARE:-0}" = 1 ]; then
+    compare_builds
+    exit 0
+fi
 
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_at_start=$(loadavg)
@@ -219,3 +286,6 @@ echo
 cat "$OUT/summary.md"
 echo
 echo "Reports: $OUT/{a,b,h,c1,c2}.json, summary.json, summary.md"
+if [ -n "${COMPARE_WITH:-}" ]; then
+    compare_builds
+fi

@@ -8,10 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
-    AccountStatus, Confirmation, KeyHandover, PendingTransaction, PendingTransactions, Proofing,
-    ProofingChallenge, Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof,
-    RegistrationRequest, SealedSecret, ServerKeyDocument, TransactionOutcome, Vouch, VouchSession,
-    VouchSessionRequest, VouchState, vouch_message,
+    AccountStatus, Confirmation, KeyHandover, MAC_KEY_LEN, PendingTransaction, PendingTransactions,
+    Proofing, ProofingChallenge, Refusal, RegisteredAccount, RegistrationChallenge,
+    RegistrationProof, RegistrationRequest, SealedSecret, ServerKeyDocument, TransactionOutcome,
+    Vouch, VouchSession, VouchSessionRequest, VouchState, vouch_message,
 };
 use splitid_sealing::{Binding, PublicServerKey, follow_rotations};
 use splitkey::{
@@ -19,6 +19,8 @@ use splitkey::{
     PartialSignature, Pin, ServerShareHandover, SignRequest, Signature, generate_device_key,
     proof_of_possession_request,
 };
+
+use zeroize::Zeroizing;
 
 use crate::AppError;
 use crate::channel::Channel;
@@ -147,6 +149,10 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             challenge: &challenge,
             server_key: &server_key,
         };
+        // The channel's MAC key is ours: chosen here, sent only sealed, so that no recording of
+        // the registration can forge this device's requests.
+        let mut mac_key = Zeroizing::new([0u8; MAC_KEY_LEN]);
+        self.channel.random().fill(&mut *mac_key)?;
         let proof = RegistrationProof {
             authentication: proving(
                 &auth,
@@ -159,6 +165,12 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             signing: proving(&sign, pin2, &challenge.signing.modulus, "signing")
                 .prove()
                 .await?,
+            sealed_mac_key: server_key.seal(
+                &*mac_key,
+                &Binding::MacKey {
+                    registration: &challenge.registration_id,
+                },
+            )?,
         };
         let url = format!(
             "{base}/app/v1/registrations/{}/complete",
@@ -179,7 +191,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             server: base,
             account_id: registered.account_id,
             document_number: registered.document_number,
-            mac_key: registered.mac_key,
+            mac_key: BASE64.encode(*mac_key),
             ratchet_token: registered.ratchet_token,
             authentication: StoredShare::from_share(&auth)
                 .with_composite(&challenge.authentication.modulus),
@@ -189,6 +201,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             expires_at: registered.expires_at,
             server_key: Some(server_key.to_wire()),
             in_flight: None,
+            sealed_registration: true,
         };
         let _locked = self.vault.lock()?;
         let mut vault = self.vault.load()?;

@@ -59,6 +59,21 @@ pub struct StoredAccount {
     /// its record if it carried it out, so a lost answer never looks like a cloned app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_flight: Option<InFlightRequest>,
+    /// Whether this account was registered with its secrets sealed (d1ˢ and the MAC key never
+    /// in clear). False for accounts older apps registered: a recording of that registration
+    /// still tests their PINs, so the person is asked to register again.
+    #[serde(default)]
+    pub sealed_registration: bool,
+}
+
+impl StoredAccount {
+    /// What the person should know about an account registered before sealing, if it was.
+    pub fn registration_warning(&self) -> Option<&'static str> {
+        (!self.sealed_registration).then_some(
+            "registered before sealing: register this device again (then delete this account), \
+             as a recording of that registration could test its PINs",
+        )
+    }
 }
 
 /// A ratcheted request exactly as it was sent.
@@ -257,6 +272,7 @@ mod tests {
             expires_at: "2029-11-25T00:00:00Z".into(),
             server_key: None,
             in_flight: None,
+            sealed_registration: true,
         });
         file.save(&vault).unwrap();
         assert_eq!(file.load().unwrap(), vault);

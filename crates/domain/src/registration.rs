@@ -5,8 +5,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use splitid_proto::app_v1::{
-    CompositeKey, KeyHandover, RegisteredAccount, RegistrationChallenge, RegistrationProof,
-    RegistrationRequest,
+    CompositeKey, KeyHandover, MAC_KEY_LEN, RegisteredAccount, RegistrationChallenge,
+    RegistrationProof, RegistrationRequest,
 };
 use splitkey::{
     CompositePublicKey, HalfSize, PartialSignature, ServerShare, ServerShareHandover,
@@ -170,6 +170,21 @@ impl Service {
             .ok_or_else(|| ServiceError::NotFound("no such registration (or it expired)".into()))?;
         let challenge = decode_field("challenge", &pending.challenge)?;
         let registration = id.to_string();
+        let mac_key = self
+            .open_sealed(
+                "sealedMacKey",
+                &proof.sealed_mac_key,
+                Binding::MacKey {
+                    registration: &registration,
+                },
+            )
+            .await?;
+        if mac_key.len() != MAC_KEY_LEN {
+            return Err(ServiceError::Invalid(format!(
+                "sealedMacKey: the MAC key must be {MAC_KEY_LEN} bytes, not {}",
+                mac_key.len()
+            )));
+        }
         for (purpose, key, partial) in [
             (
                 KeyPurpose::Authentication,
@@ -191,7 +206,7 @@ impl Service {
             self.check_possession(pending.account_id, purpose, key, &challenge, &partial)
                 .await?;
         }
-        self.create_account(pending).await
+        self.create_account(pending, &mac_key).await
     }
 
     async fn establish_key(
@@ -295,6 +310,7 @@ impl Service {
     async fn create_account(
         &self,
         pending: PendingRegistration,
+        mac_key: &[u8],
     ) -> ServiceResult<RegisteredAccount> {
         let now = self.now();
         let expires_at = now + ACCOUNT_VALIDITY;
@@ -321,8 +337,6 @@ impl Service {
                 ..pending_key_record(purpose, key, certificate)?
             });
         }
-        let mut mac_key = zeroize::Zeroizing::new([0u8; 32]);
-        self.keys().random(&mut *mac_key)?;
         let mut token = [0u8; 32];
         self.keys().random(&mut token)?;
         let identity = &pending.identity;
@@ -340,10 +354,9 @@ impl Service {
             created_at: now,
             expires_at,
             last_used_at: None,
-            mac_key_sealed: self.keys().seal(
-                &*mac_key,
-                &format!("splitid/{}/mac-key", pending.account_id),
-            )?,
+            mac_key_sealed: self
+                .keys()
+                .seal(mac_key, &format!("splitid/{}/mac-key", pending.account_id))?,
             channel: ChannelState {
                 ratchet_token: token_digest(&token),
                 ..ChannelState::default()
@@ -365,7 +378,6 @@ impl Service {
         Ok(RegisteredAccount {
             account_id: account.id.to_string(),
             document_number,
-            mac_key: BASE64.encode(*mac_key),
             ratchet_token: BASE64.encode(token),
             authentication_certificate: BASE64.encode(&keys[0].certificate),
             signing_certificate: BASE64.encode(&keys[1].certificate),

@@ -232,6 +232,9 @@ pub struct RegistrationChallenge {
     pub signing: CompositeKey,
 }
 
+/// Bytes of the channel MAC key (HMAC-SHA256) the app chooses at registration.
+pub const MAC_KEY_LEN: usize = 32;
+
 /// `POST /app/v1/registrations/{id}/complete`: the partial signatures of the proofs, sealed
 /// (binding: the registration and the key's purpose).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,6 +242,10 @@ pub struct RegistrationChallenge {
 pub struct RegistrationProof {
     pub authentication: SealedSecret,
     pub signing: SealedSecret,
+    /// The account's channel MAC key, [`MAC_KEY_LEN`] random bytes the app chose, sealed (binding: the
+    /// registration). It never crosses the wire readable, so a recording of the registration
+    /// cannot forge the app's requests.
+    pub sealed_mac_key: SealedSecret,
 }
 
 /// The new account.
@@ -247,8 +254,6 @@ pub struct RegistrationProof {
 pub struct RegisteredAccount {
     pub account_id: String,
     pub document_number: String,
-    /// The account's channel MAC key (secret, kept by the app only).
-    pub mac_key: String,
     /// The first ratchet token.
     pub ratchet_token: String,
     pub authentication_certificate: String,

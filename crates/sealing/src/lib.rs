@@ -66,6 +66,8 @@ pub enum Binding<'a> {
         purpose: &'a str,
         device_modulus: &'a [u8],
     },
+    /// The channel MAC key the app chose, at the end of `registration`.
+    MacKey { registration: &'a str },
     /// A proof of possession's partial signature, for `registration`'s key `purpose`.
     Possession {
         registration: &'a str,
@@ -97,6 +99,9 @@ impl Binding<'_> {
                     (*purpose).to_owned(),
                     hex::encode(modulus.as_ref()),
                 ]
+            }
+            Binding::MacKey { registration } => {
+                vec!["mac-key".to_owned(), (*registration).to_owned()]
             }
             Binding::Possession {
                 registration,

@@ -37,6 +37,13 @@ fn a_sealed_secret_opens_only_with_its_key_and_binding() {
             account: "account-1",
             challenge: "transaction-1",
         },
+        Binding::MacKey {
+            registration: "transaction-1",
+        },
+        Binding::Possession {
+            registration: "transaction-1",
+            purpose: "authentication",
+        },
     ] {
         assert_eq!(
             pair.open(&sealed, &moved),

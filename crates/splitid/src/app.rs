@@ -468,7 +468,7 @@ async fn show_accounts(app: &App, json: bool) -> anyhow::Result<()> {
     let list: Vec<_> = rows
         .iter()
         .map(|(account, status)| match status {
-            Ok(status) => serde_json::json!({ "documentNumber": account.document_number, "server": account.server, "status": status }),
+            Ok(status) => serde_json::json!({ "documentNumber": account.document_number, "server": account.server, "status": status, "warning": account.registration_warning() }),
             Err(error) => serde_json::json!({ "documentNumber": account.document_number, "server": account.server, "error": error.to_string() }),
         })
         .collect();
@@ -494,14 +494,19 @@ fn account_line(
             account.document_number,
             status.closed_reason.as_deref().unwrap_or("no reason given")
         ),
-        Ok(status) => format!(
-            "{}  active until {}  PIN1: {}  PIN2: {}{}",
-            account.document_number,
-            status.expires_at,
-            pin_text(&status.pin1),
-            pin_text(&status.pin2),
-            expiry_warning(&account.document_number, status.days_left)
-        ),
+        Ok(status) => {
+            format!(
+                "{}  active until {}  PIN1: {}  PIN2: {}{}",
+                account.document_number,
+                status.expires_at,
+                pin_text(&status.pin1),
+                pin_text(&status.pin2),
+                expiry_warning(&account.document_number, status.days_left)
+            ) + &account
+                .registration_warning()
+                .map(|warning| format!("\n  {warning}"))
+                .unwrap_or_default()
+        }
         Err(error) => format!("{}  (server: {error})", account.document_number),
     }
 }

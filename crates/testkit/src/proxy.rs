@@ -25,6 +25,28 @@ pub struct Exchange {
     pub response_body: String,
 }
 
+impl Exchange {
+    /// Sends the recorded request again, byte for byte with its app headers, to `server` (as
+    /// an attacker with the recording would): the status and the answer's body.
+    pub fn replay_to(&self, server: &str) -> (u16, String) {
+        let mut replay = reqwest::blocking::Client::new().request(
+            self.method.parse().expect("a recorded method"),
+            format!("{server}{}", self.target),
+        );
+        for (name, value) in &self.request_headers {
+            if name.starts_with("x-splitid-") || name == "content-type" {
+                replay = replay.header(name, value);
+            }
+        }
+        let answer = replay
+            .body(self.request_body.clone())
+            .send()
+            .expect("the server answers");
+        let status = answer.status().as_u16();
+        (status, answer.text().unwrap_or_default())
+    }
+}
+
 /// What the proxy does with the answer to the next request that matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {

@@ -6,8 +6,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_domain::Service;
 use splitid_domain::store::AccountRecord;
 use splitid_proto::app_v1::{
-    KeyHandover, Proofing, RegisteredAccount, RegistrationChallenge, RegistrationProof,
-    RegistrationRequest, SealedSecret,
+    KeyHandover, MAC_KEY_LEN, Proofing, RegisteredAccount, RegistrationChallenge,
+    RegistrationProof, RegistrationRequest, SealedSecret,
 };
 use splitid_sealing::{Binding, PublicServerKey};
 use splitkey::{
@@ -85,6 +85,8 @@ pub struct Registered {
     pub pin1: Pin,
     pub pin2: Pin,
     pub app: RegisteredAccount,
+    /// The channel MAC key the app chose.
+    pub mac_key: Vec<u8>,
     /// The channel key the app seals to.
     pub server_key: PublicServerKey,
 }
@@ -111,6 +113,15 @@ impl Registered {
 }
 
 pub async fn register(service: &Service) -> Registered {
+    let mac_key: Vec<u8> = (0..MAC_KEY_LEN as u8).collect();
+    try_register(service, mac_key).await.unwrap()
+}
+
+/// [`register`] with the app's choice of MAC key; the service's refusal, if it refuses.
+pub async fn try_register(
+    service: &Service,
+    mac_key: Vec<u8>,
+) -> splitid_domain::error::ServiceResult<Registered> {
     let (pin1, pin2) = (Pin::new("1234").unwrap(), Pin::new("12345").unwrap());
     let server_key = server_key(service).await;
     let (auth, auth_wire) = handover(&pin1, &server_key, "authentication");
@@ -131,26 +142,34 @@ pub async fn register(service: &Service) -> Registered {
     let proof = RegistrationProof {
         authentication: prove(&auth, &pin1, &challenge, "authentication", &server_key),
         signing: prove(&sign, &pin2, &challenge, "signing", &server_key),
+        sealed_mac_key: server_key
+            .seal(
+                &mac_key,
+                &Binding::MacKey {
+                    registration: &challenge.registration_id,
+                },
+            )
+            .unwrap(),
     };
     let registered = service
         .complete_registration(&challenge.registration_id, proof)
-        .await
-        .unwrap();
+        .await?;
     let account = service
         .store()
         .account(registered.account_id.parse().unwrap())
         .await
         .unwrap()
         .unwrap();
-    Registered {
+    Ok(Registered {
         account,
         auth,
         sign,
         pin1,
         pin2,
         app: registered,
+        mac_key,
         server_key,
-    }
+    })
 }
 
 /// Starts a login for the registered person through the relying-party API; its session id.

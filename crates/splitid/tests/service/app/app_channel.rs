@@ -14,7 +14,9 @@ use splitid_domain::Service;
 use splitid_domain::store::{AccountRecord, AccountState, SessionState};
 use splitid_http::app_api::Ratcheted;
 use splitid_proto::app_v1::{Confirmation, TransactionOutcome, headers, mac_input};
-use splitid_testkit::in_process::registered::{HALF, Registered, register, start_login};
+use splitid_testkit::in_process::registered::{
+    HALF, Registered, register, start_login, try_register,
+};
 use splitkey::{HashAlgorithm, Padding, SignRequest};
 
 /// One ratcheted request of the app, with the headers it signs.
@@ -48,8 +50,7 @@ impl AppRequest {
             &self.ratchet,
             &self.body,
         );
-        let mac_key = BASE64.decode(&app.app.mac_key).unwrap();
-        let mac = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &mac_key), &input);
+        let mac = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &app.mac_key), &input);
         let request = Request::builder()
             .method("POST")
             .uri(&self.path)
@@ -231,4 +232,27 @@ async fn the_next_request_finishes_a_closure_a_crash_interrupted() {
         let revocation = service.store().revocation(&serial).await.unwrap().unwrap();
         assert_eq!(revocation.reason, "privilegeWithdrawn");
     }
+}
+
+/// The MAC key is the app's: one that is not 32 bytes (a weak or broken app) is refused, and
+/// no account is made.
+#[tokio::test]
+async fn a_mac_key_of_the_wrong_length_is_refused() {
+    let (service, _data) = splitid_testkit::in_process::demo_service_with(|config| {
+        config.allow_2048_bit_halves = true
+    })
+    .await;
+    let refused = try_register(&service, vec![7; 16]).await.err().unwrap();
+    assert!(
+        matches!(&refused, splitid_domain::error::ServiceError::Invalid(m) if m.contains("sealedMacKey: the MAC key must be 32 bytes")),
+        "{refused:?}"
+    );
+    assert!(
+        service
+            .store()
+            .accounts_of_person("PNOEE-30303039914")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -220,20 +220,8 @@ fn a_recorded_request_replayed_after_the_app_moved_on_is_refused_and_changes_not
     assert_eq!(recorded.len(), 2, "{recorded:?}");
     lossy.assert_active_and_working();
 
-    let http = reqwest::blocking::Client::new();
     for exchange in &recorded {
-        let mut replay = http.request(
-            exchange.method.parse().unwrap(),
-            format!("{}{}", lossy.server.url, exchange.target),
-        );
-        for (name, value) in &exchange.request_headers {
-            if name.starts_with("x-splitid-") || name == "content-type" {
-                replay = replay.header(name, value);
-            }
-        }
-        let answer = replay.body(exchange.request_body.clone()).send().unwrap();
-        let status = answer.status().as_u16();
-        let body = answer.text().unwrap();
+        let (status, body) = exchange.replay_to(&lossy.server.url);
         assert_eq!(
             status, 401,
             "{} {}: {body}",

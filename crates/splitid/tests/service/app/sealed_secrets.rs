@@ -77,6 +77,17 @@ fn a_recording_of_registration_login_and_signature_gives_no_pin_test() {
         findings.is_empty(),
         "PIN tests in the recording: {findings:?}"
     );
+    assert!(
+        !carries(&exchanges, &vault.accounts[0].mac_key),
+        "the channel's MAC key crossed the wire readable"
+    );
+}
+
+/// Whether any captured body, either way, contains `value`.
+fn carries(exchanges: &[Exchange], value: &str) -> bool {
+    exchanges
+        .iter()
+        .any(|e| e.request_body.contains(value) || e.response_body.contains(value))
 }
 
 #[test]
@@ -99,7 +110,103 @@ fn the_same_check_finds_pin_tests_in_a_recording_of_the_protocol_before_sealing(
             "{expected} not found in {findings:?}"
         );
     }
+    // The server chose the MAC key and sent it in clear then: a recording could forge the
+    // app's requests (and close its account as a clone).
+    assert!(carries(&exchanges, &vault.accounts[0].mac_key));
 }
+
+/// A recorded registration sent again (by whoever logged it) is refused: its sealed shares
+/// would otherwise give a thief with the phone's storage a fresh proof of possession to try
+/// PINs against.
+#[test]
+fn a_replayed_registration_is_refused() {
+    let server = Server::start(&[]);
+    let proxy = RecordingProxy::start(&server.url);
+    let phone = Phone::new();
+    let registered = phone.try_register_at(
+        &proxy.url,
+        "PNOEE-30303039914",
+        &[],
+        &format!("{PIN1}\n{PIN2}\n"),
+    );
+    assert_success(&registered);
+    let recorded = |suffix: &str| {
+        proxy
+            .exchanges()
+            .into_iter()
+            .find(|e| e.method == "POST" && e.target.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no POST …{suffix} recorded"))
+    };
+    let (status, body) = recorded("/app/v1/registrations").replay_to(&server.url);
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("used for a registration before"), "{body}");
+    let (status, body) = recorded("/complete").replay_to(&server.url);
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        server
+            .admin_json(&["accounts", "find", "--identity", "PNOEE-30303039914"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "one account, as registered"
+    );
+}
+
+/// A transaction changed on its way to the phone (a man in the middle swapping the hash to
+/// sign) is refused before the PIN is used: the verification code shown is computed from the
+/// hash, and the e-service's session stays open.
+#[test]
+fn a_changed_transaction_is_refused_before_the_pin_is_used() {
+    let server = Server::start(&[]);
+    let proxy = RecordingProxy::start(&server.url);
+    let phone = Phone::new();
+    let registered = phone.try_register_at(
+        &proxy.url,
+        "PNOEE-30303039914",
+        &[],
+        &format!("{PIN1}\n{PIN2}\n"),
+    );
+    let document = outcome(&registered)["documentNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    proxy.rewrite("GET", "/transactions", |list| {
+        for transaction in list["transactions"].as_array_mut().unwrap() {
+            transaction["hash"] = BASE64_OF_ANOTHER_HASH.into();
+        }
+    });
+    let rp = RelyingParty::new(&server);
+    let session = rp.start(
+        &format!("/signature/document/{document}"),
+        &login_body(display_text_and_pin("Pay 10 EUR")),
+    );
+    let refused = phone.confirm_next(&[], &format!("{PIN2}\n"));
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("the verification code does not match the hash"),
+        "{}",
+        stderr(&refused)
+    );
+    let (_, running) = rp.status(&session, 1000);
+    assert_eq!(running["state"], "RUNNING", "nothing was confirmed");
+    assert!(
+        !proxy
+            .exchanges()
+            .iter()
+            .any(|e| e.target.ends_with("/confirm")),
+        "no confirmation was sent"
+    );
+    let accounts = phone.run(&["accounts"], "");
+    assert!(
+        !stdout(&accounts).contains("registered before sealing"),
+        "a sealed registration carries no warning: {}",
+        stdout(&accounts)
+    );
+}
+
+/// SHA-256 of "another document", base64: a hash the e-service never asked to sign.
+const BASE64_OF_ANOTHER_HASH: &str = "gPFloKWJ21GEpDAdU6e504LIS4eJEYfutFa10/4ffpI=";
 
 /// A server (or a man in the middle) that hands the app a composite key its share has no
 /// part in, or certificates for another key: the app refuses to register, and keeps nothing.

@@ -120,6 +120,14 @@ fn sessions_stored_by_older_code_are_answered_after_the_upgrade() {
             .decode(answer["signature"]["value"].as_str().unwrap())
             .unwrap(),
     );
+    // It works, but its registration sent d1ˢ and the MAC key in clear: the app says so.
+    let accounts = phone.run(&["accounts"], "");
+    assert_success(&accounts);
+    assert!(
+        stdout(&accounts).contains("registered before sealing: register this device again"),
+        "{}",
+        stdout(&accounts)
+    );
 }
 
 /// openssl's verdict on a PKCS#1 v1.5 signature over a digest, by the certificate's key.
