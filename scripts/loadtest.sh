@@ -17,7 +17,7 @@
 # and of the build of git revision REV (a worktree, release), one node on SQLite each, taken
 # in turns (baseline, current, baseline, current…) at one concurrency, so that both see the
 # same machine; writes compare.json and compare.md. ONLY_COMPARE=1 runs (k) alone.
-#   COMPARE_CONCURRENCY=4   COMPARE_ROUNDS=3
+#   COMPARE_CONCURRENCY=4   COMPARE_ROUNDS=5
 # Settings (environment):
 #   HALF_BITS=3072          key half size (3072: the production size)
 #   RUN_SECONDS=15          seconds per concurrency
@@ -36,7 +36,9 @@ RUN_SECONDS=${RUN_SECONDS:-15}
 CONCURRENCIES=${CONCURRENCIES:-1,2,4,8,16}
 HALF_PEAK_SECONDS=${HALF_PEAK_SECONDS:-30}
 POSTGRES=${SPLITID_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+# Absolute: the baseline of COMPARE_WITH is built from another directory.
+CARGO_TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+export CARGO_TARGET_DIR
 OUT=${OUT:-$CARGO_TARGET_DIR/loadtest}
 # A device answers one transaction at a time: as many devices as the highest concurrency.
 DEVICES=$(tr ',' '\n' <<<"$CONCURRENCIES" | sort -n | tail -1)
@@ -146,12 +148,19 @@ compare_builds() {
     worktrees+=("$work/baseline-tree")
     git worktree add --detach "$work/baseline-tree" "$COMPARE_WITH" >/dev/null
     echo "== cargo build --release -p splitid at $COMPARE_WITH"
-    # The same target directory: the dependencies are built once for both.
-    (cd "$work/baseline-tree" && cargo build --release -p splitid)
-    cp "$CARGO_TARGET_DIR/release/splitid" "$baseline"
+    # A target directory of its own, kept for the next comparison: in the shared one, the two
+    # trees' crates have the same artifact names, and cargo's mtime fingerprints would take
+    # one tree's build for the other's.
+    local baseline_target="$CARGO_TARGET_DIR/compare-$COMPARE_WITH"
+    (cd "$work/baseline-tree" && CARGO_TARGET_DIR="$baseline_target" cargo build --release -p splitid)
+    cp "$baseline_target/release/splitid" "$baseline"
+    if cmp -s "$current" "$baseline"; then
+        echo "the build of $COMPARE_WITH is the same binary as this one: nothing to compare" >&2
+        exit 1
+    fi
     cp "$current" "$bin"
     local which round
-    for round in $(seq "${COMPARE_ROUNDS:-3}"); do
+    for round in $(seq "${COMPARE_ROUNDS:-5}"); do
         for which in baseline current; do
             bin=$work/splitid-$which
             start_node "k-$which-$round" "$work/k-$which-$round"
@@ -165,6 +174,8 @@ compare_builds() {
     bin=$current
     jq -s --arg baseline "$COMPARE_WITH" --arg current "$(git rev-parse --short HEAD)" '
         def mean(f): (map(f) | add / length);
+        def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+                           else (.[length / 2 - 1] + .[length / 2]) / 2 end;
         def side(name): [.[] | select(.name == name) | .report | (.runs // [.])[0]];
         side("baseline") as $b | side("current") as $c
         | {baseline: $baseline, current: $current, rounds: ($b | length),
@@ -177,6 +188,11 @@ compare_builds() {
            each_round: {baseline: ($b | map(.servers_cpu_ms_per_transaction)),
                         current: ($c | map(.servers_cpu_ms_per_transaction))}}
         | .cpu_ratio = (.current_server_cpu_ms_per_login / .baseline_server_cpu_ms_per_login)
+        # A round the machine stalled in moves the mean: the medians, and each round against
+        # the baseline round just before it, say more on a shared machine.
+        | .cpu_ratio_of_medians = ((.each_round.current | median) / (.each_round.baseline | median))
+        | .cpu_ratio_each_round = ([.each_round.baseline, .each_round.current] | transpose
+                                   | map(.[1] / .[0]))
         ' "$work/k.jsonl" >"$OUT/compare.json"
     jq -r '
         def f(x): x * 100 | round / 100;
@@ -185,7 +201,7 @@ compare_builds() {
         "| \(.baseline) (before) | \(.each_round.baseline | map(f(.)) | join(", ")) | \(f(.baseline_server_cpu_ms_per_login)) | \(.baseline_app_bytes_per_login | round) | \(f(.baseline_tx_per_second)) |",
         "| \(.current) (after) | \(.each_round.current | map(f(.)) | join(", ")) | \(f(.current_server_cpu_ms_per_login)) | \(.current_app_bytes_per_login | round) | \(f(.current_tx_per_second)) |",
         "",
-        "CPU after / before: \(f(.cpu_ratio)) (\(.rounds) rounds each, in turns)."
+        "CPU after / before: \(f(.cpu_ratio)) by the means, \(f(.cpu_ratio_of_medians)) by the medians, each round \(.cpu_ratio_each_round | map(f(.)) | join(", ")) (\(.rounds) rounds each, in turns)."
         ' "$OUT/compare.json" >"$OUT/compare.md"
     echo
     cat "$OUT/compare.md"

@@ -245,7 +245,6 @@ impl Service {
             .remember_nonce(
                 account,
                 &freshness.nonce,
-                now,
                 freshness.sent_at + CLOCK_SKEW_SECONDS,
             )
             .await?

@@ -200,7 +200,8 @@ impl Service {
     }
 
     /// Runs the periodic housekeeping (timing out sessions nobody polls, renewing the OCSP
-    /// responder certificate when due) until the process ends.
+    /// responder certificate when due, forgetting the app channel's expired nonces) until the
+    /// process ends.
     pub fn spawn_background_tasks(&self) {
         let service = self.clone();
         tokio::spawn(async move {
@@ -219,6 +220,17 @@ impl Service {
                 tick.tick().await;
                 if let Err(error) = service.expire_overdue_sessions().await {
                     tracing::error!(%error, "expiring overdue sessions failed");
+                }
+            }
+        });
+        let service = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let now = service.wall_clock().unix_timestamp();
+                if let Err(error) = service.store().forget_expired_nonces(now).await {
+                    tracing::error!(%error, "forgetting the app channel's expired nonces failed");
                 }
             }
         });

@@ -82,20 +82,16 @@ impl Store {
     // ---- nonces of the app channel ----------------------------------------------------
 
     /// Remembers an authenticated request's nonce until `expires_unix`; false if the account
-    /// used it already (a replay). Forgets the account's nonces that have expired.
+    /// used it already (a replay). One statement, committed on its own: every authenticated
+    /// request pays it, so expired nonces are forgotten in bulk by
+    /// [`forget_expired_nonces`](Self::forget_expired_nonces), not here. A row kept past its
+    /// expiry refuses nothing the timestamp window would not refuse anyway.
     pub async fn remember_nonce(
         &self,
         account: uuid::Uuid,
         nonce: &str,
-        now_unix: i64,
         expires_unix: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM app_nonces WHERE account_id = $1 AND expires_unix < $2")
-            .bind(account.to_string())
-            .bind(now_unix)
-            .execute(&mut *tx)
-            .await?;
         let fresh = sqlx::query(
             "INSERT INTO app_nonces (account_id, nonce, expires_unix) VALUES ($1, $2, $3)
              ON CONFLICT (account_id, nonce) DO NOTHING",
@@ -103,12 +99,22 @@ impl Store {
         .bind(account.to_string())
         .bind(nonce)
         .bind(expires_unix)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?
         .rows_affected()
             == 1;
-        tx.commit().await?;
         Ok(fresh)
+    }
+
+    /// Forgets the nonces whose window ended before `now_unix`; how many.
+    pub async fn forget_expired_nonces(&self, now_unix: i64) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM app_nonces WHERE expires_unix < $1")
+                .bind(now_unix)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     /// Claims a device modulus (by its digest) for one registration; false if one used it.
@@ -126,5 +132,28 @@ impl Store {
         .await?
         .rows_affected();
         Ok(claimed == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use crate::Store;
+
+    #[tokio::test]
+    async fn a_nonce_is_taken_once_per_account_until_it_is_forgotten() {
+        let (store, _database) = Store::for_tests().await;
+        let (account, other) = (Uuid::new_v4(), Uuid::new_v4());
+        assert!(store.remember_nonce(account, "n1", 100).await.unwrap());
+        assert!(!store.remember_nonce(account, "n1", 100).await.unwrap());
+        assert!(store.remember_nonce(other, "n1", 100).await.unwrap());
+        assert!(store.remember_nonce(account, "n2", 200).await.unwrap());
+        assert_eq!(store.forget_expired_nonces(150).await.unwrap(), 2);
+        assert!(
+            !store.remember_nonce(account, "n2", 200).await.unwrap(),
+            "a nonce still in its window stays"
+        );
+        assert!(store.remember_nonce(account, "n1", 300).await.unwrap());
     }
 }

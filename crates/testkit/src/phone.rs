@@ -63,19 +63,7 @@ impl Phone {
     /// Starts `splitid app --home HOME ARGS…` with `stdin` as its input and leaves it running
     /// (for a test that kills it midway).
     pub fn start(&self, args: &[&str], stdin: &str) -> std::process::Child {
-        let mut child = Command::new(splitid_binary())
-            .arg("app")
-            .arg("--home")
-            .arg(self.home.path())
-            .args(args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-        child
+        spawn_app(self.home.path(), &self.env, args, stdin)
     }
 
     /// The phone's vault as JSON.
@@ -200,6 +188,18 @@ impl Phone {
 }
 
 fn run_app(home: &Path, env: &[(String, String)], args: &[String], stdin: &str) -> Output {
+    spawn_app(home, env, args, stdin)
+        .wait_with_output()
+        .unwrap()
+}
+
+/// Starts `splitid app --home HOME ARGS…` and writes `stdin` to it.
+fn spawn_app(
+    home: &Path,
+    env: &[(String, String)],
+    args: &[impl AsRef<std::ffi::OsStr>],
+    stdin: &str,
+) -> std::process::Child {
     let mut child = Command::new(splitid_binary())
         .arg("app")
         .arg("--home")
@@ -213,5 +213,5 @@ fn run_app(home: &Path, env: &[(String, String)], args: &[String], stdin: &str) 
         .unwrap();
     // The command may exit before reading all its input (for example on a usage error).
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
+    child
 }

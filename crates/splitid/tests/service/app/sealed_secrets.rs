@@ -18,9 +18,15 @@ fn fixture_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/recorded-v1")
 }
 
-/// A registration, a login and a signature through a recording proxy: the phone's vault and
-/// the recording.
-fn record_registration_login_and_signature() -> (Vault, String, Vec<Exchange>) {
+/// A server, a recording proxy in front of it, and a phone registered through the proxy.
+struct ThroughAProxy {
+    server: Server,
+    proxy: RecordingProxy,
+    phone: Phone,
+    document: String,
+}
+
+fn register_through_a_proxy() -> ThroughAProxy {
     let server = Server::start(&[]);
     let proxy = RecordingProxy::start(&server.url);
     let phone = Phone::new();
@@ -35,6 +41,23 @@ fn record_registration_login_and_signature() -> (Vault, String, Vec<Exchange>) {
         .as_str()
         .unwrap()
         .to_owned();
+    ThroughAProxy {
+        server,
+        proxy,
+        phone,
+        document,
+    }
+}
+
+/// A registration, a login and a signature through a recording proxy: the phone's vault and
+/// the recording.
+fn record_registration_login_and_signature() -> (Vault, String, Vec<Exchange>) {
+    let ThroughAProxy {
+        server,
+        proxy,
+        phone,
+        document,
+    } = register_through_a_proxy();
     let rp = RelyingParty::new(&server);
     for (path, pin) in [
         (format!("/authentication/document/{document}"), PIN1),
@@ -120,16 +143,7 @@ fn the_same_check_finds_pin_tests_in_a_recording_of_the_protocol_before_sealing(
 /// PINs against.
 #[test]
 fn a_replayed_registration_is_refused() {
-    let server = Server::start(&[]);
-    let proxy = RecordingProxy::start(&server.url);
-    let phone = Phone::new();
-    let registered = phone.try_register_at(
-        &proxy.url,
-        "PNOEE-30303039914",
-        &[],
-        &format!("{PIN1}\n{PIN2}\n"),
-    );
-    assert_success(&registered);
+    let ThroughAProxy { server, proxy, .. } = register_through_a_proxy();
     let recorded = |suffix: &str| {
         proxy
             .exchanges()
@@ -158,19 +172,12 @@ fn a_replayed_registration_is_refused() {
 /// hash, and the e-service's session stays open.
 #[test]
 fn a_changed_transaction_is_refused_before_the_pin_is_used() {
-    let server = Server::start(&[]);
-    let proxy = RecordingProxy::start(&server.url);
-    let phone = Phone::new();
-    let registered = phone.try_register_at(
-        &proxy.url,
-        "PNOEE-30303039914",
-        &[],
-        &format!("{PIN1}\n{PIN2}\n"),
-    );
-    let document = outcome(&registered)["documentNumber"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ThroughAProxy {
+        server,
+        proxy,
+        phone,
+        document,
+    } = register_through_a_proxy();
     proxy.rewrite("GET", "/transactions", |list| {
         for transaction in list["transactions"].as_array_mut().unwrap() {
             transaction["hash"] = BASE64_OF_ANOTHER_HASH.into();
@@ -289,19 +296,12 @@ fn a_fingerprint_given_out_of_band_pins_the_servers_key() {
 /// it) is refused before any PIN is used.
 #[test]
 fn the_app_follows_a_signed_rotation_and_refuses_a_swapped_key() {
-    let server = Server::start(&[]);
-    let proxy = RecordingProxy::start(&server.url);
-    let phone = Phone::new();
-    let registered = phone.try_register_at(
-        &proxy.url,
-        "PNOEE-30303039914",
-        &[],
-        &format!("{PIN1}\n{PIN2}\n"),
-    );
-    let document = outcome(&registered)["documentNumber"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ThroughAProxy {
+        server,
+        proxy,
+        phone,
+        document,
+    } = register_through_a_proxy();
     let pinned = || phone.vault()["accounts"][0]["serverKey"]["keyId"].clone();
     let first = pinned();
     let rp = RelyingParty::new(&server);

@@ -246,22 +246,7 @@ fn the_app_refuses_plain_http_except_to_this_machine() {
         "http://id.example.org",
         "ftp://127.0.0.1",
     ] {
-        let output = phone.run(
-            &[
-                "register",
-                "--server",
-                server,
-                "--identity",
-                "PNOEE-30303039914",
-                "--given-name",
-                "MARY",
-                "--surname",
-                "ÄNN",
-                "--half-bits",
-                "2048",
-            ],
-            "1234\n12345\n",
-        );
+        let output = phone.try_register_at(server, "PNOEE-30303039914", &[], "1234\n12345\n");
         assert!(!output.status.success());
         assert!(
             stderr(&output).contains(&format!(

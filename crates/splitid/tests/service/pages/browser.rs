@@ -318,12 +318,8 @@ fn a_person_logs_in_to_the_portal_and_deletes_a_lost_phone_s_account() {
     let browser = Browser::open();
     let portal = format!("{}/portal", server.url);
 
-    browser.goto(&portal);
-    browser.fill("#code", PERSON_CODE);
-    browser.click("form[action='/portal/login'] button");
-    browser.wait_for_text("Check your phone");
     // Both phones are asked; the one at hand answers.
-    phone_confirms(&phone, PIN1);
+    log_in(&browser, &portal, &phone);
     let overview = browser.wait_for_text("Your accounts and devices");
     assert!(
         overview.contains(&kept) && overview.contains(&lost),
@@ -375,11 +371,7 @@ fn the_portal_works_over_https() {
     let browser = Browser::trusting_spki(stdout(&spki).trim());
     let portal = format!("{}/portal", server.url);
     assert!(portal.starts_with("https://"));
-    browser.goto(&portal);
-    browser.fill("#code", PERSON_CODE);
-    browser.click("form[action='/portal/login'] button");
-    browser.wait_for_text("Check your phone");
-    phone_confirms(&phone, PIN1);
+    log_in(&browser, &portal, &phone);
     let overview = browser.wait_for_text("Your accounts and devices");
     assert!(overview.contains(&document), "{overview}");
     let (_, secure) = browser.cookie_secure("portal");
