@@ -44,6 +44,20 @@ pub fn assert_success(output: &Output) {
     );
 }
 
+/// The command failed, saying `message` on stderr.
+pub fn assert_fails_with(output: &Output, message: &str) {
+    assert!(
+        !output.status.success(),
+        "command succeeded, expected: {message}\nstdout: {}",
+        stdout(output)
+    );
+    assert!(
+        stderr(output).contains(message),
+        "expected {message:?} in stderr: {}",
+        stderr(output)
+    );
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -189,12 +189,7 @@ fn a_changed_transaction_is_refused_before_the_pin_is_used() {
         &login_body(display_text_and_pin("Pay 10 EUR")),
     );
     let refused = phone.confirm_next(&[], &format!("{PIN2}\n"));
-    assert!(!refused.status.success());
-    assert!(
-        stderr(&refused).contains("the verification code does not match the hash"),
-        "{}",
-        stderr(&refused)
-    );
+    assert_fails_with(&refused, "the verification code does not match the hash");
     let (_, running) = rp.status(&session, 1000);
     assert_eq!(running["state"], "RUNNING", "nothing was confirmed");
     assert!(
@@ -230,28 +225,22 @@ fn the_app_refuses_keys_and_certificates_that_are_not_made_of_its_own() {
     });
     let phone = Phone::new();
     let refused = phone.try_register_at(&swapped_key.url, "PNOEE-30303039914", &[], &pins);
-    assert!(!refused.status.success());
-    assert!(
-        stderr(&refused).contains("is not made of this device's key"),
-        "{}",
-        stderr(&refused)
-    );
-    assert!(
-        !phone.home.path().join("vault.json").exists(),
-        "nothing kept"
-    );
+    assert_refused_and_nothing_kept(&phone, &refused, "is not made of this device's key");
 
     let swapped_certificate = RecordingProxy::start(&server.url);
     swapped_certificate.rewrite("POST", "/complete", |answer| {
         answer["authenticationCertificate"] = answer["signingCertificate"].clone();
     });
     let refused = phone.try_register_at(&swapped_certificate.url, "PNOEE-30303039914", &[], &pins);
-    assert!(!refused.status.success());
-    assert!(
-        stderr(&refused).contains("does not carry this device's composite key"),
-        "{}",
-        stderr(&refused)
+    assert_refused_and_nothing_kept(
+        &phone,
+        &refused,
+        "does not carry this device's composite key",
     );
+}
+
+fn assert_refused_and_nothing_kept(phone: &Phone, refused: &std::process::Output, message: &str) {
+    assert_fails_with(refused, message);
     assert!(
         !phone.home.path().join("vault.json").exists(),
         "nothing kept"
@@ -276,12 +265,7 @@ fn a_fingerprint_given_out_of_band_pins_the_servers_key() {
         &["--server-key", &wrong],
         &pins,
     );
-    assert!(!refused.status.success());
-    assert!(
-        stderr(&refused).contains("refusing to register"),
-        "{}",
-        stderr(&refused)
-    );
+    assert_fails_with(&refused, "refusing to register");
     let registered = phone.try_register(
         &server,
         "PNOEE-30303039914",
@@ -338,12 +322,7 @@ fn the_app_follows_a_signed_rotation_and_refuses_a_swapped_key() {
     });
     let session = login();
     let refused = phone.confirm_next(&[], &format!("{PIN1}\n"));
-    assert!(!refused.status.success());
-    assert!(
-        stderr(&refused).contains("not the one this app registered with"),
-        "{}",
-        stderr(&refused)
-    );
+    assert_fails_with(&refused, "not the one this app registered with");
     let (_, running) = rp.status(&session, 1000);
     assert_eq!(running["state"], "RUNNING", "nothing was sent");
     assert_eq!(pinned(), second);
