@@ -268,7 +268,7 @@ impl RsaPrivate {
 
 /// The slow benchmarks: key generation and the full Argon2id cost on the device.
 fn bench_slow<M: Measurement>(c: &mut Criterion<M>, half: HalfSize) {
-    let mut group = c.benchmark_group(label(half));
+    let mut group = c.benchmark_group(format!("{}/{}", splitkey::BACKEND, label(half)));
     group
         .sampling_mode(SamplingMode::Flat)
         .sample_size(10)
@@ -331,7 +331,7 @@ fn bench_fast<M: Measurement>(c: &mut Criterion<M>, half: HalfSize) {
         .verify(&RSA_PKCS1_2048_8192_SHA512, MESSAGE, signature.as_bytes())
         .expect("the composite signature verifies with aws-lc-rs");
 
-    let mut group = c.benchmark_group(label(half));
+    let mut group = c.benchmark_group(format!("{}/{}", splitkey::BACKEND, label(half)));
     group
         .sample_size(50)
         .warm_up_time(Duration::from_secs(2))

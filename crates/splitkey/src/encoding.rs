@@ -4,8 +4,6 @@
 //! *encoded message itself* (both parties exponentiate μ), which RSA libraries keep internal.
 //! The code follows RFC 8017 §9.1 (EMSA-PSS) and §9.2 (EMSA-PKCS1-v1_5) step by step.
 
-use aws_lc_rs::digest;
-
 use crate::arith::os_random;
 use crate::{Error, HalfSize};
 
@@ -41,21 +39,11 @@ impl HashAlgorithm {
 
     /// Hashes `data` with this algorithm.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
-        digest::digest(self.aws_algorithm(), data).as_ref().to_vec()
+        self.digest_parts(&[data])
     }
 
     fn digest_parts(self, parts: &[&[u8]]) -> Vec<u8> {
-        let mut ctx = digest::Context::new(self.aws_algorithm());
-        parts.iter().for_each(|part| ctx.update(part));
-        ctx.finish().as_ref().to_vec()
-    }
-
-    fn aws_algorithm(self) -> &'static digest::Algorithm {
-        match self {
-            Self::Sha256 => &digest::SHA256,
-            Self::Sha384 => &digest::SHA384,
-            Self::Sha512 => &digest::SHA512,
-        }
+        crate::arith::digest(self, parts)
     }
 
     /// DER of the `DigestInfo` header that precedes the hash in PKCS#1 v1.5 (RFC 8017 §9.2

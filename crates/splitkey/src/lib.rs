@@ -45,6 +45,7 @@ mod public;
 mod screen;
 mod server;
 
+pub use arith::BACKEND;
 pub use device::{
     DeviceKeyOptions, DeviceShare, PartialSignature, SALT_LEN, ServerShareHandover,
     generate_device_key,

@@ -53,10 +53,7 @@ pub(crate) fn screen_device_modulus(n1: &[u8], half: HalfSize) -> Result<(), Mod
     if is_perfect_power(&BigUint::from_bytes_be(n1), bits) {
         return Err(ModulusRejection::PerfectPower);
     }
-    if let Some(&p) = small_primes()
-        .iter()
-        .find(|&&p| n.mod_word(u64::from(p)) == 0)
-    {
+    if let Some(&p) = small_primes().iter().find(|&&p| n.mod_word(p) == 0) {
         return Err(ModulusRejection::SmallFactor(p));
     }
     if passes_fermat_base2(n)? {

@@ -1,4 +1,4 @@
-//! The big-number backend: a small safe wrapper over AWS-LC's `BIGNUM` API.
+//! The AWS-LC big-number backend: a small safe wrapper over AWS-LC's `BIGNUM` API.
 //!
 //! Everything that touches a secret exponent goes through [`Modulus::pow_secret`], which calls
 //! `BN_mod_exp_mont_consttime`. That function is constant time with respect to the exponent and
@@ -9,8 +9,7 @@
 //! Public values (moduli, messages, signatures) use the ordinary, faster routines.
 //!
 //! This module is the one place with `unsafe` code; the rest of the crate sees only safe types.
-//! A pure-Rust constant-time backend (for targets AWS-LC does not reach, such as WebAssembly)
-//! would replace this file and nothing else.
+//! The pure-Rust backend (`pure.rs`) offers the same interface.
 
 use std::cmp::Ordering;
 use std::ptr::{self, NonNull};
@@ -18,7 +17,8 @@ use std::ptr::{self, NonNull};
 use aws_lc_sys as ffi;
 use zeroize::Zeroizing;
 
-use crate::Error;
+use super::RsaSecretParts;
+use crate::{Error, HashAlgorithm};
 
 fn backend_failure(what: &'static str) -> Error {
     Error::Backend(what)
@@ -128,9 +128,10 @@ impl BigNum {
     }
 
     /// `self mod w` for a small public divisor (trial division).
-    pub(crate) fn mod_word(&self, w: u64) -> u64 {
+    pub(crate) fn mod_word(&self, w: u32) -> u32 {
         // SAFETY: valid BIGNUM; w is non-zero at every call site (small primes).
-        unsafe { ffi::BN_mod_word(self.as_const(), w) }
+        // The remainder is below w, so it fits.
+        unsafe { ffi::BN_mod_word(self.as_const(), u64::from(w)) as u32 }
     }
 
     /// A random probable prime of exactly `bits` bits (for tests of the modulus screening).
@@ -412,13 +413,6 @@ impl Drop for RsaPrivateKey {
     }
 }
 
-/// The secret parts of a freshly generated device key, each at its fixed width.
-pub(crate) struct RsaSecretParts {
-    pub(crate) p: Zeroizing<Vec<u8>>,
-    pub(crate) q: Zeroizing<Vec<u8>>,
-    pub(crate) d: Zeroizing<Vec<u8>>,
-}
-
 impl RsaPrivateKey {
     /// Generates a key with AWS-LC's FIPS 186-style prime generation (probable primes with
     /// Miller–Rabin rounds per FIPS 186-4 Table C.2, |p − q| large, e = 65537) from its
@@ -542,73 +536,15 @@ enum Component {
     Q,
 }
 
-/// Fills `out` from the operating system's CSPRNG.
-pub(crate) fn os_random(out: &mut [u8]) -> Result<(), Error> {
-    getrandom::fill(out).map_err(|_| backend_failure("OS random number generator"))
-}
-
-#[cfg(test)]
-mod tests {
-    use num_bigint::BigUint;
-    use proptest::prelude::*;
-
-    use super::*;
-
-    fn big(bytes: &[u8]) -> BigUint {
-        BigUint::from_bytes_be(bytes)
-    }
-
-    fn euclid_gcd(mut a: BigUint, mut b: BigUint) -> BigUint {
-        while b != BigUint::ZERO {
-            let r = &a % &b;
-            a = std::mem::replace(&mut b, r);
-        }
-        a
-    }
-
-    fn to_big(n: &BigNum) -> BigUint {
-        big(&n
-            .to_be_bytes_padded(n.num_bits().div_ceil(8).max(1))
-            .unwrap())
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-        /// The inverse the CRT combination uses, against num-bigint: a·a⁻¹ ≡ 1 when
-        /// gcd(a, n) = 1, and `None` exactly when they share a factor.
-        #[test]
-        fn inverse_agrees_with_an_independent_gcd(
-            modulus in prop::collection::vec(any::<u8>(), 1..48),
-            a in prop::collection::vec(any::<u8>(), 1..64),
-        ) {
-            let mut modulus = modulus;
-            *modulus.last_mut().unwrap() |= 1; // odd
-            let n_big = big(&modulus);
-            prop_assume!(n_big > BigUint::from(1u8));
-            let n = Modulus::from_be_bytes(&modulus).unwrap();
-
-            // a itself, and a multiple of n (no inverse whatever a is).
-            for candidate in [big(&a), big(&a) * &n_big] {
-                let a_bn = BigNum::from_be_bytes(&candidate.to_bytes_be()).unwrap();
-                let coprime = euclid_gcd(candidate.clone(), n_big.clone()) == BigUint::from(1u8);
-                match n.invert(&a_bn).unwrap() {
-                    Some(inverse) => {
-                        prop_assert!(coprime);
-                        prop_assert_eq!((candidate * to_big(&inverse)) % &n_big, BigUint::from(1u8));
-                    }
-                    None => prop_assert!(!coprime),
-                }
-            }
-        }
-
-        /// A multiple of a factor of n never has an inverse.
-        #[test]
-        fn a_shared_factor_has_no_inverse(p in 3u64..10_000, q in 3u64..10_000, k in 1u64..1000) {
-            let (p, q) = (p | 1, q | 1);
-            let n = Modulus::new(BigNum::from_u64(p * q).unwrap()).unwrap();
-            let shares = BigNum::from_u64(p * k).unwrap();
-            prop_assert!(n.invert(&shares).unwrap().is_none());
-        }
-    }
+/// The hash of the concatenated parts (AWS-LC's SHA-2).
+pub(crate) fn digest(hash: HashAlgorithm, parts: &[&[u8]]) -> Vec<u8> {
+    use aws_lc_rs::digest;
+    let algorithm = match hash {
+        HashAlgorithm::Sha256 => &digest::SHA256,
+        HashAlgorithm::Sha384 => &digest::SHA384,
+        HashAlgorithm::Sha512 => &digest::SHA512,
+    };
+    let mut context = digest::Context::new(algorithm);
+    parts.iter().for_each(|part| context.update(part));
+    context.finish().as_ref().to_vec()
 }
