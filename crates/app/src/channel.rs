@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+#[cfg(feature = "desktop")]
 use futures_util::StreamExt;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
@@ -128,6 +129,7 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
 
     /// Follows an authenticated server-sent-events stream, sending the data of each event to
     /// `sink` until the stream ends or the receiver is gone.
+    #[cfg(feature = "desktop")]
     pub async fn follow_events(
         &self,
         account: &StoredAccount,
@@ -211,7 +213,7 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
         let mut last_error = None;
         for attempt in 0..SEND_ATTEMPTS {
             if attempt > 0 {
-                tokio::time::sleep(RETRY_PAUSE * attempt).await;
+                self.clock.pause(RETRY_PAUSE * attempt).await;
             }
             match self.exchange(request.clone()).await {
                 Err(AppError::Network(error)) => last_error = Some(AppError::Network(error)),

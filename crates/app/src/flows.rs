@@ -1,11 +1,12 @@
 //! What the person does with the app: register, check for transactions, confirm or refuse,
 //! look at accounts and their certificates, delete one.
 
-use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, KeyHandover, MAC_KEY_LEN, PendingTransaction, PendingTransactions,
@@ -24,9 +25,9 @@ use zeroize::Zeroizing;
 
 use crate::AppError;
 use crate::channel::Channel;
-use crate::ports::{
-    Clock, FileVault, HttpTransport, Method, OsRandom, Random, Storage, SystemClock, Transport,
-};
+#[cfg(feature = "desktop")]
+use crate::desktop::{FileVault, HttpTransport, SystemClock};
+use crate::ports::{Clock, Method, OsRandom, Random, Storage, Transport};
 use crate::vault::{StoredAccount, StoredShare};
 
 /// Fewest digits of PIN1 and PIN2.
@@ -49,7 +50,15 @@ pub struct Registration {
 
 /// The app: its flows over the device's ports (see [`crate::ports`]). `App` alone is the
 /// desktop's, on a home directory ([`App::open`]).
+#[cfg(feature = "desktop")]
 pub struct App<S = FileVault, T = HttpTransport, C = SystemClock, R = OsRandom> {
+    vault: S,
+    channel: Channel<T, C, R>,
+}
+
+/// The app: its flows over the device's ports (see [`crate::ports`]).
+#[cfg(not(feature = "desktop"))]
+pub struct App<S, T, C, R = OsRandom> {
     vault: S,
     channel: Channel<T, C, R>,
 }
@@ -67,16 +76,17 @@ fn b64(field: &str, text: &str) -> Result<Vec<u8>, AppError> {
         .map_err(|_| AppError::Protocol(format!("{field} is not base64")))
 }
 
+#[cfg(feature = "desktop")]
 impl App {
     /// The desktop app on a home directory: `vault.json` there, HTTP, the system's clock and
     /// randomness.
-    pub fn open(home: &Path) -> Self {
+    pub fn open(home: &std::path::Path) -> Self {
         Self::open_with(home, HttpTransport::default())
     }
 
     /// The desktop app on a home directory, with its own HTTP transport (one that trusts a
     /// private CA, say).
-    pub fn open_with(home: &Path, transport: HttpTransport) -> Self {
+    pub fn open_with(home: &std::path::Path, transport: HttpTransport) -> Self {
         App::with_ports(FileVault::new(home), transport, SystemClock, OsRandom)
     }
 }
@@ -203,10 +213,10 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             in_flight: None,
             sealed_registration: true,
         };
-        let _locked = self.vault.lock()?;
-        let mut vault = self.vault.load()?;
+        let _locked = self.vault.lock().await?;
+        let mut vault = self.vault.load().await?;
         vault.accounts.push(account.clone());
-        self.vault.save(&vault)?;
+        self.vault.save(&vault).await?;
         Ok(account)
     }
 
@@ -258,11 +268,11 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             None => PublicServerKey::from_wire(&document.current)?,
         };
         if account.server_key.as_ref() != Some(&key.to_wire()) {
-            let _locked = self.vault.lock()?;
-            let mut vault = self.vault.load()?;
+            let _locked = self.vault.lock().await?;
+            let mut vault = self.vault.load().await?;
             let index = account_index(&vault, account)?;
             vault.accounts[index].server_key = Some(key.to_wire());
-            self.vault.save(&vault)?;
+            self.vault.save(&vault).await?;
         }
         Ok(key)
     }
@@ -287,7 +297,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
         challenge: &ProofingChallenge,
         pin1: &Pin,
     ) -> Result<TransactionOutcome, AppError> {
-        let account = self.account(document_number)?;
+        let account = self.account(document_number).await?;
         let share = account.authentication.to_share()?;
         let digest = <sha2::Sha256 as sha2::Digest>::digest(vouch_message(
             &challenge.challenge_id,
@@ -356,20 +366,21 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
     }
 
     /// Whether an account with this document number is on this device.
-    pub fn has_account(&self, document_number: &str) -> Result<bool, AppError> {
-        Ok(self.account(document_number).is_ok())
+    pub async fn has_account(&self, document_number: &str) -> Result<bool, AppError> {
+        Ok(self.account(document_number).await.is_ok())
     }
 
-    fn account(&self, document_number: &str) -> Result<StoredAccount, AppError> {
-        self.accounts()?
+    async fn account(&self, document_number: &str) -> Result<StoredAccount, AppError> {
+        self.accounts()
+            .await?
             .into_iter()
             .find(|a| a.document_number == document_number)
             .ok_or_else(|| AppError::Usage(format!("no account {document_number} on this device")))
     }
 
     /// The accounts on this device.
-    pub fn accounts(&self) -> Result<Vec<StoredAccount>, AppError> {
-        Ok(self.vault.load()?.accounts)
+    pub async fn accounts(&self) -> Result<Vec<StoredAccount>, AppError> {
+        Ok(self.vault.load().await?.accounts)
     }
 
     /// The server's view of an account: state, PIN locks and their end times.
@@ -385,51 +396,55 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
 
     /// Transactions waiting on any account of this device, waiting up to `wait` for one.
     pub async fn pending(&self, wait: Duration) -> Result<Vec<Pending>, AppError> {
-        let mut tasks = tokio::task::JoinSet::new();
-        for account in self.accounts()? {
-            let channel = self.channel.clone();
-            let query = format!("?waitMs={}", wait.as_millis());
-            tasks.spawn(async move {
-                let path = format!("/app/v1/accounts/{}/transactions", account.account_id);
-                let result: Result<PendingTransactions, AppError> =
-                    channel.get(&account, &path, &query).await;
-                result.map(|list| {
-                    list.transactions
-                        .into_iter()
-                        .map(|transaction| Pending {
-                            account: account.clone(),
-                            transaction,
-                        })
-                        .collect::<Vec<_>>()
-                })
-            });
-        }
-        let mut found = Vec::new();
-        // The first account with transactions ends the wait for the others; their long polls
-        // are cancelled (and answers that were already in are kept).
-        while let Some(joined) = tasks.join_next().await {
-            let pending = match joined {
-                Ok(result) => result?,
-                Err(cancelled) if cancelled.is_cancelled() => continue,
-                Err(failed) => return Err(AppError::Protocol(failed.to_string())),
-            };
-            if !pending.is_empty() {
-                found.extend(pending);
-                tasks.abort_all();
+        let query = format!("?waitMs={}", wait.as_millis());
+        let mut polls: FuturesUnordered<_> = self
+            .accounts()
+            .await?
+            .into_iter()
+            .map(|account| self.pending_on(account, &query))
+            .collect();
+        // The first account with transactions ends the wait for the others: their long polls
+        // are dropped (cancelled), and answers that are already in are kept.
+        while let Some(result) = polls.next().await {
+            let mut found = result?;
+            if !found.is_empty() {
+                while let Some(Some(Ok(more))) = polls.next().now_or_never() {
+                    found.extend(more);
+                }
+                return Ok(found);
             }
         }
-        Ok(found)
+        Ok(Vec::new())
+    }
+
+    async fn pending_on(
+        &self,
+        account: StoredAccount,
+        query: &str,
+    ) -> Result<Vec<Pending>, AppError> {
+        let path = format!("/app/v1/accounts/{}/transactions", account.account_id);
+        let list: PendingTransactions = self.channel.get(&account, &path, query).await?;
+        Ok(list
+            .transactions
+            .into_iter()
+            .map(|transaction| Pending {
+                account: account.clone(),
+                transaction,
+            })
+            .collect())
     }
 
     /// Stays connected to the push channel of every account on this device and hands each
     /// transaction to `on_transaction` the moment it arrives, until that returns false.
+    /// (The desktop's: the browser app hears of transactions by Web Push and by polling.)
+    #[cfg(feature = "desktop")]
     pub async fn listen(
         &self,
         mut on_transaction: impl FnMut(Pending) -> bool,
     ) -> Result<(), AppError> {
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<(StoredAccount, String)>(16);
         let mut tasks = tokio::task::JoinSet::new();
-        for account in self.accounts()? {
+        for account in self.accounts().await? {
             let channel = self.channel.clone();
             let sender = sender.clone();
             tasks.spawn(async move {
@@ -562,8 +577,11 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
 
     /// The account's authentication and signing certificates (DER), as the server issued
     /// them at registration.
-    pub fn certificates(&self, document_number: &str) -> Result<(Vec<u8>, Vec<u8>), AppError> {
-        let account = self.account(document_number)?;
+    pub async fn certificates(
+        &self,
+        document_number: &str,
+    ) -> Result<(Vec<u8>, Vec<u8>), AppError> {
+        let account = self.account(document_number).await?;
         let decode = |what: &str, text: &str| {
             BASE64
                 .decode(text)
@@ -577,17 +595,17 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
 
     /// Deletes an account on the server and from this device.
     pub async fn delete(&self, document_number: &str) -> Result<(), AppError> {
-        let account = self.account(document_number)?;
+        let account = self.account(document_number).await?;
         let path = format!("/app/v1/accounts/{}", account.account_id);
         let _: serde_json::Value = self
             .ratcheted(&account, Method::Delete, &path, None::<&()>)
             .await?;
-        let _locked = self.vault.lock()?;
-        let mut vault = self.vault.load()?;
+        let _locked = self.vault.lock().await?;
+        let mut vault = self.vault.load().await?;
         vault
             .accounts
             .retain(|a| a.account_id != account.account_id);
-        self.vault.save(&vault)
+        self.vault.save(&vault).await
     }
 
     /// A ratcheted call with the vault's current token. The request is saved in the vault
@@ -601,8 +619,8 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
         path: &str,
         body: Option<&impl serde::Serialize>,
     ) -> Result<Q, AppError> {
-        let _locked = self.vault.lock()?;
-        let mut vault = self.vault.load()?;
+        let _locked = self.vault.lock().await?;
+        let mut vault = self.vault.load().await?;
         let index = account_index(&vault, account)?;
         if self.finish_in_flight(&mut vault, index).await? {
             return Err(AppError::Usage(format!(
@@ -614,16 +632,16 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             .channel
             .ratcheted_request(&vault.accounts[index], method, path, body)?;
         vault.accounts[index].in_flight = Some(request.clone());
-        self.vault.save(&vault)?;
+        self.vault.save(&vault).await?;
         let answer = self.channel.send_in_flight(&request).await?;
-        self.settle(&mut vault, index, answer)
+        self.settle(&mut vault, index, answer).await
     }
 
     /// Sends the request still in flight on each account of this device, if any: what a
     /// restarted app does first, so that the server's record and the vault agree again.
     pub async fn resume(&self) -> Result<usize, AppError> {
-        let _locked = self.vault.lock()?;
-        let mut vault = self.vault.load()?;
+        let _locked = self.vault.lock().await?;
+        let mut vault = self.vault.load().await?;
         let mut resumed = 0;
         let mut index = 0;
         while index < vault.accounts.len() {
@@ -647,10 +665,10 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             return Ok(false);
         };
         let answer = self.channel.send_in_flight(&earlier).await?;
-        match self.settle::<serde_json::Value>(vault, index, answer) {
+        match self.settle::<serde_json::Value>(vault, index, answer).await {
             Ok(_) if earlier.method == Method::Delete.as_str() => {
                 vault.accounts.remove(index);
-                self.vault.save(vault)?;
+                self.vault.save(vault).await?;
                 Ok(true)
             }
             Ok(_) => Ok(false),
@@ -662,7 +680,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
     /// on; a refusal (4xx) means the server did not carry it out (it answers a request it did
     /// carry out from its record), so the request is dropped. Either way the vault is saved.
     /// A server fault (5xx) leaves the request in flight, to be sent again.
-    fn settle<Q: serde::de::DeserializeOwned>(
+    async fn settle<Q: serde::de::DeserializeOwned>(
         &self,
         vault: &mut crate::vault::Vault,
         index: usize,
@@ -679,7 +697,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             account.ratchet_token = answer.next_ratchet_token;
             answer.result
         });
-        self.vault.save(vault)?;
+        self.vault.save(vault).await?;
         result
     }
 }
@@ -731,6 +749,24 @@ fn account_index(vault: &crate::vault::Vault, account: &StoredAccount) -> Result
         })
 }
 
+/// Runs CPU-heavy work (key generation, a partial signature) where it stalls nothing else:
+/// on tokio's blocking pool on the desktop.
+#[cfg(feature = "desktop")]
+async fn offload<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Protocol(e.to_string()))
+}
+
+/// Runs CPU-heavy work in place: the browser runs the whole core in its own Web Worker, so
+/// nothing else waits for it.
+#[cfg(not(feature = "desktop"))]
+async fn offload<T>(work: impl FnOnce() -> T) -> Result<T, AppError> {
+    Ok(work())
+}
+
 async fn make_key(
     registration: &Registration,
     pin: &Pin,
@@ -747,9 +783,8 @@ async fn make_key(
         min_pin_digits,
     };
     let pin = pin.clone();
-    tokio::task::spawn_blocking(move || generate_device_key(&pin, &context, options))
-        .await
-        .map_err(|e| AppError::Protocol(e.to_string()))?
+    offload(move || generate_device_key(&pin, &context, options))
+        .await?
         .map_err(AppError::from)
 }
 
@@ -843,19 +878,18 @@ fn key_purpose(key_use: splitid_proto::app_v1::KeyUse) -> &'static str {
     }
 }
 
-/// A partial signature, computed off the async runtime: the PIN's key derivation (Argon2id,
-/// 64 MiB by default) and the exponentiation take from milliseconds to most of a second, and
-/// would stall every other request of the app meanwhile (and of the load tool's many
-/// simulated devices, which share one runtime).
+/// A partial signature, computed off the async runtime ([`offload`]): the PIN's key
+/// derivation (Argon2id, 64 MiB by default) and the exponentiation take from milliseconds to
+/// most of a second, and would stall every other request of the app meanwhile (and of the
+/// load tool's many simulated devices, which share one runtime).
 async fn partial_sign(
     share: DeviceShare,
     pin: &Pin,
     request: SignRequest,
 ) -> Result<PartialSignature, AppError> {
     let pin = pin.clone();
-    tokio::task::spawn_blocking(move || share.partial_sign(&pin, &request))
-        .await
-        .map_err(|e| AppError::Protocol(e.to_string()))?
+    offload(move || share.partial_sign(&pin, &request))
+        .await?
         .map_err(AppError::from)
 }
 

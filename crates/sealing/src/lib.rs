@@ -20,14 +20,14 @@
 //! No I/O here: the server keeps its pairs in its store (sealed under the key-encryption key),
 //! the app in its vault.
 
-use aws_lc_rs::digest;
-use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use hpke::aead::ChaCha20Poly1305;
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
+use sha2::{Digest, Sha256};
 use splitid_proto::app_v1::{
     KeyRotation, SEALING_SUITE, SealedSecret, ServerKey, ServerKeyDocument,
 };
@@ -93,11 +93,11 @@ impl Binding<'_> {
                 purpose,
                 device_modulus,
             } => {
-                let modulus = digest::digest(&digest::SHA256, device_modulus);
+                let modulus = Sha256::digest(device_modulus);
                 vec![
                     "server-exponent".to_owned(),
                     (*purpose).to_owned(),
-                    hex::encode(modulus.as_ref()),
+                    hex::encode(modulus),
                 ]
             }
             Binding::MacKey { registration } => {
@@ -142,11 +142,11 @@ impl PublicServerKey {
     /// SHA-256 over a label and both public keys, hex: what `serve` prints and
     /// `register --server-key` accepts.
     pub fn fingerprint(&self) -> String {
-        let mut context = digest::Context::new(&digest::SHA256);
+        let mut context = Sha256::new();
         context.update(b"splitid-server-key-v1\n");
-        context.update(&self.encryption);
-        context.update(&self.signing);
-        hex::encode(context.finish().as_ref())
+        context.update(self.encryption);
+        context.update(self.signing);
+        hex::encode(context.finalize())
     }
 
     /// The first 16 bytes of the fingerprint: how a sealed value names its key.
@@ -222,11 +222,13 @@ impl PublicServerKey {
         let signature = BASE64
             .decode(&rotation.signature)
             .map_err(|_| SealingError::Malformed("signature: not base64".into()))?;
-        UnparsedPublicKey::new(&ED25519, self.signing)
-            .verify(&rotation_message(self, &next), &signature)
-            .map_err(|_| {
-                SealingError::Untrusted("the rotation's signature does not verify".into())
-            })?;
+        let untrusted =
+            || SealingError::Untrusted("the rotation's signature does not verify".into());
+        let signature =
+            ed25519_dalek::Signature::from_slice(&signature).map_err(|_| untrusted())?;
+        VerifyingKey::from_bytes(&self.signing)
+            .and_then(|key| key.verify_strict(&rotation_message(self, &next), &signature))
+            .map_err(|_| untrusted())?;
         Ok(next)
     }
 }
@@ -277,7 +279,7 @@ pub fn follow_rotations(
 pub struct ServerKeyPair {
     secret: Zeroizing<[u8; SECRET_LEN]>,
     decryption: <Kem as hpke::Kem>::PrivateKey,
-    signing: Ed25519KeyPair,
+    signing: SigningKey,
     public: PublicServerKey,
 }
 
@@ -304,13 +306,11 @@ impl ServerKeyPair {
                 SealingError::Malformed("a channel key's secret is 64 bytes".into())
             })?);
         let (decryption, encryption) = Kem::derive_keypair(&secret[..32]);
-        let signing = Ed25519KeyPair::from_seed_unchecked(&secret[32..])
-            .map_err(|_| SealingError::Malformed("unusable Ed25519 seed".into()))?;
-        let signing_public: [u8; 32] = signing
-            .public_key()
-            .as_ref()
+        let seed: &[u8; 32] = secret[32..]
             .try_into()
-            .map_err(|_| SealingError::Malformed("Ed25519 public key size".into()))?;
+            .map_err(|_| SealingError::Malformed("an Ed25519 seed is 32 bytes".into()))?;
+        let signing = SigningKey::from_bytes(seed);
+        let signing_public = signing.verifying_key().to_bytes();
         let encryption: [u8; 32] = encryption
             .to_bytes()
             .as_slice()
@@ -367,7 +367,7 @@ impl ServerKeyPair {
         KeyRotation {
             from: self.public.key_id(),
             to: next.to_wire(),
-            signature: BASE64.encode(signature.as_ref()),
+            signature: BASE64.encode(signature.to_bytes()),
         }
     }
 }

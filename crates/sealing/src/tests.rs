@@ -175,3 +175,22 @@ proptest! {
         prop_assert_eq!(&*pair.open(&sealed, &binding).unwrap(), &secret[..]);
     }
 }
+
+/// The signing half is standard Ed25519 (RFC 8032 §7.1, test 1): keys stored before the
+/// switch from AWS-LC to ed25519-dalek give the same public key and the same signatures.
+#[test]
+fn the_signing_key_is_rfc_8032_ed25519() {
+    let mut secret = [0u8; SECRET_LEN];
+    secret[32..].copy_from_slice(
+        &hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").unwrap(),
+    );
+    let pair = ServerKeyPair::from_secret(&secret).unwrap();
+    assert_eq!(
+        hex::encode(pair.public().signing),
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    );
+    assert_eq!(
+        hex::encode(pair.signing.sign(b"").to_bytes()),
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+    );
+}

@@ -170,7 +170,7 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
             let pem = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
             App::open_with(
                 &args.home,
-                splitid_app::ports::HttpTransport::trusting(&pem).map_err(explain)?,
+                splitid_app::desktop::HttpTransport::trusting(&pem).map_err(explain)?,
             )
         }
         None => App::open(&args.home),
@@ -293,7 +293,7 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
             document_number,
             out,
         } => {
-            let paths = export_certificates(&app, &document_number, &out)?;
+            let paths = export_certificates(&app, &document_number, &out).await?;
             output(
                 args.json,
                 &serde_json::json!({ "authentication": paths[0], "signing": paths[1] }),
@@ -319,12 +319,12 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
 }
 
 /// Writes the account's certificates to `out/auth.pem` and `out/sign.pem`; returns the paths.
-fn export_certificates(
+async fn export_certificates(
     app: &App,
     document_number: &str,
     out: &std::path::Path,
 ) -> anyhow::Result<[PathBuf; 2]> {
-    let (authentication, signing) = app.certificates(document_number).map_err(explain)?;
+    let (authentication, signing) = app.certificates(document_number).await.map_err(explain)?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut paths = [out.join("auth.pem"), out.join("sign.pem")];
     for (path, der) in paths.iter_mut().zip([authentication, signing]) {
@@ -384,7 +384,7 @@ async fn proofing(
         ProofMethod::Account => {
             let voucher = needed(&proof.with, "--with DOCUMENT_NUMBER", "account")?;
             let challenge = app.proofing_challenge(server).await.map_err(explain)?;
-            if app.has_account(voucher).map_err(explain)? {
+            if app.has_account(voucher).await.map_err(explain)? {
                 vouch_here(app, voucher, &challenge, pins).await?;
             } else {
                 vouch_elsewhere(app, server, voucher, &challenge).await?;
@@ -461,7 +461,7 @@ fn needed<'a, T>(value: &'a Option<T>, flag: &str, method: &str) -> anyhow::Resu
 
 async fn show_accounts(app: &App, json: bool) -> anyhow::Result<()> {
     let mut rows = Vec::new();
-    for account in app.accounts()? {
+    for account in app.accounts().await? {
         let status = app.status(&account).await;
         rows.push((account, status));
     }

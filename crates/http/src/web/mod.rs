@@ -1,4 +1,5 @@
-//! People-facing pages: the self-service portal (`/portal`), and the page helpers (layout,
+//! People-facing pages: the landing page (`/`), the installable web app (`/app/`, see
+//! `app`), the self-service portal (`/portal`), and the page helpers (layout,
 //! forms, CSRF, cookie sessions) that the binary's Demo Bank (`/demo`) is built on too.
 //!
 //! Server-rendered HTML (maud), no front-end build and no script at all: a page that waits
@@ -7,6 +8,7 @@
 //! no referrer); state-changing forms carry a per-session CSRF token; cookies are HttpOnly,
 //! SameSite=Strict, and Secure when the service is reached over https.
 
+mod app;
 mod portal;
 mod session;
 
@@ -31,8 +33,11 @@ pub fn router(service: &Service) -> Router {
     with_page_headers(
         Router::new()
             .route(STYLESHEET_PATH, get(stylesheet))
+            .route("/", get(app::landing).with_state(service.config().demo))
             .nest("/portal", portal::router(service)),
     )
+    // The app sets its own, broader policy (scripts, workers, WebAssembly).
+    .merge(app::router())
 }
 
 /// `pages` with the headers every page gets (see `security_headers`): for pages built on

@@ -63,7 +63,7 @@ async fn registered_app() -> Fixture {
     let (pin1, pin2) = pins();
     let account = app.register(registration, &pin1, &pin2).await.unwrap();
     assert_eq!(
-        vault.load().unwrap().accounts,
+        vault.load().await.unwrap().accounts,
         vec![account],
         "kept in the vault"
     );
@@ -110,14 +110,16 @@ async fn a_login_confirmed_on_in_memory_ports_reaches_the_relying_party() {
     let f = registered_app().await;
     // Held to the end: the fixture owns the service's data directory.
     let (app, vault, service) = (&f.app, &f.vault, &f.service);
-    let token_before = vault.load().unwrap().accounts[0].ratchet_token.clone();
+    let token_before = vault.load().await.unwrap().accounts[0]
+        .ratchet_token
+        .clone();
     let session = start_login(service).await;
     let pending = app.pending(Duration::ZERO).await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].transaction.relying_party_name, "DEMO");
     confirm_with_pin1(app, service, &pending[0], session).await;
     assert_ne!(
-        vault.load().unwrap().accounts[0].ratchet_token,
+        vault.load().await.unwrap().accounts[0].ratchet_token,
         token_before,
         "the next ratchet token is saved"
     );
@@ -164,7 +166,7 @@ async fn a_refusal_and_a_pin_lock_on_in_memory_ports() {
         ),
         "{outcomes:?}"
     );
-    let account = &app.accounts().unwrap()[0];
+    let account = &app.accounts().await.unwrap()[0];
     let status = app.status(account).await.unwrap();
     assert!(
         matches!(status.pin1, PinStatus::Locked { .. }),
@@ -181,9 +183,9 @@ async fn deleting_on_in_memory_ports_closes_the_account_and_empties_the_vault() 
     let f = registered_app().await;
     // Held to the end: the fixture owns the service's data directory.
     let (app, vault, service) = (&f.app, &f.vault, &f.service);
-    let account = app.accounts().unwrap().remove(0);
+    let account = app.accounts().await.unwrap().remove(0);
     app.delete(&account.document_number).await.unwrap();
-    assert!(vault.load().unwrap().accounts.is_empty());
+    assert!(vault.load().await.unwrap().accounts.is_empty());
     let stored = service
         .store()
         .account(account.account_id.parse().unwrap())
@@ -198,7 +200,7 @@ async fn a_request_stamped_by_a_clock_ten_minutes_off_is_refused_and_changes_not
     let f = registered_app().await;
     // Held to the end: the fixture owns the service's data directory.
     let (app, vault, clock) = (&f.app, &f.vault, &f.clock);
-    let before = vault.load().unwrap();
+    let before = vault.load().await.unwrap();
     clock.set(unix_now() - 600);
     let account = before.accounts[0].clone();
     match app.delete(&account.document_number).await {
@@ -210,7 +212,11 @@ async fn a_request_stamped_by_a_clock_ten_minutes_off_is_refused_and_changes_not
         }
         other => panic!("a stale request was not refused: {other:?}"),
     }
-    assert_eq!(vault.load().unwrap(), before, "nothing moved on the device");
+    assert_eq!(
+        vault.load().await.unwrap(),
+        before,
+        "nothing moved on the device"
+    );
     clock.set(unix_now());
     let status = app.status(&account).await.unwrap();
     assert_eq!(status.state, "active", "nor on the server");
@@ -224,7 +230,7 @@ async fn a_confirmation_whose_answer_is_lost_is_sent_again_and_answered_from_the
     let pending = app.pending(Duration::ZERO).await.unwrap();
     f.transport.lose_next_answers(1);
     confirm_with_pin1(app, service, &pending[0], session).await;
-    let account = &app.accounts().unwrap()[0];
+    let account = &app.accounts().await.unwrap()[0];
     assert_eq!(
         app.status(account).await.unwrap().state,
         "active",

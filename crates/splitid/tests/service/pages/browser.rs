@@ -58,7 +58,7 @@ impl Drop for Driver {
 }
 
 /// A browser the size of a phone.
-struct Browser {
+pub(super) struct Browser {
     runtime: tokio::runtime::Runtime,
     client: Client,
     _driver: Driver,
@@ -73,7 +73,7 @@ impl Drop for Browser {
 }
 
 impl Browser {
-    fn open() -> Browser {
+    pub(super) fn open() -> Browser {
         Self::open_with(&[])
     }
 
@@ -121,11 +121,11 @@ impl Browser {
         }
     }
 
-    fn goto(&self, url: &str) {
+    pub(super) fn goto(&self, url: &str) {
         self.runtime.block_on(self.client.goto(url)).unwrap();
     }
 
-    fn fill(&self, css: &str, text: &str) {
+    pub(super) fn fill(&self, css: &str, text: &str) {
         self.runtime.block_on(async {
             let field = self.client.find(Locator::Css(css)).await.unwrap();
             field.clear().await.unwrap();
@@ -133,7 +133,7 @@ impl Browser {
         });
     }
 
-    fn click(&self, css: &str) {
+    pub(super) fn click(&self, css: &str) {
         self.runtime.block_on(async {
             self.client
                 .find(Locator::Css(css))
@@ -146,7 +146,12 @@ impl Browser {
     }
 
     /// Waits (up to 30 s) until the page's text contains `text`; returns the text.
-    fn wait_for_text(&self, text: &str) -> String {
+    pub(super) fn wait_for_text(&self, text: &str) -> String {
+        self.wait_for_text_within(text, Duration::from_secs(30))
+    }
+
+    /// Waits up to `limit` until the page's text contains `text`; returns the text.
+    pub(super) fn wait_for_text_within(&self, text: &str, limit: Duration) -> String {
         let started = Instant::now();
         loop {
             let body = self.text();
@@ -154,7 +159,7 @@ impl Browser {
                 return body;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(30),
+                started.elapsed() < limit,
                 "no {text:?} on the page:\n{body}"
             );
             std::thread::sleep(Duration::from_millis(200));
@@ -175,7 +180,7 @@ impl Browser {
         (cookie.value().to_owned(), cookie.secure() == Some(true))
     }
 
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         self.runtime.block_on(async {
             match self.client.find(Locator::Css("body")).await {
                 Ok(body) => body.text().await.unwrap_or_default(),
@@ -185,7 +190,7 @@ impl Browser {
     }
 
     /// Saves a screenshot as target/tmp/screenshots/NAME.png.
-    fn screenshot(&self, name: &str) -> PathBuf {
+    pub(super) fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.runtime.block_on(self.client.screenshot()).unwrap();
         let directory = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
         std::fs::create_dir_all(&directory).unwrap();

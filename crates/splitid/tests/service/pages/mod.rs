@@ -1,4 +1,5 @@
-//! People's pages in a real browser: the portal and the Demo Bank.
+//! People's pages in a real browser: the portal, the Demo Bank and the installable app.
 
 mod browser;
 mod limits;
+mod web_app;

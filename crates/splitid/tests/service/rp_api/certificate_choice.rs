@@ -21,9 +21,10 @@ fn assert_chose(result: &Value, document: &str) {
 
 /// The signing certificate the phone stored for `document` at registration.
 fn signing_certificate_on(phone: &Phone, document: &str) -> String {
-    splitid_app::App::open(phone.home.path())
-        .accounts()
+    splitid_app::desktop::VaultFile::new(phone.home.path())
+        .load()
         .unwrap()
+        .accounts
         .into_iter()
         .find(|a| a.document_number == document)
         .unwrap()

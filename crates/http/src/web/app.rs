@@ -1,0 +1,73 @@
+//! `/app/`: the installable web app (crates/web-app), every file embedded at build time
+//! (build.rs), and `/`, the landing page that links the app, the portal and the demo.
+//!
+//! The app's pages get a policy as strict as the portal's, plus what the app needs and no
+//! more: its own scripts and workers, WebAssembly compilation (`'wasm-unsafe-eval'`, which
+//! allows compiling the module, not `eval`), and requests to this origin only.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use maud::html;
+
+/// (path under `/app/`, content type, bytes) of every file of the app.
+static FILES: &[(&str, &str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/web_app_files.rs"));
+
+const APP_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+    worker-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; \
+    manifest-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The app's files under `/app/`, and `/app` sent there.
+pub fn router() -> Router {
+    let mut router = Router::new()
+        .route("/app", get(|| async { Redirect::permanent("/app/") }))
+        .route("/app/", get(|| async { file("index.html") }));
+    for (path, _, _) in FILES {
+        router = router.route(
+            &format!("/app/{path}"),
+            get(move || async move { file(path) }),
+        );
+    }
+    router
+}
+
+fn file(path: &str) -> Response {
+    let Some((_, content_type, bytes)) = FILES.iter().find(|(name, _, _)| *name == path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut response = (*bytes).into_response();
+    let headers = response.headers_mut();
+    let mut set = |name: header::HeaderName, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(header::CONTENT_TYPE, content_type);
+    set(header::CONTENT_SECURITY_POLICY, APP_POLICY);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::REFERRER_POLICY, "no-referrer");
+    // The service worker decides when the shell is refreshed; the browser asks every time.
+    set(header::CACHE_CONTROL, "no-cache");
+    response
+}
+
+/// `/`: what this service is, and where to go.
+pub async fn landing(State(demo): State<bool>) -> impl IntoResponse {
+    super::page(
+        "SplitID",
+        "SplitID",
+        None,
+        html! {
+            p { "Log in to e-services and sign with your phone and a PIN." }
+            ul {
+                li { a href="/app/" { "The SplitID app" } " — install it on your phone from here." }
+                li { a href="/portal" { "Self-service portal" } " — your accounts, devices and transactions." }
+                @if demo {
+                    li { a href="/demo" { "Demo Bank" } " — try a login and a signed transfer." }
+                }
+                li { a href="/v2/openapi.json" { "Relying-party API (OpenAPI)" } }
+            }
+        },
+    )
+}

@@ -1,0 +1,179 @@
+//! The installable web app (`/app/`) in headless Chromium as the phone: the WebAssembly
+//! device core registers this "phone" in demo mode, then answers the Demo Bank (in a second
+//! browser) by the same protocol as `splitid app`: a login, a signed transfer, a refused
+//! login, three wrong PINs and the lock's countdown, and the account's deletion.
+
+use std::time::{Duration, Instant};
+
+use splitid_testkit::*;
+
+use super::browser::Browser;
+
+const PERSON_CODE: &str = "30303039914";
+const PIN1: &str = "4719";
+const PIN2: &str = "47193";
+
+/// Registration makes two RSA-3072 keys in WebAssembly: give it time.
+const KEY_GENERATION: Duration = Duration::from_secs(240);
+
+fn register_in_the_app(phone: &Browser, server: &Server) -> Duration {
+    phone.goto(&format!("{}/app/", server.url));
+    phone.wait_for_text("Register this phone");
+    phone.fill("input[name=code]", PERSON_CODE);
+    phone.fill("input[name=givenName]", "Mary");
+    phone.fill("input[name=surname]", "Änn");
+    for (field, pin) in [
+        ("pin1", PIN1),
+        ("pin1again", PIN1),
+        ("pin2", PIN2),
+        ("pin2again", PIN2),
+    ] {
+        phone.fill(&format!("input[name={field}]"), pin);
+    }
+    let started = Instant::now();
+    phone.click("#register-form button[type=submit]");
+    phone.wait_for_text_within("This phone is registered", KEY_GENERATION);
+    started.elapsed()
+}
+
+/// The Demo Bank asks the phone for a login; returns the page (with its code).
+fn start_login(bank: &Browser, server: &Server) -> String {
+    bank.goto(&format!("{}/demo", server.url));
+    bank.fill("#code", PERSON_CODE);
+    bank.click("form[action='/demo/login'] button");
+    bank.wait_for_text("Check your phone")
+}
+
+/// From a result back to the list of accounts.
+fn back_to_accounts(phone: &Browser) {
+    phone.click("#result-done");
+    phone.wait_for_text("Your accounts");
+}
+
+fn enter_pin(phone: &Browser, pin: &str) {
+    for digit in pin.chars() {
+        phone.click(&format!(
+            "#keypad button:nth-child({})",
+            keypad_position(digit)
+        ));
+    }
+}
+
+/// The keypad's buttons: 1–9, erase, 0.
+fn keypad_position(digit: char) -> usize {
+    match digit {
+        '0' => 11,
+        d => d.to_digit(10).expect("a digit") as usize,
+    }
+}
+
+#[test]
+fn the_web_app_registers_and_answers_the_demo_bank() {
+    let server = Server::start(&[]);
+    let phone = Browser::open();
+    let took = register_in_the_app(&phone, &server);
+    eprintln!("registration in the web app took {took:?}");
+    phone.screenshot("app-1-registered");
+    phone.click("#result-done");
+    // The demo registers at the qualified level; the locks come from the server.
+    let accounts = phone.wait_for_text("PIN2: 3 attempts left");
+    assert!(accounts.contains("Level: QUALIFIED"), "{accounts}");
+    assert!(accounts.contains("PIN1: 3 attempts left"), "{accounts}");
+    assert!(
+        accounts.contains("(1096 days left)") || accounts.contains("(1095 days left)"),
+        "{accounts}"
+    );
+
+    let bank = Browser::open();
+    let waiting = start_login(&bank, &server);
+
+    phone.click("#check");
+    let transaction = phone.wait_for_text("Log in to Demo Bank");
+    let code = transaction
+        .lines()
+        .skip_while(|line| !line.contains("Check that the e-service shows this code"))
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    assert!(
+        code.len() == 4 && waiting.contains(&code),
+        "code {code:?}:\n{transaction}\n{waiting}"
+    );
+    phone.screenshot("app-2-login");
+    enter_pin(&phone, PIN1);
+    phone.click("#tx-confirm");
+    phone.wait_for_text("Confirmed");
+    bank.wait_for_text("Welcome, MARY ÄNN");
+
+    // A transfer, signed with PIN2 after checking what it says.
+    bank.fill("#recipient", "Demo Shop");
+    bank.fill("#iban", "EE38 2200 2210 2014 5685");
+    bank.fill("#amount", "12");
+    bank.fill("#description", "Order 7");
+    bank.click("form[action='/demo/transfer'] button");
+    bank.wait_for_text("Check your phone");
+    back_to_accounts(&phone);
+    phone.click("#check");
+    let shown = phone.wait_for_text("Sign for Demo Bank");
+    assert!(
+        shown.contains("Pay 12.00 EUR to Demo Shop, EE382200221020145685: Order 7"),
+        "{shown}"
+    );
+    enter_pin(&phone, PIN2);
+    phone.click("#tx-confirm");
+    phone.wait_for_text("Confirmed");
+    let receipt = bank.wait_for_text("Signature verified");
+    assert!(receipt.contains("Order 7"), "{receipt}");
+    phone.screenshot("app-3-signed");
+
+    // A login refused on the phone: the bank says so.
+    bank.goto(&format!("{}/demo", server.url));
+    bank.click("form[action='/demo/logout'] button");
+    start_login(&bank, &server);
+    back_to_accounts(&phone);
+    phone.click("#check");
+    phone.wait_for_text("Log in to Demo Bank");
+    phone.click("#tx-refuse");
+    phone.wait_for_text("Refused");
+    bank.wait_for_text("You cancelled on your phone");
+
+    // Three wrong PIN1s: the attempts left, then the lock and its countdown.
+    start_login(&bank, &server);
+    back_to_accounts(&phone);
+    phone.click("#check");
+    phone.wait_for_text("Log in to Demo Bank");
+    for attempt in 1..=3 {
+        enter_pin(&phone, "0000");
+        phone.click("#tx-confirm");
+        if attempt < 3 {
+            phone.wait_for_text(&format!("{} attempts left", 3 - attempt));
+        }
+    }
+    let locked = phone.wait_for_text("Unlocks in");
+    phone.screenshot("app-4-locked");
+    let first = countdown(&locked);
+    std::thread::sleep(Duration::from_millis(2100));
+    let later = countdown(&phone.text());
+    assert!(
+        later < first && first <= 3 * 3600,
+        "the countdown moves: {first} → {later}"
+    );
+
+    // Delete the account: on the server and in the app.
+    back_to_accounts(&phone);
+    phone.click(".card button.danger");
+    phone.wait_for_text("Delete the account");
+    phone.click(".card button.danger");
+    phone.wait_for_text("Register this phone");
+}
+
+/// Seconds left on the page's "Unlocks in HH:MM:SS".
+fn countdown(text: &str) -> u32 {
+    let at = text.find("Unlocks in ").expect("a countdown") + "Unlocks in ".len();
+    let parts: Vec<u32> = text[at..at + 8]
+        .split(':')
+        .map(|p| p.parse().unwrap())
+        .collect();
+    parts[0] * 3600 + parts[1] * 60 + parts[2]
+}

@@ -1,0 +1,168 @@
+//! The `WebApp` class the page's worker calls (`www/worker.js`): every method returns a
+//! promise of JSON text, or rejects with `{kind, message, status?}`.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde::Serialize;
+use splitid_app::AppError;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+use zeroize::Zeroizing;
+
+use crate::browser::{BrowserClock, FetchTransport, IndexedDbVault, message};
+use crate::device::{Device, RegistrationRequest};
+
+type BrowserDevice = Device<IndexedDbVault, FetchTransport, BrowserClock>;
+
+/// The device core for one server, on this browser's storage.
+#[wasm_bindgen]
+pub struct WebApp(Rc<BrowserDevice>);
+
+/// What the page is told of a failure: a kind it can translate, and the core's message.
+#[derive(Serialize)]
+struct Failure {
+    kind: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+}
+
+fn failure(error: AppError) -> JsValue {
+    let (kind, status) = match &error {
+        AppError::Usage(_) => ("usage", None),
+        AppError::Network(_) => ("network", None),
+        AppError::Server { status, .. } => ("server", Some(*status)),
+        AppError::Protocol(_) => ("protocol", None),
+        AppError::Vault(_) => ("vault", None),
+        AppError::Key(_) => ("key", None),
+    };
+    let body = Failure {
+        kind,
+        message: error.to_string(),
+        status,
+    };
+    JsValue::from_str(&serde_json::to_string(&body).unwrap_or_default())
+}
+
+fn json(value: &impl Serialize) -> Result<JsValue, JsValue> {
+    serde_json::to_string(value)
+        .map(|text| JsValue::from_str(&text))
+        .map_err(|e| failure(AppError::Protocol(e.to_string())))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, JsValue> {
+    serde_json::from_str(text).map_err(|e| failure(AppError::Usage(e.to_string())))
+}
+
+#[wasm_bindgen]
+impl WebApp {
+    /// The app for the server at `server` (its base URL, the page's own origin).
+    #[wasm_bindgen(constructor)]
+    pub fn new(server: &str) -> WebApp {
+        WebApp(Rc::new(Device::new(
+            server,
+            IndexedDbVault,
+            FetchTransport,
+            BrowserClock,
+        )))
+    }
+
+    /// `[AccountView]`.
+    pub fn accounts(&self) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            let accounts = device
+                .accounts(BrowserClock::unix_seconds_now())
+                .await
+                .map_err(failure)?;
+            json(&accounts)
+        })
+    }
+
+    /// `request`: `{proofing, pin1, pin2}` as JSON; resolves with the new `AccountView`.
+    pub fn register(&self, request: String) -> js_sys::Promise {
+        let device = self.0.clone();
+        let request = Zeroizing::new(request);
+        future_to_promise(async move {
+            let request: RegistrationRequest = parse(&request)?;
+            let account = device
+                .register(request, BrowserClock::unix_seconds_now())
+                .await
+                .map_err(failure)?;
+            json(&account)
+        })
+    }
+
+    /// `[TransactionView]`, waiting up to `wait_ms` for one.
+    pub fn pending(&self, wait_ms: u32) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            let found = device
+                .pending(Duration::from_millis(u64::from(wait_ms)))
+                .await
+                .map_err(failure)?;
+            json(&found)
+        })
+    }
+
+    /// Resolves with the `TransactionOutcome`.
+    pub fn confirm(
+        &self,
+        transaction_id: String,
+        pin: Option<String>,
+        chosen_code: Option<String>,
+    ) -> js_sys::Promise {
+        let device = self.0.clone();
+        let pin = pin.map(Zeroizing::new);
+        future_to_promise(async move {
+            let outcome = device
+                .confirm(&transaction_id, pin, chosen_code)
+                .await
+                .map_err(failure)?;
+            json(&outcome)
+        })
+    }
+
+    /// Resolves with the `TransactionOutcome`.
+    pub fn refuse(&self, transaction_id: String) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            let outcome = device.refuse(&transaction_id).await.map_err(failure)?;
+            json(&outcome)
+        })
+    }
+
+    /// Resolves with the server's `AccountStatus` (state, PIN locks).
+    pub fn status(&self, document_number: String) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            let status = device.status(&document_number).await.map_err(failure)?;
+            json(&status)
+        })
+    }
+
+    /// Deletes the account on the server and on this phone.
+    pub fn delete(&self, document_number: String) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            device.delete(&document_number).await.map_err(failure)?;
+            Ok(JsValue::NULL)
+        })
+    }
+
+    /// Sends any request left in flight; resolves with how many.
+    pub fn resume(&self) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            let resumed = device.resume().await.map_err(failure)?;
+            Ok(JsValue::from_f64(resumed as f64))
+        })
+    }
+}
+
+/// Turns a JavaScript exception into the same failure shape (for the worker's own errors).
+#[wasm_bindgen(js_name = describeError)]
+pub fn describe_error(error: JsValue) -> String {
+    message(&error)
+}

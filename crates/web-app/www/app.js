@@ -1,0 +1,401 @@
+// The page: screens for accounts, registration, a transaction and its result. Everything the
+// device does happens in the core (worker.js → WebAssembly); this file only shows and asks.
+
+// Languages: one file each in i18n/; add the file and its code here.
+const LANGUAGES = ["en", "et"];
+const $ = (id) => document.getElementById(id);
+let strings = {};
+let fallback = {};
+
+function t(key, vars = {}) {
+  const text = strings[key] ?? fallback[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+}
+
+async function loadLanguage() {
+  const wanted = (navigator.languages || [navigator.language || "en"])
+    .map((tag) => tag.toLowerCase().split("-")[0]);
+  const language = wanted.find((code) => LANGUAGES.includes(code)) || "en";
+  fallback = await (await fetch("i18n/en.json")).json();
+  strings = language === "en" ? fallback : await (await fetch(`i18n/${language}.json`)).json();
+  document.documentElement.lang = language;
+  document.querySelectorAll("[data-t]").forEach((element) => {
+    element.textContent = t(element.dataset.t);
+  });
+}
+
+// --- the core, in its worker -------------------------------------------------------------
+const worker = new Worker("worker.js", { type: "module" });
+const waiting = new Map();
+let nextId = 0;
+worker.onmessage = ({ data: { id, value, error } }) => {
+  const call = waiting.get(id);
+  waiting.delete(id);
+  if (error !== undefined) {
+    let failure;
+    try { failure = JSON.parse(error); } catch { failure = { kind: "internal", message: error }; }
+    call.reject(failure);
+  } else {
+    call.resolve(value);
+  }
+};
+function core(method, ...args) {
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    waiting.set(id, { resolve, reject });
+    worker.postMessage({ id, method, args });
+  });
+}
+const coreJson = async (method, ...args) => JSON.parse(await core(method, ...args));
+
+// --- screens -----------------------------------------------------------------------------
+const VIEWS = ["accounts-view", "register-view", "transaction-view", "result-view"];
+function show(view) {
+  VIEWS.forEach((id) => { $(id).hidden = id !== view; });
+  $("error").hidden = true;
+  const heading = $(view).querySelector("h2");
+  if (heading) { heading.tabIndex = -1; heading.focus(); }
+}
+function busy(on) { $("busy").textContent = on ? t("common.working") : ""; }
+function showError(failure) {
+  busy(false);
+  $("error").textContent = failure.kind === "network"
+    ? t("error.network") : t("error.other", { message: failure.message });
+  $("error").hidden = false;
+}
+function formatTime(rfc3339) { return new Date(rfc3339).toLocaleString(document.documentElement.lang); }
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+// --- accounts ----------------------------------------------------------------------------
+let accounts = [];
+let accountsShown = Promise.resolve();
+
+// The account list, then its screen. A check for transactions waits for it, so that the
+// list never covers a transaction that arrived meanwhile.
+function showAccounts() {
+  accountsShown = renderAccounts();
+  return accountsShown;
+}
+
+async function renderAccounts() {
+  busy(true);
+  try {
+    accounts = await coreJson("accounts");
+  } catch (failure) { showError(failure); return; }
+  busy(false);
+  const list = $("accounts");
+  list.replaceChildren();
+  if (accounts.length === 0) {
+    showRegistration();
+    return;
+  }
+  for (const account of accounts) list.append(accountCard(account));
+  show("accounts-view");
+}
+
+function accountCard(account) {
+  const item = element("li", undefined, "card");
+  item.append(element("h3", account.documentNumber));
+  item.append(element("p", t("accounts.level", { level: account.level })));
+  for (const [purpose, certificate] of [["authentication", account.authenticationCertificate],
+                                        ["signing", account.signingCertificate]]) {
+    item.append(element("p", t("accounts.certificate", {
+      purpose: t(`purpose.${purpose}`),
+      date: new Date(certificate.notAfter * 1000).toLocaleDateString(document.documentElement.lang),
+      days: certificate.daysLeft,
+    }), "muted"));
+  }
+  const days = Math.min(account.authenticationCertificate.daysLeft, account.signingCertificate.daysLeft);
+  if (days < 0) item.append(element("p", t("accounts.expired"), "warning"));
+  else if (days <= 30) item.append(element("p", t("accounts.renew", { days }), "warning"));
+  if (account.warning) item.append(element("p", account.warning, "warning"));
+  const locks = element("ul", undefined, "locks");
+  locks.setAttribute("aria-label", t("accounts.locks"));
+  item.append(locks);
+  core("status", account.documentNumber).then((text) => {
+    const status = JSON.parse(text);
+    for (const [name, pin] of [["PIN1", status.pin1], ["PIN2", status.pin2]]) {
+      locks.append(element("li", pinState(name, pin)));
+    }
+  }).catch(() => {});
+  // Deleting asks once more on the card itself (no dialog: one hand, screen readers).
+  const remove = element("button", t("accounts.delete"), "danger");
+  remove.type = "button";
+  remove.onclick = () => {
+    if (remove.dataset.armed) { deleteAccount(account.documentNumber); return; }
+    remove.dataset.armed = "yes";
+    const question = element("p", t("accounts.deleteConfirm", { document: account.documentNumber }), "warning");
+    question.setAttribute("role", "alert");
+    item.insertBefore(question, remove);
+    remove.textContent = t("accounts.deleteForGood");
+  };
+  item.append(remove);
+  return item;
+}
+
+function pinState(name, pin) {
+  switch (pin.state) {
+    case "usable": return t("pinState.usable", { pin: name, count: pin.attemptsBeforeLock });
+    case "locked": return t("pinState.locked", { pin: name, time: formatTime(pin.until) });
+    default: return t("pinState.permanent", { pin: name });
+  }
+}
+
+async function deleteAccount(document) {
+  busy(true);
+  try { await core("delete", document); } catch (failure) { showError(failure); return; }
+  await showAccounts();
+}
+
+// --- transactions ------------------------------------------------------------------------
+async function checkForTransactions(waitMs = 0) {
+  await accountsShown;
+  busy(true);
+  let found;
+  try { found = await coreJson("pending", waitMs); } catch (failure) { showError(failure); return; }
+  busy(false);
+  if (found.length > 0) showTransaction(found[0]);
+  else if (!$("accounts-view").hidden) $("busy").textContent = t("accounts.nothing");
+}
+
+const CHECK_WAIT_MS = 3000;
+let current = null;
+let pin = "";
+let chosenCode = null;
+
+function showTransaction(transaction) {
+  current = transaction;
+  pin = "";
+  chosenCode = null;
+  const rp = transaction.relyingPartyName;
+  $("tx-title").textContent = transaction.kind === "authentication" ? t("tx.login", { rp })
+    : transaction.kind === "signature" ? t("tx.sign", { rp }) : t("tx.certificate", { rp });
+  $("tx-account").textContent = t("tx.account", { document: transaction.documentNumber });
+  $("tx-text").textContent = transaction.text ?? "";
+  $("tx-text").hidden = !transaction.text;
+  const choices = transaction.codeChoices ?? [];
+  $("tx-code-box").hidden = !transaction.verificationCode || choices.length > 0;
+  $("tx-code").textContent = transaction.verificationCode ?? "";
+  const group = $("tx-choices");
+  group.hidden = choices.length === 0;
+  group.querySelectorAll("button").forEach((button) => button.remove());
+  for (const code of choices) {
+    const button = element("button", code, "choice");
+    button.type = "button";
+    button.setAttribute("role", "radio");
+    button.setAttribute("aria-checked", "false");
+    button.onclick = () => {
+      chosenCode = code;
+      group.querySelectorAll("button").forEach((b) => b.setAttribute("aria-checked", String(b === button)));
+    };
+    group.append(button);
+  }
+  $("tx-pin").hidden = !transaction.key;
+  $("tx-pin-label").textContent = transaction.key === "signing" ? t("tx.pin2") : t("tx.pin1");
+  $("tx-attempts").textContent = "";
+  renderPin();
+  show("transaction-view");
+}
+
+function renderPin() {
+  $("pin-dots").textContent = "•".repeat(pin.length);
+  $("pin-dots").setAttribute("aria-label", t("tx.digits", { count: pin.length }));
+}
+
+function buildKeypad() {
+  const pad = $("keypad");
+  for (const key of ["1", "2", "3", "4", "5", "6", "7", "8", "9", "erase", "0"]) {
+    const button = element("button", key === "erase" ? "⌫" : key, "key");
+    button.type = "button";
+    if (key === "erase") button.setAttribute("aria-label", t("tx.erase"));
+    button.onclick = () => {
+      pin = key === "erase" ? pin.slice(0, -1) : (pin.length < 12 ? pin + key : pin);
+      renderPin();
+    };
+    pad.append(button);
+  }
+}
+
+async function confirmTransaction() {
+  const transaction = current;
+  busy(true);
+  let outcome;
+  try {
+    outcome = await coreJson("confirm", transaction.transactionId,
+      transaction.key ? pin : undefined, chosenCode ?? undefined);
+  } catch (failure) { showError(failure); return; }
+  busy(false);
+  pin = "";
+  renderPin();
+  showOutcome(transaction, outcome, "completed");
+}
+
+async function refuseTransaction() {
+  const transaction = current;
+  busy(true);
+  let outcome;
+  try { outcome = await coreJson("refuse", transaction.transactionId); } catch (failure) { showError(failure); return; }
+  busy(false);
+  showOutcome(transaction, outcome, "refused");
+}
+
+let countdownTimer = null;
+function showOutcome(transaction, outcome, done) {
+  clearInterval(countdownTimer);
+  $("countdown").textContent = "";
+  const rp = transaction.relyingPartyName;
+  if (outcome.outcome === "wrong_pin" && outcome.pin.state === "usable") {
+    $("tx-attempts").textContent = t("tx.attempts", {
+      count: outcome.pin.attemptsBeforeLock, lock: t(`lock.${outcome.pin.nextLock}`) });
+    return;
+  }
+  if (outcome.outcome === "wrong_pin" && outcome.pin.state === "locked") {
+    $("result-title").textContent = t("result.locked");
+    $("result-text").textContent = t("result.lockedUntil", { time: formatTime(outcome.pin.until) });
+    startCountdown(new Date(outcome.pin.until));
+  } else if (outcome.outcome === "wrong_pin") {
+    $("result-title").textContent = t("result.locked");
+    $("result-text").textContent = t("result.permanent");
+  } else if (outcome.outcome === "gone") {
+    $("result-title").textContent = t("result.done");
+    $("result-text").textContent = t("result.gone");
+  } else {
+    $("result-title").textContent = t("result.done");
+    $("result-text").textContent = t(`result.${done}`, { rp });
+  }
+  show("result-view");
+}
+
+function startCountdown(until) {
+  const tick = () => {
+    const left = Math.max(0, Math.round((until - Date.now()) / 1000));
+    const hh = String(Math.floor(left / 3600)).padStart(2, "0");
+    const mm = String(Math.floor((left % 3600) / 60)).padStart(2, "0");
+    const ss = String(left % 60).padStart(2, "0");
+    $("countdown").textContent = t("result.countdown", { time: `${hh}:${mm}:${ss}` });
+    if (left === 0) clearInterval(countdownTimer);
+  };
+  tick();
+  countdownTimer = setInterval(tick, 1000);
+}
+
+// --- registration ------------------------------------------------------------------------
+let acceptedWarning = null;
+
+function showRegistration() {
+  $("register-form").hidden = false;
+  $("keygen").hidden = true;
+  $("pin-warning").hidden = true;
+  $("register-cancel").hidden = accounts.length === 0;
+  show("register-view");
+}
+
+/** Why a PIN is easy to guess, or null: one digit repeated, digits in a row, or the date of
+ *  birth an Estonian/Lithuanian identity code carries (as DDMM, MMDD, YYYY, DDMMYY, …). */
+function trivialReason(value, code) {
+  if (/^(\d)\1*$/.test(value)) return t("trivial.repeated");
+  const ascending = "01234567890123456789", descending = "98765432109876543210";
+  if (ascending.includes(value) || descending.includes(value)) return t("trivial.sequence");
+  const digits = code.replace(/\D/g, "");
+  if (digits.length === 11 && "123456".includes(digits[0])) {
+    const century = { 1: "18", 2: "18", 3: "19", 4: "19", 5: "20", 6: "20" }[digits[0]];
+    const yy = digits.slice(1, 3), mm = digits.slice(3, 5), dd = digits.slice(5, 7);
+    const forms = [dd + mm, mm + dd, century + yy, dd + mm + yy, yy + mm + dd, dd + mm + century + yy];
+    if (forms.some((form) => value.includes(form) && value.length <= form.length + 2)) {
+      return t("trivial.birth");
+    }
+  }
+  return null;
+}
+
+function checkPins(form) {
+  const problems = [];
+  for (const [name, field, digits] of [["PIN1", "pin1", 4], ["PIN2", "pin2", 5]]) {
+    const value = form[field].value;
+    if (!/^\d*$/.test(value)) problems.push(t("register.digits"));
+    else if (value.length < digits) problems.push(t("register.short", { pin: name, digits }));
+    else if (value !== form[`${field}again`].value) problems.push(t("register.mismatch", { pin: name }));
+  }
+  return problems;
+}
+
+async function register(event) {
+  event.preventDefault();
+  const form = event.target;
+  const warning = $("pin-warning");
+  const problems = checkPins(form);
+  if (problems.length > 0) {
+    warning.textContent = problems.join(" ");
+    warning.hidden = false;
+    return;
+  }
+  const code = form.code.value.trim();
+  const trivial = [["PIN1", form.pin1.value], ["PIN2", form.pin2.value]]
+    .map(([name, value]) => [name, trivialReason(value, code)])
+    .filter(([, why]) => why);
+  const key = `${form.pin1.value}/${form.pin2.value}`;
+  if (form.pin1.value === form.pin2.value && acceptedWarning !== key) {
+    warning.textContent = t("register.same");
+    warning.hidden = false;
+    acceptedWarning = key;
+    return;
+  }
+  if (trivial.length > 0 && acceptedWarning !== key) {
+    warning.textContent = trivial.map(([pin, why]) => t("register.trivial", { pin, why })).join(" ");
+    warning.hidden = false;
+    acceptedWarning = key;
+    return;
+  }
+  const request = {
+    proofing: {
+      method: "demo",
+      semanticsIdentifier: `PNO${form.country.value}-${code}`,
+      givenName: form.givenName.value.trim().toUpperCase(),
+      surname: form.surname.value.trim().toUpperCase(),
+    },
+    pin1: form.pin1.value,
+    pin2: form.pin2.value,
+  };
+  for (const field of ["pin1", "pin1again", "pin2", "pin2again"]) form[field].value = "";
+  form.hidden = true;
+  $("keygen").hidden = false;
+  $("keygen-label").textContent = t("register.generating");
+  try {
+    const account = await coreJson("register", JSON.stringify(request));
+    $("result-title").textContent = t("result.done");
+    $("result-text").textContent = t("register.done", { document: account.documentNumber });
+    accounts.push(account);
+    show("result-view");
+  } catch (failure) {
+    form.hidden = false;
+    $("keygen").hidden = true;
+    showError(failure);
+  }
+}
+
+// --- start -------------------------------------------------------------------------------
+async function start() {
+  await loadLanguage();
+  buildKeypad();
+  // The button waits a few seconds for a transaction that is on its way.
+  $("check").onclick = () => checkForTransactions(CHECK_WAIT_MS);
+  $("add").onclick = showRegistration;
+  $("register-form").onsubmit = register;
+  $("register-cancel").onclick = showAccounts;
+  $("tx-confirm").onclick = confirmTransaction;
+  $("tx-refuse").onclick = refuseTransaction;
+  $("result-done").onclick = () => { clearInterval(countdownTimer); showAccounts(); };
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("sw.js", { scope: "./" }).catch(() => {});
+  }
+  try { await core("resume"); } catch { /* shown by the next call if it matters */ }
+  await showAccounts();
+  if (accounts.length > 0) await checkForTransactions(0);
+}
+
+start();
