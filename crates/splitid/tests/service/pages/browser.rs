@@ -145,6 +145,17 @@ impl Browser {
         });
     }
 
+    /// On the Demo Bank's account page: sends a transfer to Demo Shop for signing and waits
+    /// for "Check your phone".
+    pub(super) fn send_transfer(&self, amount: &str, description: &str) {
+        self.fill("#recipient", "Demo Shop");
+        self.fill("#iban", "EE38 2200 2210 2014 5685");
+        self.fill("#amount", amount);
+        self.fill("#description", description);
+        self.click("form[action='/demo/transfer'] button");
+        self.wait_for_text("Check your phone");
+    }
+
     /// Waits (up to 30 s) until the page's text contains `text`; returns the text.
     pub(super) fn wait_for_text(&self, text: &str) -> String {
         self.wait_for_text_within(text, Duration::from_secs(30))
@@ -250,12 +261,7 @@ fn a_person_logs_in_to_the_demo_bank_and_signs_a_transfer() {
         "a new session id at login"
     );
 
-    browser.fill("#recipient", "Demo Shop");
-    browser.fill("#iban", "EE38 2200 2210 2014 5685");
-    browser.fill("#amount", "25,5");
-    browser.fill("#description", "Order 1042");
-    browser.click("form[action='/demo/transfer'] button");
-    browser.wait_for_text("Check your phone");
+    browser.send_transfer("25,5", "Order 1042");
     let details = "Pay 25.50 EUR to Demo Shop, EE382200221020145685: Order 1042";
     let signing = phone_confirms(&phone, PIN2);
     assert_eq!(signing["kind"], "signature", "{signing}");

@@ -107,12 +107,7 @@ fn the_web_app_registers_and_answers_the_demo_bank() {
     bank.wait_for_text("Welcome, MARY ÄNN");
 
     // A transfer, signed with PIN2 after checking what it says.
-    bank.fill("#recipient", "Demo Shop");
-    bank.fill("#iban", "EE38 2200 2210 2014 5685");
-    bank.fill("#amount", "12");
-    bank.fill("#description", "Order 7");
-    bank.click("form[action='/demo/transfer'] button");
-    bank.wait_for_text("Check your phone");
+    bank.send_transfer("12", "Order 7");
     back_to_accounts(&phone);
     phone.click("#check");
     let shown = phone.wait_for_text("Sign for Demo Bank");
