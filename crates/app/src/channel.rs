@@ -127,6 +127,28 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
         read(self.exchange(request).await?)
     }
 
+    /// An authenticated request outside the ratchet whose answer has no body (204): one that
+    /// sets a value, so that a replay sets the same value again.
+    pub async fn put_or_delete<B: Serialize>(
+        &self,
+        account: &StoredAccount,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<(), AppError> {
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| AppError::Protocol(e.to_string()))?
+            .unwrap_or_default();
+        let request = self.signed(account, method, path, "", body, None)?;
+        let response = self.exchange(request).await?;
+        if response.status == 204 {
+            return Ok(());
+        }
+        read::<serde_json::Value>(response).map(drop)
+    }
+
     /// Follows an authenticated server-sent-events stream, sending the data of each event to
     /// `sink` until the stream ends or the receiver is gone.
     #[cfg(feature = "desktop")]

@@ -10,9 +10,9 @@ use futures_util::{FutureExt, StreamExt};
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, KeyHandover, MAC_KEY_LEN, PendingTransaction, PendingTransactions,
-    Proofing, ProofingChallenge, Refusal, RegisteredAccount, RegistrationChallenge,
-    RegistrationProof, RegistrationRequest, SealedSecret, ServerKeyDocument, TransactionOutcome,
-    Vouch, VouchSession, VouchSessionRequest, VouchState, vouch_message,
+    Proofing, ProofingChallenge, PushKey, PushSubscription, Refusal, RegisteredAccount,
+    RegistrationChallenge, RegistrationProof, RegistrationRequest, SealedSecret, ServerKeyDocument,
+    TransactionOutcome, Vouch, VouchSession, VouchSessionRequest, VouchState, vouch_message,
 };
 use splitid_sealing::{Binding, PublicServerKey, follow_rotations};
 use splitkey::{
@@ -391,6 +391,30 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
                 &format!("/app/v1/accounts/{}", account.account_id),
                 "",
             )
+            .await
+    }
+
+    /// The key the browser's push subscription must be made with (the service's VAPID key).
+    pub async fn push_key(&self, server: &str) -> Result<PushKey, AppError> {
+        check_server_address(server)?;
+        let url = format!("{}/app/v1/push-key", server.trim_end_matches('/'));
+        self.channel.get_public(&url).await
+    }
+
+    /// Tells the server where to notify this account's device of transactions (`None`: not
+    /// any more).
+    pub async fn set_push_subscription(
+        &self,
+        account: &StoredAccount,
+        subscription: Option<&PushSubscription>,
+    ) -> Result<(), AppError> {
+        let path = format!("/app/v1/accounts/{}/push-subscription", account.account_id);
+        let method = match subscription {
+            Some(_) => Method::Put,
+            None => Method::Delete,
+        };
+        self.channel
+            .put_or_delete(account, method, &path, subscription)
             .await
     }
 

@@ -67,6 +67,7 @@ pub trait Storage: MaybeSend + MaybeSync + 'static {
 pub enum Method {
     Get,
     Post,
+    Put,
     Delete,
 }
 
@@ -75,6 +76,7 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Put => "PUT",
             Method::Delete => "DELETE",
         }
     }

@@ -21,6 +21,7 @@ pub mod error;
 pub mod faults;
 pub mod model;
 pub mod proofing;
+pub mod push;
 pub mod registration;
 pub mod relying_parties;
 pub mod sessions;
@@ -81,6 +82,8 @@ pub struct Config {
     /// Load balancers and proxies in front of the nodes: from these peers the client's address
     /// is read from `X-Forwarded-For` (for relying parties' address ranges).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Web Push: the push services allowed, the contact address.
+    pub push: push::PushConfig,
 }
 
 impl Config {
@@ -97,6 +100,7 @@ impl Config {
             proofing: Default::default(),
             keystore: Default::default(),
             trusted_proxies: Vec::new(),
+            push: Default::default(),
         }
     }
 }
@@ -115,6 +119,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     waiters: Waiters,
     channel_keys: channel_keys::ChannelKeyCache,
+    push: splitid_push::PushSender,
 }
 
 /// Creates the data directory (if missing) and keeps it to its owner: it holds the
@@ -140,6 +145,12 @@ impl Service {
         let ca_file = ca::ca_file(&config.data_dir);
         let keys = KeyStore::from_config(&config.keystore, &config.data_dir, ca_file.as_deref())?;
         let ca = Ca::open_or_create(&config, &keys, clock.now())?;
+        let contact = config
+            .push
+            .contact
+            .clone()
+            .unwrap_or_else(|| config.public_url.clone());
+        let push = push::open_sender(&store, &keys, contact, clock.now()).await?;
         let service = Service {
             inner: Arc::new(Inner {
                 config,
@@ -149,6 +160,7 @@ impl Service {
                 clock,
                 waiters: Waiters::default(),
                 channel_keys: Default::default(),
+                push,
             }),
         };
         service.check_ca_belongs_to_database().await?;
@@ -182,6 +194,10 @@ impl Service {
 
     pub(crate) fn inner_channel_keys(&self) -> &channel_keys::ChannelKeyCache {
         &self.inner.channel_keys
+    }
+
+    pub(crate) fn push_sender(&self) -> &splitid_push::PushSender {
+        &self.inner.push
     }
 
     pub fn waiters(&self) -> &Waiters {

@@ -6,7 +6,7 @@ use std::time::Duration as StdDuration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_proto::app_v1::{
-    Confirmation, KeyUse, PendingTransaction, Refusal, TransactionKind, TransactionOutcome,
+    Confirmation, KeyUse, PendingTransaction, Refusal, TransactionOutcome,
 };
 use splitid_sealing::Binding;
 use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
@@ -96,11 +96,7 @@ impl Service {
 
     fn describe(session: &SessionRecord) -> ServiceResult<PendingTransaction> {
         let spec = spec_of(session)?;
-        let kind = match session.kind {
-            SessionKind::Authentication => TransactionKind::Authentication,
-            SessionKind::Signature => TransactionKind::Signature,
-            SessionKind::CertificateChoice => TransactionKind::CertificateChoice,
-        };
+        let kind = crate::push::transaction_kind(session.kind);
         let mut transaction = PendingTransaction {
             transaction_id: session.id.to_string(),
             kind,

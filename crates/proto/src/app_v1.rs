@@ -427,3 +427,39 @@ pub fn mac_input(
 /// The body of every refusal of the app API; `detail` is the message for the app's
 /// developer (never shown as is to the person).
 pub use crate::problem::ErrorBody;
+
+/// `GET /app/v1/push-key`: the key a browser's push subscription must be made with
+/// (`applicationServerKey`: the service's VAPID public key, base64url).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushKey {
+    pub application_server_key: String,
+}
+
+/// `PUT /app/v1/accounts/{id}/push-subscription`: where to tell this device that a transaction
+/// waits — the browser's `PushSubscription.toJSON()` as it is (its `expirationTime` is
+/// accepted and not used).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushSubscription {
+    pub endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_time: Option<serde_json::Value>,
+    pub keys: PushSubscriptionKeys,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushSubscriptionKeys {
+    pub p256dh: String,
+    pub auth: String,
+}
+
+/// What a push message says (encrypted to the browser, padded): only what the notification
+/// shows. The app writes the notification in the phone's language, and opens the app to show
+/// the transaction itself, which it fetches over the authenticated channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushMessage {
+    pub kind: TransactionKind,
+    pub relying_party_name: String,
+}

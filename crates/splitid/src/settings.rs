@@ -91,6 +91,19 @@ pub struct Settings {
         value_parser = cidr_range
     )]
     pub trusted_proxies: Option<Vec<String>>,
+    /// A push service the web app's subscriptions may point at, as an origin such as
+    /// https://push.example.com or https://*.example.com (repeatable; replaces the default)
+    /// [default: the push services of Chrome, Firefox, Safari and Edge].
+    #[arg(
+        long = "push-origin",
+        env = "SPLITID_PUSH_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub push_origins: Option<Vec<String>>,
+    /// The mailto: or https: address push services can reach the operator at (RFC 8292)
+    /// [default: the public URL].
+    #[arg(long, env = "SPLITID_PUSH_CONTACT")]
+    pub push_contact: Option<String>,
     /// Log lines as text for people, or as JSON objects for log collectors (levels by RUST_LOG)
     /// [default: text].
     #[arg(long, env = "SPLITID_LOG_FORMAT", value_enum)]
@@ -357,7 +370,19 @@ impl Settings {
         config.trusted_proxies = self.trusted_proxies()?;
         config.proofing = proofing_config(self.proofing.as_ref())?;
         config.keystore = self.keystore.config()?;
+        config.push = self.push()?;
         Ok(config)
+    }
+
+    fn push(&self) -> anyhow::Result<splitid_domain::push::PushConfig> {
+        let origins = match &self.push_origins {
+            Some(origins) => splitid_domain::push::PushOrigins::parse(origins)?,
+            None => Default::default(),
+        };
+        Ok(splitid_domain::push::PushConfig {
+            origins,
+            contact: self.push_contact.clone(),
+        })
     }
 
     /// The service's configuration for the operators' tools: the data directory, the

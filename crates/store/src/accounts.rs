@@ -225,6 +225,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        // A closed account's phone is told nothing more.
+        sqlx::query("DELETE FROM push_subscriptions WHERE account_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
         for event in audit {
             audit::append(&mut tx, event).await?;
         }

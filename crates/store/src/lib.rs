@@ -25,6 +25,7 @@ mod health;
 mod keys;
 mod limits;
 mod locks;
+mod push;
 mod records;
 mod registrations;
 mod relying_parties;
@@ -50,6 +51,7 @@ use uuid::Uuid;
 pub use channel_keys::ChannelKeyRecord;
 pub use events::{Event, EventListener, Heard};
 pub use locks::{AccountLock, Serialised};
+pub use push::{PushSubscriptionRecord, VapidKeyRecord};
 pub use records::*;
 pub use web_sessions::StoredWebSession;
 

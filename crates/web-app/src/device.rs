@@ -12,7 +12,9 @@ use splitid_app::flows::{Pending, Registration};
 use splitid_app::ports::{Clock, OsRandom, Storage, Transport};
 use splitid_app::vault::StoredAccount;
 use splitid_app::{App, AppError};
-use splitid_proto::app_v1::{AccountStatus, PendingTransaction, Proofing, TransactionOutcome};
+use splitid_proto::app_v1::{
+    AccountStatus, PendingTransaction, Proofing, PushKey, PushSubscription, TransactionOutcome,
+};
 use splitkey::{HalfSize, KdfParams, Pin};
 use zeroize::Zeroizing;
 
@@ -179,6 +181,34 @@ impl<S: Storage, T: Transport, C: Clock> Device<S, T, C> {
     /// Deletes an account on the server and on this phone.
     pub async fn delete(&self, document_number: &str) -> Result<(), AppError> {
         self.app.delete(document_number).await
+    }
+
+    /// The key this browser's push subscription must be made with.
+    pub async fn push_key(&self) -> Result<PushKey, AppError> {
+        self.app.push_key(&self.server).await
+    }
+
+    /// Gives every account on this phone the browser's push subscription (one browser, one
+    /// subscription), or with `None` takes it back; returns how many accounts were told.
+    /// Every account is tried; the first failure is returned after.
+    pub async fn set_push_subscription(
+        &self,
+        subscription: Option<&PushSubscription>,
+    ) -> Result<usize, AppError> {
+        let mut told = 0;
+        let mut first_failure = None;
+        for account in self.app.accounts().await? {
+            match self.app.set_push_subscription(&account, subscription).await {
+                Ok(()) => told += 1,
+                Err(error) => {
+                    first_failure.get_or_insert(error);
+                }
+            }
+        }
+        match first_failure {
+            Some(error) => Err(error),
+            None => Ok(told),
+        }
     }
 
     /// Sends any request left in flight (a lost answer, a closed tab): what the page does

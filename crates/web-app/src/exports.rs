@@ -151,6 +151,29 @@ impl WebApp {
         })
     }
 
+    /// Resolves with `{applicationServerKey}`, for `PushManager.subscribe`.
+    #[wasm_bindgen(js_name = pushKey)]
+    pub fn push_key(&self) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move { json(&device.push_key().await.map_err(failure)?) })
+    }
+
+    /// Gives every account the browser's subscription (`PushSubscription.toJSON()` as JSON
+    /// text), or with `"null"` takes it back; resolves with how many accounts were told.
+    #[wasm_bindgen(js_name = setPushSubscription)]
+    pub fn set_push_subscription(&self, subscription: String) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            let subscription: Option<splitid_proto::app_v1::PushSubscription> =
+                parse(&subscription)?;
+            let told = device
+                .set_push_subscription(subscription.as_ref())
+                .await
+                .map_err(failure)?;
+            Ok(JsValue::from_f64(told as f64))
+        })
+    }
+
     /// Sends any request left in flight; resolves with how many.
     pub fn resume(&self) -> js_sys::Promise {
         let device = self.0.clone();

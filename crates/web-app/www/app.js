@@ -96,6 +96,7 @@ async function renderAccounts() {
   }
   for (const account of accounts) list.append(accountCard(account));
   show("accounts-view");
+  renderNotifyButton();
 }
 
 function accountCard(account) {
@@ -371,11 +372,65 @@ async function register(event) {
     $("result-text").textContent = t("register.done", { document: account.documentNumber });
     accounts.push(account);
     show("result-view");
+    sharePushSubscription();
   } catch (failure) {
     form.hidden = false;
     $("keygen").hidden = true;
     showError(failure);
   }
+}
+
+// --- notifications (Web Push) ---------------------------------------------------------
+// A courtesy: "Check for transactions" always works, and the app checks when it opens.
+const pushSupported = "serviceWorker" in navigator && "PushManager" in window
+  && "Notification" in window;
+
+function base64urlBytes(text) {
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+// The browser's subscription for this service's VAPID key (made once, then reused).
+async function pushSubscription() {
+  const registration = await navigator.serviceWorker.ready;
+  const existing = await registration.pushManager.getSubscription();
+  if (existing) return existing;
+  const { applicationServerKey } = await coreJson("pushKey");
+  return registration.pushManager.subscribe({
+    userVisibleOnly: true, applicationServerKey: base64urlBytes(applicationServerKey),
+  });
+}
+
+// Gives every account on this phone the subscription: at each start (a browser may renew
+// it), after a registration and once notifications are allowed.
+async function sharePushSubscription() {
+  if (!pushSupported || Notification.permission !== "granted" || accounts.length === 0) return;
+  try {
+    const subscription = await pushSubscription();
+    await core("setPushSubscription", JSON.stringify(subscription.toJSON()));
+  } catch { /* without push the app still finds transactions when it opens */ }
+}
+
+function renderNotifyButton() {
+  $("notify").hidden = !pushSupported || accounts.length === 0
+    || Notification.permission !== "default";
+}
+
+async function turnOnNotifications() {
+  const permission = await Notification.requestPermission();
+  renderNotifyButton();
+  if (permission === "granted") await sharePushSubscription();
+  else $("busy").textContent = t("notify.denied");
+}
+
+// The service worker tells an open app that a push arrived (or its notification was tapped).
+function listenToServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.addEventListener("message", ({ data }) => {
+    if (data && data.type === "transaction" && !$("accounts-view").hidden) {
+      checkForTransactions(CHECK_WAIT_MS);
+    }
+  });
 }
 
 // --- start -------------------------------------------------------------------------------
@@ -385,6 +440,7 @@ async function start() {
   // The button waits a few seconds for a transaction that is on its way.
   $("check").onclick = () => checkForTransactions(CHECK_WAIT_MS);
   $("add").onclick = showRegistration;
+  $("notify").onclick = turnOnNotifications;
   $("register-form").onsubmit = register;
   $("register-cancel").onclick = showAccounts;
   $("tx-confirm").onclick = confirmTransaction;
@@ -393,8 +449,10 @@ async function start() {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("sw.js", { scope: "./" }).catch(() => {});
   }
+  listenToServiceWorker();
   try { await core("resume"); } catch { /* shown by the next call if it matters */ }
   await showAccounts();
+  sharePushSubscription();
   if (accounts.length > 0) await checkForTransactions(0);
 }
 

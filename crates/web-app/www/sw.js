@@ -1,6 +1,6 @@
 // The service worker: keeps the app's shell for offline start (the core always needs the
 // server for anything it does), and shows Web Push notifications.
-const CACHE = "splitid-app-v1";
+const CACHE = "splitid-app-v2";
 const SHELL = [
   "./", "index.html", "app.js", "app.css", "worker.js", "manifest.webmanifest",
   "icon-192.png", "icon-512.png", "i18n/en.json", "i18n/et.json",
@@ -36,4 +36,69 @@ self.addEventListener("fetch", (event) => {
       return response;
     })
     .catch(() => caches.match(event.request, { ignoreSearch: true })));
+});
+
+// --- Web Push -----------------------------------------------------------------------------
+// A push says only which kind of request waits and for which e-service (docs/app-api.md);
+// the notification is written here, in the phone's language, and tapping it opens the app,
+// which fetches the transaction itself over its authenticated channel.
+
+async function languageFile(code) {
+  const path = `i18n/${code}.json`;
+  const response = await caches.match(path) || await fetch(path).catch(() => null);
+  return response && response.ok ? response.json() : null;
+}
+
+// English, overlaid with the phone's first language that has a file.
+async function strings() {
+  const english = await languageFile("en") || {};
+  const wanted = (self.navigator.languages || [self.navigator.language || "en"])
+    .map((tag) => tag.toLowerCase().split("-")[0]);
+  for (const code of wanted) {
+    if (code === "en") break;
+    const file = await languageFile(code);
+    if (file) return { ...english, ...file };
+  }
+  return english;
+}
+
+const TITLES = {
+  authentication: "tx.login", signature: "tx.sign", certificate_choice: "tx.certificate",
+};
+
+async function appWindows() {
+  const scope = new URL("./", self.location).href;
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  return windows.filter((client) => client.url.startsWith(scope));
+}
+
+async function notify(data) {
+  let message = {};
+  try { message = data ? data.json() : {}; } catch { /* shown as a request without details */ }
+  const text = await strings();
+  const rp = String(message.relyingPartyName || "");
+  const title = (text[TITLES[message.kind]] || text["push.generic"] || "SplitID")
+    .replace("{rp}", rp);
+  // An open app checks at once; the notification is shown anyway (browsers want one per push).
+  (await appWindows()).forEach((client) => client.postMessage({ type: "transaction" }));
+  await self.registration.showNotification(title, {
+    body: text["push.body"] || "", tag: "splitid-transaction", renotify: true,
+    icon: "icon-192.png",
+  });
+}
+
+async function openApp() {
+  const [open] = await appWindows();
+  if (open) {
+    await open.focus();
+    open.postMessage({ type: "transaction" });
+  } else {
+    await self.clients.openWindow("./");
+  }
+}
+
+self.addEventListener("push", (event) => event.waitUntil(notify(event.data)));
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(openApp());
 });

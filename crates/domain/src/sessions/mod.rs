@@ -278,6 +278,7 @@ impl Service {
         } else {
             let events: Vec<_> = targets.iter().copied().map(Event::AccountChanged).collect();
             self.announce(&events).await;
+            self.push_new_transaction(&record, &spec.relying_party_name, &targets);
         }
         Ok(record.id)
     }

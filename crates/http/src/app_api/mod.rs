@@ -10,12 +10,12 @@ use axum::extract::{FromRequestParts, OriginalUri, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use splitid_proto::app_v1::{
-    AccountStatus, Confirmation, PendingTransactions, ProofingChallenge, Refusal,
-    RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest,
+    AccountStatus, Confirmation, PendingTransactions, ProofingChallenge, PushKey, PushSubscription,
+    Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest,
     ServerKeyDocument, Vouch, VouchSession, VouchSessionRequest, VouchState, headers,
 };
 
@@ -36,6 +36,7 @@ const MAX_WAIT_MS: u64 = 60_000;
 pub fn router() -> Router<Service> {
     Router::new()
         .route("/server-key", get(server_key))
+        .route("/push-key", get(push_key))
         .route("/proofing-challenges", post(proofing_challenge))
         .route("/proofing-challenges/{id}", get(vouch_state))
         .route(
@@ -53,6 +54,10 @@ pub fn router() -> Router<Service> {
             get(pending_transactions),
         )
         .route("/accounts/{account}/events", get(events))
+        .route(
+            "/accounts/{account}/push-subscription",
+            put(subscribe_push).delete(unsubscribe_push),
+        )
         .route("/accounts/{account}/vouch", post(vouch))
         .route(
             "/accounts/{account}/transactions/{transaction}/{action}",
@@ -63,6 +68,44 @@ pub fn router() -> Router<Service> {
 /// `GET /server-key`: the channel key apps seal their secrets to, with its rotations.
 async fn server_key(State(service): State<Service>) -> HttpResult<Json<ServerKeyDocument>> {
     Ok(Json(service.channel_key_document().await?))
+}
+
+/// `GET /push-key`: the key browsers make push subscriptions with (the VAPID public key).
+async fn push_key(State(service): State<Service>) -> Json<PushKey> {
+    Json(PushKey {
+        application_server_key: service.push_key(),
+    })
+}
+
+/// `PUT /accounts/{id}/push-subscription`: where to tell this device of transactions. Not
+/// ratcheted: replaying it sets the same subscription again.
+async fn subscribe_push(
+    State(service): State<Service>,
+    Path(account): Path<String>,
+    signed: Signed,
+    body: Bytes,
+) -> HttpResult<axum::http::StatusCode> {
+    let request = service
+        .authenticate_app(signed.request(&account, &body), false)
+        .await?;
+    let subscription: PushSubscription = parse_json(&body)?;
+    service
+        .subscribe_push(&request.account, &subscription)
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /accounts/{id}/push-subscription`: no more notifications to this device.
+async fn unsubscribe_push(
+    State(service): State<Service>,
+    Path(account): Path<String>,
+    signed: Signed,
+) -> HttpResult<axum::http::StatusCode> {
+    let request = service
+        .authenticate_app(signed.request(&account, &[]), false)
+        .await?;
+    service.unsubscribe_push(&request.account).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 async fn proofing_challenge(State(service): State<Service>) -> HttpResult<Json<ProofingChallenge>> {

@@ -83,6 +83,14 @@ export class WebApp {
         return ret;
     }
     /**
+     * Resolves with `{applicationServerKey}`, for `PushManager.subscribe`.
+     * @returns {Promise<any>}
+     */
+    pushKey() {
+        const ret = wasm.webapp_pushKey(this.__wbg_ptr);
+        return ret;
+    }
+    /**
      * Resolves with the `TransactionOutcome`.
      * @param {string} transaction_id
      * @returns {Promise<any>}
@@ -110,6 +118,18 @@ export class WebApp {
      */
     resume() {
         const ret = wasm.webapp_resume(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Gives every account the browser's subscription (`PushSubscription.toJSON()` as JSON
+     * text), or with `"null"` takes it back; resolves with how many accounts were told.
+     * @param {string} subscription
+     * @returns {Promise<any>}
+     */
+    setPushSubscription(subscription) {
+        const ptr0 = passStringToWasm0(subscription, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.webapp_setPushSubscription(this.__wbg_ptr, ptr0, len0);
         return ret;
     }
     /**
@@ -312,7 +332,7 @@ function __wbg_get_imports() {
             return ret;
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 125, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 138, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen_d1d36bc1c0d5b9c3___convert__closures_____invoke___wasm_bindgen_d1d36bc1c0d5b9c3___JsValue__core_c4124321cdeb024c___result__Result_____wasm_bindgen_d1d36bc1c0d5b9c3___JsError___true_);
             return ret;
         },

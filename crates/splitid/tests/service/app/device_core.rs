@@ -27,23 +27,34 @@ fn unix_now() -> u64 {
         .as_secs()
 }
 
-fn pins() -> (Pin, Pin) {
+pub(super) fn pins() -> (Pin, Pin) {
     (Pin::new("1234").unwrap(), Pin::new("12345").unwrap())
 }
 
 /// An app on in-memory ports with one registered account, and what it runs on.
-struct Fixture {
-    app: MemoryApp,
+pub(super) struct Fixture {
+    pub(super) app: MemoryApp,
     transport: InProcess,
-    vault: MemoryVault,
+    pub(super) vault: MemoryVault,
     clock: FixedClock,
-    service: Service,
+    pub(super) service: Service,
     _data: TestData,
 }
 
 /// A demo service, and an app on in-memory ports with one registered account.
 async fn registered_app() -> Fixture {
-    let (service, data) = demo_service_with(|config| config.allow_2048_bit_halves = true).await;
+    registered_app_with(|_| {}).await
+}
+
+/// [`registered_app`] on a service whose configuration `adjust` changed.
+pub(super) async fn registered_app_with(
+    adjust: impl FnOnce(&mut splitid_domain::Config),
+) -> Fixture {
+    let (service, data) = demo_service_with(|config| {
+        config.allow_2048_bit_halves = true;
+        adjust(config);
+    })
+    .await;
     let vault = MemoryVault::default();
     let clock = FixedClock::at(unix_now());
     let transport = InProcess::new(service.clone());

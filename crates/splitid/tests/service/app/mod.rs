@@ -9,4 +9,5 @@ mod multi_device;
 mod older_app;
 mod parallel_pin_attempts;
 mod pin_locks;
+mod push;
 mod sealed_secrets;

@@ -1,0 +1,260 @@
+//! Web Push, the server's side: an account's device gives its browser's subscription; each new
+//! transaction is posted to a push-service stand-in, whose message an independent
+//! implementation (PyPI's http_ece and py_vapid, in push_check.py) decrypts and whose VAPID
+//! token it verifies. The message says only what the notification shows. A push service that
+//! hangs delays no session; one that answers 410 makes the service forget the subscription;
+//! subscriptions to other origins or with bad keys are refused and change nothing; a deleted
+//! account's subscription goes with it.
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine;
+use serde_json::{Value, json};
+use splitid_app::AppError;
+use splitid_domain::push::PushOrigins;
+use splitid_proto::app_v1::{PushSubscription, PushSubscriptionKeys};
+use splitid_testkit::in_process::call;
+use splitid_testkit::in_process::registered::{start_login, start_login_showing};
+use tokio::sync::mpsc;
+
+use super::device_core::registered_app_with;
+
+/// A status the stand-in answers with that means "hang for a while instead".
+const HANG: u16 = 0;
+
+/// What the push-service stand-in received.
+struct Received {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+#[derive(Clone)]
+struct StandIn {
+    answer: Arc<AtomicU16>,
+    received: mpsc::UnboundedSender<Received>,
+}
+
+async fn receive(State(stand_in): State<StandIn>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let _ = stand_in.received.send(Received { headers, body });
+    match stand_in.answer.load(Ordering::SeqCst) {
+        HANG => {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            StatusCode::CREATED
+        }
+        status => StatusCode::from_u16(status).unwrap(),
+    }
+}
+
+/// A push service on loopback: its origin, the status it answers with, what it received.
+async fn push_service() -> (String, Arc<AtomicU16>, mpsc::UnboundedReceiver<Received>) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let answer = Arc::new(AtomicU16::new(201));
+    let stand_in = StandIn {
+        answer: answer.clone(),
+        received: sender,
+    };
+    let app = Router::new()
+        .route("/push/{id}", axum::routing::post(receive))
+        .with_state(stand_in);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (origin, answer, receiver)
+}
+
+fn push_check(args: &[&str], input: Option<&Value>) -> Value {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/service/app/push_check.py"
+    );
+    let mut child = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs (with http_ece and py_vapid from PyPI: .ci/run installs them)");
+    if let Some(input) = input {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.to_string().as_bytes())
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "push_check.py {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+async fn next_push(received: &mut mpsc::UnboundedReceiver<Received>) -> Received {
+    tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("the push service was sent a message")
+        .unwrap()
+}
+
+fn header<'a>(push: &'a Received, name: &str) -> &'a str {
+    push.headers
+        .get(name)
+        .unwrap_or_else(|| panic!("header {name}"))
+        .to_str()
+        .unwrap()
+}
+
+fn subscription(endpoint: &str, keys: &Value) -> PushSubscription {
+    PushSubscription {
+        endpoint: endpoint.to_owned(),
+        expiration_time: None,
+        keys: PushSubscriptionKeys {
+            p256dh: keys["p256dh"].as_str().unwrap().to_owned(),
+            auth: keys["auth"].as_str().unwrap().to_owned(),
+        },
+    }
+}
+
+fn assert_refused(result: Result<(), AppError>, detail: &str) {
+    match result {
+        Err(AppError::Server {
+            status: 400,
+            detail: said,
+        }) => {
+            assert!(said.contains(detail), "{said}")
+        }
+        other => panic!("expected a 400 saying {detail:?}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn transactions_are_pushed_encrypted_to_the_devices_subscription() {
+    let (origin, answer, mut received) = push_service().await;
+    let allowed = origin.clone();
+    let f = registered_app_with(move |config| {
+        config.push.origins = PushOrigins::parse([allowed]).unwrap();
+    })
+    .await;
+    let (app, vault, service) = (&f.app, &f.vault, &f.service);
+    let account = splitid_app::ports::Storage::load(vault)
+        .await
+        .unwrap()
+        .accounts[0]
+        .clone();
+    let keys = push_check(&["keys"], None);
+    let endpoint = format!("{origin}/push/device-1");
+
+    // Refused, and nothing stored: another origin, keys that are not keys.
+    let elsewhere = subscription("https://push.example/push/1", &keys);
+    assert_refused(
+        app.set_push_subscription(&account, Some(&elsewhere)).await,
+        "origin is not allowed",
+    );
+    let mut bad_key = subscription(&endpoint, &keys);
+    bad_key.keys.p256dh = "AAAA".into();
+    assert_refused(
+        app.set_push_subscription(&account, Some(&bad_key)).await,
+        "keys.p256dh",
+    );
+    let stored = |id: &str| {
+        let id = id.parse().unwrap();
+        async move { service.store().push_subscription(id).await.unwrap() }
+    };
+    assert!(stored(&account.account_id).await.is_none());
+
+    app.set_push_subscription(&account, Some(&subscription(&endpoint, &keys)))
+        .await
+        .unwrap();
+    start_login(service).await;
+    let push = next_push(&mut received).await;
+    assert_eq!(header(&push, "content-encoding"), "aes128gcm");
+    assert_eq!(header(&push, "urgency"), "high");
+    let ttl: u64 = header(&push, "ttl").parse().unwrap();
+    assert!(
+        (1..=90).contains(&ttl),
+        "TTL {ttl}: the session's time left"
+    );
+    // RFC 8188's header (salt, record size, the sender's 65-byte key), the message padded to
+    // 256 bytes, the delimiter and the 16-byte tag: every e-service's name gives one length.
+    assert_eq!(push.body.len(), 16 + 4 + 1 + 65 + 256 + 1 + 16, "padded");
+
+    let opened = push_check(
+        &["open"],
+        Some(&json!({
+            "privateKey": keys["privateKey"],
+            "auth": keys["auth"],
+            "body": base64::engine::general_purpose::STANDARD.encode(&push.body),
+            "authorization": header(&push, "authorization"),
+        })),
+    );
+    assert_eq!(
+        opened["message"],
+        json!({"kind": "authentication", "relyingPartyName": "DEMO"}),
+        "only what the notification shows"
+    );
+    assert_eq!(opened["claims"]["aud"], origin.as_str());
+    assert_eq!(opened["claims"]["sub"], "http://127.0.0.1:8080");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let expires = opened["claims"]["exp"].as_i64().unwrap();
+    assert!(expires > now && expires <= now + 24 * 3600, "exp {expires}");
+    assert_eq!(opened["tamperedVerifies"], false);
+    let (status, body) = call(service, axum::http::Method::GET, "/app/v1/push-key", "").await;
+    assert_eq!(status, 200);
+    let push_key: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        opened["k"], push_key["applicationServerKey"],
+        "signed with the key the app subscribes with"
+    );
+
+    // A push service that does not answer delays no session.
+    answer.store(HANG, Ordering::SeqCst);
+    let started = Instant::now();
+    start_login_showing(service, "Push service hangs").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    next_push(&mut received).await;
+
+    // "Gone": the service forgets the subscription, and sends nothing more.
+    answer.store(410, Ordering::SeqCst);
+    start_login_showing(service, "Push service says gone").await;
+    next_push(&mut received).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while stored(&account.account_id).await.is_some() {
+        assert!(Instant::now() < deadline, "the gone subscription is kept");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    start_login_showing(service, "No subscription").await;
+    let nothing = tokio::time::timeout(Duration::from_secs(1), received.recv()).await;
+    assert!(nothing.is_err(), "sent to a forgotten subscription");
+
+    // Given again, then taken back by the device; then given, and gone with the account.
+    let again = subscription(&endpoint, &keys);
+    app.set_push_subscription(&account, Some(&again))
+        .await
+        .unwrap();
+    assert!(stored(&account.account_id).await.is_some());
+    app.set_push_subscription(&account, None).await.unwrap();
+    assert!(stored(&account.account_id).await.is_none());
+    app.set_push_subscription(&account, Some(&again))
+        .await
+        .unwrap();
+    app.delete(&account.document_number).await.unwrap();
+    assert!(
+        stored(&account.account_id).await.is_none(),
+        "a deleted account keeps no subscription"
+    );
+}
