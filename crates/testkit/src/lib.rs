@@ -9,6 +9,7 @@
 //!   through its router, and an account registered as the app registers one.
 //! - [`database`]: which database the tests run on (`SPLITID_TEST_DATABASE`) and throw-away
 //!   PostgreSQL databases.
+//! - [`push`]: a push-service stand-in, and the browser's side of Web Push in Python.
 //! - [`proxy`]: a recording proxy between the app and the server, which can also lose answers.
 //! - [`pin_test`]: the offline PIN test a stolen phone plus a recording would give, as a check.
 //! - [`output`]: what a command printed, and `openssl`, the independent verifier.
@@ -22,6 +23,7 @@ pub mod output;
 pub mod phone;
 pub mod pin_test;
 pub mod proxy;
+pub mod push;
 pub mod relying_party;
 
 pub use database::*;

@@ -6,113 +6,23 @@
 //! subscriptions to other origins or with bad keys are refused and change nothing; a deleted
 //! account's subscription goes with it.
 
-use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use base64::Engine;
 use serde_json::{Value, json};
 use splitid_app::AppError;
 use splitid_domain::push::PushOrigins;
 use splitid_proto::app_v1::{PushSubscription, PushSubscriptionKeys};
 use splitid_testkit::in_process::call;
 use splitid_testkit::in_process::registered::{start_login, start_login_showing};
-use tokio::sync::mpsc;
+use splitid_testkit::push::{HANG, PushMessage, PushService, browser_keys};
 
 use super::device_core::registered_app_with;
 
-/// A status the stand-in answers with that means "hang for a while instead".
-const HANG: u16 = 0;
-
-/// What the push-service stand-in received.
-struct Received {
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-#[derive(Clone)]
-struct StandIn {
-    answer: Arc<AtomicU16>,
-    received: mpsc::UnboundedSender<Received>,
-}
-
-async fn receive(State(stand_in): State<StandIn>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let _ = stand_in.received.send(Received { headers, body });
-    match stand_in.answer.load(Ordering::SeqCst) {
-        HANG => {
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            StatusCode::CREATED
-        }
-        status => StatusCode::from_u16(status).unwrap(),
-    }
-}
-
-/// A push service on loopback: its origin, the status it answers with, what it received.
-async fn push_service() -> (String, Arc<AtomicU16>, mpsc::UnboundedReceiver<Received>) {
-    let (sender, receiver) = mpsc::unbounded_channel();
-    let answer = Arc::new(AtomicU16::new(201));
-    let stand_in = StandIn {
-        answer: answer.clone(),
-        received: sender,
-    };
-    let app = Router::new()
-        .route("/push/{id}", axum::routing::post(receive))
-        .with_state(stand_in);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (origin, answer, receiver)
-}
-
-fn push_check(args: &[&str], input: Option<&Value>) -> Value {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/service/app/push_check.py"
-    );
-    let mut child = Command::new("python3")
-        .arg(script)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (with http_ece and py_vapid from PyPI: .ci/run installs them)");
-    if let Some(input) = input {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.to_string().as_bytes())
-            .unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "push_check.py {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-async fn next_push(received: &mut mpsc::UnboundedReceiver<Received>) -> Received {
-    tokio::time::timeout(Duration::from_secs(10), received.recv())
+async fn next_push(push_service: &PushService) -> PushMessage {
+    push_service
+        .next_within(Duration::from_secs(10))
         .await
         .expect("the push service was sent a message")
-        .unwrap()
-}
-
-fn header<'a>(push: &'a Received, name: &str) -> &'a str {
-    push.headers
-        .get(name)
-        .unwrap_or_else(|| panic!("header {name}"))
-        .to_str()
-        .unwrap()
 }
 
 fn subscription(endpoint: &str, keys: &Value) -> PushSubscription {
@@ -140,7 +50,8 @@ fn assert_refused(result: Result<(), AppError>, detail: &str) {
 
 #[tokio::test]
 async fn transactions_are_pushed_encrypted_to_the_devices_subscription() {
-    let (origin, answer, mut received) = push_service().await;
+    let push_service = PushService::start();
+    let origin = push_service.origin.clone();
     let allowed = origin.clone();
     let f = registered_app_with(move |config| {
         config.push.origins = PushOrigins::parse([allowed]).unwrap();
@@ -152,8 +63,8 @@ async fn transactions_are_pushed_encrypted_to_the_devices_subscription() {
         .unwrap()
         .accounts[0]
         .clone();
-    let keys = push_check(&["keys"], None);
-    let endpoint = format!("{origin}/push/device-1");
+    let keys = browser_keys();
+    let endpoint = push_service.endpoint("device-1");
 
     // Refused, and nothing stored: another origin, keys that are not keys.
     let elsewhere = subscription("https://push.example/push/1", &keys);
@@ -177,10 +88,10 @@ async fn transactions_are_pushed_encrypted_to_the_devices_subscription() {
         .await
         .unwrap();
     start_login(service).await;
-    let push = next_push(&mut received).await;
-    assert_eq!(header(&push, "content-encoding"), "aes128gcm");
-    assert_eq!(header(&push, "urgency"), "high");
-    let ttl: u64 = header(&push, "ttl").parse().unwrap();
+    let push = next_push(&push_service).await;
+    assert_eq!(push.header("content-encoding"), "aes128gcm");
+    assert_eq!(push.header("urgency"), "high");
+    let ttl: u64 = push.header("ttl").parse().unwrap();
     assert!(
         (1..=90).contains(&ttl),
         "TTL {ttl}: the session's time left"
@@ -189,15 +100,7 @@ async fn transactions_are_pushed_encrypted_to_the_devices_subscription() {
     // 256 bytes, the delimiter and the 16-byte tag: every e-service's name gives one length.
     assert_eq!(push.body.len(), 16 + 4 + 1 + 65 + 256 + 1 + 16, "padded");
 
-    let opened = push_check(
-        &["open"],
-        Some(&json!({
-            "privateKey": keys["privateKey"],
-            "auth": keys["auth"],
-            "body": base64::engine::general_purpose::STANDARD.encode(&push.body),
-            "authorization": header(&push, "authorization"),
-        })),
-    );
+    let opened = push.open(&keys);
     assert_eq!(
         opened["message"],
         json!({"kind": "authentication", "relyingPartyName": "DEMO"}),
@@ -218,7 +121,7 @@ async fn transactions_are_pushed_encrypted_to_the_devices_subscription() {
     );
 
     // A push service that does not answer delays no session.
-    answer.store(HANG, Ordering::SeqCst);
+    push_service.answer_with(HANG);
     let started = Instant::now();
     start_login_showing(service, "Push service hangs").await;
     assert!(
@@ -226,20 +129,20 @@ async fn transactions_are_pushed_encrypted_to_the_devices_subscription() {
         "{:?}",
         started.elapsed()
     );
-    next_push(&mut received).await;
+    next_push(&push_service).await;
 
     // "Gone": the service forgets the subscription, and sends nothing more.
-    answer.store(410, Ordering::SeqCst);
+    push_service.answer_with(410);
     start_login_showing(service, "Push service says gone").await;
-    next_push(&mut received).await;
+    next_push(&push_service).await;
     let deadline = Instant::now() + Duration::from_secs(5);
     while stored(&account.account_id).await.is_some() {
         assert!(Instant::now() < deadline, "the gone subscription is kept");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     start_login_showing(service, "No subscription").await;
-    let nothing = tokio::time::timeout(Duration::from_secs(1), received.recv()).await;
-    assert!(nothing.is_err(), "sent to a forgotten subscription");
+    let nothing = push_service.next_within(Duration::from_secs(1)).await;
+    assert!(nothing.is_none(), "sent to a forgotten subscription");
 
     // Given again, then taken back by the device; then given, and gone with the account.
     let again = subscription(&endpoint, &keys);

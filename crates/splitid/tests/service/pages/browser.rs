@@ -61,7 +61,7 @@ impl Drop for Driver {
 pub(super) struct Browser {
     runtime: tokio::runtime::Runtime,
     client: Client,
-    _driver: Driver,
+    driver: Driver,
 }
 
 /// Ends the WebDriver session, which quits Chromium: killing chromedriver alone leaves the
@@ -85,7 +85,7 @@ impl Browser {
         )])
     }
 
-    fn open_with(extra_args: &[String]) -> Browser {
+    pub(super) fn open_with(extra_args: &[String]) -> Browser {
         let driver = Driver::start();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -117,8 +117,42 @@ impl Browser {
         Browser {
             runtime,
             client,
-            _driver: driver,
+            driver,
         }
+    }
+
+    /// A DevTools protocol command on the current page (through chromedriver); its result.
+    pub(super) fn devtools(
+        &self,
+        command: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let session = self
+            .runtime
+            .block_on(self.client.session_id())
+            .unwrap()
+            .expect("a WebDriver session");
+        let answer: serde_json::Value = reqwest::blocking::Client::new()
+            .post(format!(
+                "{}/session/{session}/goog/cdp/execute",
+                self.driver.url
+            ))
+            .json(&serde_json::json!({ "cmd": command, "params": params }))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        match answer["value"].get("error") {
+            Some(error) => Err(format!("{command}: {error} {}", answer["value"]["message"])),
+            None => Ok(answer["value"].clone()),
+        }
+    }
+
+    /// Runs `script` (a function body; a promise it returns is awaited) in the page.
+    pub(super) fn script(&self, script: &str) -> serde_json::Value {
+        self.runtime
+            .block_on(self.client.execute(script, Vec::new()))
+            .unwrap()
     }
 
     pub(super) fn goto(&self, url: &str) {

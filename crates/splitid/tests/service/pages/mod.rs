@@ -3,3 +3,4 @@
 mod browser;
 mod limits;
 mod web_app;
+mod web_push;

@@ -16,7 +16,7 @@ const PIN2: &str = "47193";
 /// Registration makes two RSA-3072 keys in WebAssembly: give it time.
 const KEY_GENERATION: Duration = Duration::from_secs(240);
 
-fn register_in_the_app(phone: &Browser, server: &Server) -> Duration {
+pub(super) fn register_in_the_app(phone: &Browser, server: &Server) -> Duration {
     phone.goto(&format!("{}/app/", server.url));
     phone.wait_for_text("Register this phone");
     phone.fill("input[name=code]", PERSON_CODE);
@@ -37,7 +37,7 @@ fn register_in_the_app(phone: &Browser, server: &Server) -> Duration {
 }
 
 /// The Demo Bank asks the phone for a login; returns the page (with its code).
-fn start_login(bank: &Browser, server: &Server) -> String {
+pub(super) fn start_login(bank: &Browser, server: &Server) -> String {
     bank.goto(&format!("{}/demo", server.url));
     bank.fill("#code", PERSON_CODE);
     bank.click("form[action='/demo/login'] button");
@@ -50,7 +50,7 @@ fn back_to_accounts(phone: &Browser) {
     phone.wait_for_text("Your accounts");
 }
 
-fn enter_pin(phone: &Browser, pin: &str) {
+pub(super) fn enter_pin(phone: &Browser, pin: &str) {
     for digit in pin.chars() {
         phone.click(&format!(
             "#keypad button:nth-child({})",

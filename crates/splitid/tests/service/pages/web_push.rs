@@ -1,0 +1,106 @@
+//! A push notification in the installable app: the service's Web Push message for a Demo Bank
+//! login reaches a push-service stand-in, PyPI's http_ece decrypts it and py_vapid verifies its
+//! VAPID token; the decrypted message is delivered to the app's service worker through the
+//! DevTools protocol (as a browser's push service would deliver it), which shows the
+//! notification ("Log in to Demo Bank") and makes the open app show the transaction, which is
+//! then confirmed. The browser's own push service is replaced at both ends: its
+//! `PushManager` hands the app a subscription at the stand-in (headless Chromium has none).
+
+use serde_json::json;
+use splitid_testkit::push::{PushService, browser_keys};
+use splitid_testkit::*;
+
+use super::browser::Browser;
+use super::web_app::{enter_pin, register_in_the_app, start_login};
+
+const PIN1: &str = "4719";
+
+/// Makes the page's `PushManager` hand out a subscription at `endpoint` with `keys`.
+fn push_manager_at(endpoint: &str, keys: &serde_json::Value) -> String {
+    let json = json!({
+        "endpoint": endpoint,
+        "expirationTime": null,
+        "keys": { "p256dh": keys["p256dh"], "auth": keys["auth"] },
+    });
+    format!(
+        "(() => {{ const subscription = {{ endpoint: {endpoint:?}, toJSON: () => ({json}) }};
+           PushManager.prototype.getSubscription = async () => subscription;
+           PushManager.prototype.subscribe = async () => subscription; }})();"
+    )
+}
+
+/// Delivers a push message to the page's service worker. The DevTools protocol names a
+/// registration by an id it gives only in events; a new profile numbers them from 0.
+fn deliver_push(phone: &Browser, origin: &str, data: &str) {
+    phone.devtools("ServiceWorker.enable", json!({})).unwrap();
+    let mut failures = Vec::new();
+    for id in 0..4 {
+        let params = json!({ "origin": origin, "registrationId": id.to_string(), "data": data });
+        match phone.devtools("ServiceWorker.deliverPushMessage", params) {
+            Ok(_) => return,
+            Err(error) => failures.push(error),
+        }
+    }
+    panic!("the push message was not delivered: {failures:?}");
+}
+
+#[test]
+fn a_push_shows_the_notification_and_opens_the_transaction() {
+    let push_service = PushService::start();
+    let server = Server::start(&["--push-origin", &push_service.origin]);
+    let keys = browser_keys();
+    let phone = Browser::open();
+    phone
+        .devtools(
+            "Browser.grantPermissions",
+            json!({ "origin": server.url, "permissions": ["notifications"] }),
+        )
+        .unwrap();
+    phone
+        .devtools(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": push_manager_at(&push_service.endpoint("phone"), &keys) }),
+        )
+        .unwrap();
+    register_in_the_app(&phone, &server);
+    phone.click("#result-done");
+    phone.wait_for_text("Your accounts");
+
+    let bank = Browser::open();
+    start_login(&bank, &server);
+    let pushed = push_service.next_blocking();
+    let opened = pushed.open(&keys);
+    assert_eq!(
+        opened["message"],
+        json!({ "kind": "authentication", "relyingPartyName": "Demo Bank" })
+    );
+    assert_eq!(opened["tamperedVerifies"], false);
+    assert!(
+        !phone.text().contains("Log in to Demo Bank"),
+        "the app found the transaction without the push"
+    );
+
+    deliver_push(&phone, &server.url, &opened["message"].to_string());
+    let shown = phone.wait_for_text("Log in to Demo Bank");
+    assert!(
+        shown.contains("Check that the e-service shows this code"),
+        "{shown}"
+    );
+    let titles = phone.script(
+        "return navigator.serviceWorker.ready
+           .then((registration) => registration.getNotifications())
+           .then((notifications) => notifications.map((n) => [n.title, n.body]));",
+    );
+    assert_eq!(
+        titles,
+        json!([[
+            "Log in to Demo Bank",
+            "Open SplitID to see the request and answer it."
+        ]])
+    );
+    phone.screenshot("app-push-opened");
+    enter_pin(&phone, PIN1);
+    phone.click("#tx-confirm");
+    phone.wait_for_text("Confirmed");
+    bank.wait_for_text("Welcome, MARY ÄNN");
+}
