@@ -3,7 +3,8 @@
 //! VAPID token; the decrypted message is delivered to the app's service worker through the
 //! DevTools protocol (as a browser's push service would deliver it), which shows the
 //! notification ("Log in to Demo Bank") and makes the open app show the transaction, which is
-//! then confirmed. The browser's own push service is replaced at both ends: its
+//! then confirmed. On the way: Chromium's installability check reports no errors, and the app
+//! is served with its strict content security policy. The browser's own push service is replaced at both ends: its
 //! `PushManager` hands the app a subscription at the stand-in (headless Chromium has none).
 
 use serde_json::json;
@@ -44,10 +45,39 @@ fn deliver_push(phone: &Browser, origin: &str, data: &str) {
     panic!("the push message was not delivered: {failures:?}");
 }
 
+/// Chromium's own installability check (manifest, icons, service worker) finds nothing, and
+/// the page came with the strict content security policy.
+fn assert_installable(phone: &Browser) {
+    let errors = phone
+        .devtools("Page.getInstallabilityErrors", json!({}))
+        .unwrap();
+    assert_eq!(errors["installabilityErrors"], json!([]), "{errors}");
+    let manifest = phone.devtools("Page.getAppManifest", json!({})).unwrap();
+    assert_eq!(manifest["errors"], json!([]), "{manifest}");
+}
+
+fn assert_strict_policy(server: &Server) {
+    let page = reqwest::blocking::get(format!("{}/app/", server.url)).unwrap();
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "worker-src 'self'",
+        "connect-src 'self'",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    assert!(
+        !policy.contains("unsafe-inline") && !policy.contains("http"),
+        "{policy}"
+    );
+}
+
 #[test]
 fn a_push_shows_the_notification_and_opens_the_transaction() {
     let push_service = PushService::start();
     let server = Server::start(&["--push-origin", &push_service.origin]);
+    assert_strict_policy(&server);
     let keys = browser_keys();
     let phone = Browser::open();
     phone
@@ -63,6 +93,7 @@ fn a_push_shows_the_notification_and_opens_the_transaction() {
         )
         .unwrap();
     register_in_the_app(&phone, &server);
+    assert_installable(&phone);
     phone.click("#result-done");
     phone.wait_for_text("Your accounts");
 
