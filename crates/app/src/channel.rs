@@ -128,7 +128,7 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
     }
 
     /// An authenticated request outside the ratchet whose answer has no body (204): one that
-    /// sets a value, so that a replay sets the same value again.
+    /// sets a value, so that sending it again (with a fresh nonce) sets the same value.
     pub async fn put_or_delete<B: Serialize>(
         &self,
         account: &StoredAccount,

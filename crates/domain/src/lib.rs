@@ -119,7 +119,9 @@ struct Inner {
     clock: Arc<dyn Clock>,
     waiters: Waiters,
     channel_keys: channel_keys::ChannelKeyCache,
-    push: splitid_push::PushSender,
+    /// Set once the CA check has passed ([`Service::open`]): a node with another
+    /// key-encryption key must not make the VAPID key the others cannot open.
+    push: std::sync::OnceLock<splitid_push::PushSender>,
 }
 
 /// Creates the data directory (if missing) and keeps it to its owner: it holds the
@@ -145,12 +147,6 @@ impl Service {
         let ca_file = ca::ca_file(&config.data_dir);
         let keys = KeyStore::from_config(&config.keystore, &config.data_dir, ca_file.as_deref())?;
         let ca = Ca::open_or_create(&config, &keys, clock.now())?;
-        let contact = config
-            .push
-            .contact
-            .clone()
-            .unwrap_or_else(|| config.public_url.clone());
-        let push = push::open_sender(&store, &keys, contact, clock.now()).await?;
         let service = Service {
             inner: Arc::new(Inner {
                 config,
@@ -160,7 +156,7 @@ impl Service {
                 clock,
                 waiters: Waiters::default(),
                 channel_keys: Default::default(),
-                push,
+                push: Default::default(),
             }),
         };
         service.check_ca_belongs_to_database().await?;
@@ -169,6 +165,7 @@ impl Service {
         }
         service.record_missing_serials().await?;
         service.ensure_channel_key().await?;
+        service.open_push_sender().await?;
         service.seal_plain_channel_answers().await?;
         service.finish_interrupted_closures().await?;
         service.listen_to_other_nodes().await?;
@@ -196,8 +193,19 @@ impl Service {
         &self.inner.channel_keys
     }
 
-    pub(crate) fn push_sender(&self) -> &splitid_push::PushSender {
-        &self.inner.push
+    pub(crate) fn push_sender(&self) -> ServiceResult<&splitid_push::PushSender> {
+        self.inner
+            .push
+            .get()
+            .ok_or_else(|| ServiceError::internal("Web Push is not set up yet"))
+    }
+
+    async fn open_push_sender(&self) -> ServiceResult<()> {
+        let sender =
+            push::open_sender(self.store(), self.keys(), self.config(), self.now()).await?;
+        // Only `open` sets it, once.
+        let _ = self.inner.push.set(sender);
+        Ok(())
     }
 
     pub fn waiters(&self) -> &Waiters {

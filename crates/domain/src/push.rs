@@ -15,7 +15,7 @@
 use std::time::Duration as StdDuration;
 
 use splitid_proto::app_v1::{PushMessage, PushSubscription, TransactionKind};
-pub use splitid_push::PushOrigins;
+pub use splitid_push::{DEFAULT_PUSH_ORIGINS, PushOrigins};
 use splitid_push::{Delivery, PushSender, Subscription, VapidKey};
 use uuid::Uuid;
 
@@ -49,11 +49,21 @@ pub(crate) fn transaction_kind(kind: SessionKind) -> TransactionKind {
     }
 }
 
+/// The contact address push services are given: the configured one, else the public URL if it
+/// is https (RFC 8292 §2.1 asks for `mailto:` or `https:`), else none (the claim is optional).
+fn contact(config: &crate::Config) -> Option<String> {
+    config
+        .push
+        .contact
+        .clone()
+        .or_else(|| Some(config.public_url.clone()).filter(|url| url.starts_with("https://")))
+}
+
 /// Opens the VAPID key, making it first if this is the first node to start.
 pub(crate) async fn open_sender(
     store: &Store,
     keys: &KeyStore,
-    contact: String,
+    config: &crate::Config,
     now: time::OffsetDateTime,
 ) -> ServiceResult<PushSender> {
     if store.vapid_key().await?.is_none() {
@@ -73,13 +83,18 @@ pub(crate) async fn open_sender(
         .ok_or_else(|| ServiceError::internal("the VAPID key vanished"))?;
     let pkcs8 = keys.open(&record.secret_sealed, VAPID_CONTEXT)?;
     let key = VapidKey::from_pkcs8(&pkcs8).map_err(ServiceError::internal)?;
-    PushSender::new(key, contact).map_err(ServiceError::internal)
+    if key.public_key() != record.public_key {
+        return Err(ServiceError::internal(
+            "the stored VAPID key does not match its public key",
+        ));
+    }
+    PushSender::new(key, contact(config)).map_err(ServiceError::internal)
 }
 
 impl Service {
     /// The key browsers subscribe with (`applicationServerKey`).
-    pub fn push_key(&self) -> String {
-        self.push_sender().public_key()
+    pub fn push_key(&self) -> ServiceResult<String> {
+        Ok(self.push_sender()?.public_key())
     }
 
     /// Sets where this account's device is told of transactions. Refused (400) when the
@@ -108,7 +123,13 @@ impl Service {
             auth: checked.auth(),
             updated_at: self.now(),
         };
-        self.store().put_push_subscription(&record).await?;
+        // Written only while the account is active: a closure committing meanwhile (which
+        // deletes the subscription) leaves none behind.
+        if !self.store().put_push_subscription(&record).await? {
+            return Err(ServiceError::Conflict(
+                "this account is closed or expired".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -136,13 +157,12 @@ impl Service {
         };
         let ttl = (session.deadline - self.now()).whole_seconds().max(1);
         let ttl = StdDuration::from_secs(ttl.unsigned_abs());
-        let service = self.clone();
-        let devices = devices.to_vec();
-        tokio::spawn(async move {
-            for account in devices {
-                service.push_to(account, &message, ttl).await;
-            }
-        });
+        // One task per device: a push service that hangs delays no other device's message.
+        let message = std::sync::Arc::new(message);
+        for &account in devices {
+            let (service, message) = (self.clone(), message.clone());
+            tokio::spawn(async move { service.push_to(account, &message, ttl).await });
+        }
     }
 
     async fn push_to(&self, account: Uuid, message: &[u8], ttl: StdDuration) {
@@ -161,39 +181,47 @@ impl Service {
             &stored.auth,
             &self.config().push.origins,
         ) else {
-            tracing::warn!(%account, "a stored push subscription is no longer allowed; not sent");
+            tracing::warn!(%account, "a stored push subscription is no longer allowed; forgetting it");
+            self.forget_subscription(account, &stored.endpoint).await;
+            return;
+        };
+        let Ok(sender) = self.push_sender() else {
             return;
         };
         let now = self.wall_clock().unix_timestamp();
-        let delivery = self
-            .push_sender()
-            .send(&subscription, message, ttl, now)
-            .await;
+        let delivery = sender.send(&subscription, message, ttl, now).await;
         let outcome = match &delivery {
             Delivery::Accepted => "accepted",
             Delivery::Gone => "gone",
             Delivery::Refused(_) => "refused",
             Delivery::Unreachable(_) => "unreachable",
+            Delivery::NotSent(_) => "not_sent",
         };
         metrics::counter!("splitid_push_messages_total", "outcome" => outcome).increment(1);
         match delivery {
             Delivery::Accepted => tracing::debug!(%account, "push message accepted"),
             Delivery::Gone => {
                 tracing::info!(%account, "the push service says the subscription is gone; forgetting it");
-                if let Err(error) = self
-                    .store()
-                    .delete_push_subscription(account, Some(&stored.endpoint))
-                    .await
-                {
-                    tracing::warn!(%account, %error, "forgetting a gone push subscription failed");
-                }
+                self.forget_subscription(account, &stored.endpoint).await;
             }
             Delivery::Refused(status) => {
                 tracing::warn!(%account, status, "the push service refused a message")
             }
-            Delivery::Unreachable(why) => {
+            Delivery::Unreachable(why) | Delivery::NotSent(why) => {
                 tracing::warn!(%account, %why, "a push message could not be sent")
             }
+        }
+    }
+
+    /// Forgets a subscription if it is still the one at `endpoint` (the device may have sent a
+    /// new one meanwhile).
+    async fn forget_subscription(&self, account: Uuid, endpoint: &str) {
+        if let Err(error) = self
+            .store()
+            .delete_push_subscription(account, Some(endpoint))
+            .await
+        {
+            tracing::warn!(%account, %error, "forgetting a push subscription failed");
         }
     }
 }

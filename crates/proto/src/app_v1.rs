@@ -439,7 +439,7 @@ pub struct PushKey {
 /// `PUT /app/v1/accounts/{id}/push-subscription`: where to tell this device that a transaction
 /// waits — the browser's `PushSubscription.toJSON()` as it is (its `expirationTime` is
 /// accepted and not used).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PushSubscription {
     pub endpoint: String,
@@ -448,10 +448,17 @@ pub struct PushSubscription {
     pub keys: PushSubscriptionKeys,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushSubscriptionKeys {
     pub p256dh: String,
     pub auth: String,
+}
+
+/// The endpoint is a capability and `auth` a secret: neither reaches a log.
+impl std::fmt::Debug for PushSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushSubscription").finish_non_exhaustive()
+    }
 }
 
 /// What a push message says (encrypted to the browser, padded): only what the notification

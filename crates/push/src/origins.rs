@@ -45,18 +45,23 @@ impl Default for PushOrigins {
 fn pattern(origin: &str) -> Result<Pattern, OriginError> {
     let invalid = || OriginError(origin.to_owned());
     let (scheme, rest) = origin.split_once("://").ok_or_else(invalid)?;
+    let scheme = scheme.to_ascii_lowercase();
     let (any_subdomain, rest) = match rest.strip_prefix("*.") {
         Some(rest) => (true, rest),
         None => (false, rest),
     };
     // The URL parser checks the rest (and normalises the host's case and the default port).
     let url = Url::parse(&format!("{scheme}://{rest}")).map_err(|_| invalid())?;
-    let plain = url.path() == "/" && url.query().is_none() && url.username().is_empty();
-    if !matches!(scheme, "https" | "http") || !plain || rest.ends_with('/') {
+    let plain = url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !matches!(scheme.as_str(), "https" | "http") || !plain || rest.ends_with('/') {
         return Err(invalid());
     }
     Ok(Pattern {
-        scheme: scheme.to_owned(),
+        scheme,
         host: url.host_str().ok_or_else(invalid)?.to_owned(),
         any_subdomain,
         port: url.port_or_known_default().ok_or_else(invalid)?,
@@ -127,6 +132,18 @@ mod tests {
     }
 
     #[test]
+    fn wildcards_need_a_whole_label_and_case_does_not_matter() {
+        let origins = PushOrigins::parse(["HTTPS://*.Push.Example"]).unwrap();
+        assert!(origins.allow(&url("https://eu.push.example/x")));
+        assert!(origins.allow(&url("https://A.B.PUSH.example/x")));
+        assert!(!origins.allow(&url("https://push.example/x")));
+        assert!(!origins.allow(&url("https://evilpush.example/x")));
+        // A trailing dot names the same host in DNS but is another host to the URL parser:
+        // refused (no push service hands out such endpoints).
+        assert!(!origins.allow(&url("https://eu.push.example./x")));
+    }
+
+    #[test]
     fn a_plain_http_origin_is_allowed_only_when_written_so() {
         let origins = PushOrigins::parse(["http://127.0.0.1:8089"]).unwrap();
         assert!(origins.allow(&url("http://127.0.0.1:8089/push/1")));
@@ -142,6 +159,8 @@ mod tests {
             "https://push.example/path",
             "https://push.example/",
             "https://user@push.example",
+            "https://:pw@push.example",
+            "https://push.example#x",
             "https://",
         ] {
             assert!(PushOrigins::parse([bad]).is_err(), "{bad}");

@@ -28,13 +28,15 @@ pub enum Delivery {
     Refused(u16),
     /// No answer (connection, timeout): the message is lost, the subscription may be fine.
     Unreachable(String),
+    /// Not sent: the message could not be made (too long, a signing failure).
+    NotSent(String),
 }
 
 /// Sends Web Push messages as this service (its VAPID key and contact address).
 pub struct PushSender {
     client: reqwest::Client,
     vapid: VapidKey,
-    contact: String,
+    contact: Option<String>,
 }
 
 /// `message` padded with JSON whitespace (which every JSON reader skips) to a multiple of
@@ -47,8 +49,8 @@ fn padded(message: &[u8]) -> Vec<u8> {
 
 impl PushSender {
     /// `contact` is the `mailto:` or `https:` address a push service's operator can reach the
-    /// service's operator at (RFC 8292 §2.1).
-    pub fn new(vapid: VapidKey, contact: String) -> Result<Self, reqwest::Error> {
+    /// service's operator at (RFC 8292 §2.1), if there is one.
+    pub fn new(vapid: VapidKey, contact: Option<String>) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .redirect(Policy::none())
             .timeout(TIMEOUT)
@@ -77,21 +79,21 @@ impl PushSender {
         now: i64,
     ) -> Delivery {
         if message.len() > MAX_MESSAGE {
-            return Delivery::Unreachable(format!("message longer than {MAX_MESSAGE} bytes"));
+            return Delivery::NotSent(format!("message longer than {MAX_MESSAGE} bytes"));
         }
         let auth = subscription.auth_secret().into();
         let body =
             match web_push_native::encrypt(padded(message), &subscription.public_key(), &auth) {
                 Ok(body) => body,
-                Err(error) => return Delivery::Unreachable(format!("encryption: {error}")),
+                Err(error) => return Delivery::NotSent(format!("encryption: {error}")),
             };
         let authorization =
             match self
                 .vapid
-                .authorization(&subscription.origin(), &self.contact, now)
+                .authorization(&subscription.origin(), self.contact.as_deref(), now)
             {
                 Ok(header) => header,
-                Err(error) => return Delivery::Unreachable(error.to_string()),
+                Err(error) => return Delivery::NotSent(error.to_string()),
             };
         let sent = self
             .client

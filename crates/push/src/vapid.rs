@@ -47,19 +47,22 @@ impl VapidKey {
 
     /// The `Authorization` header for a push service at `audience` (an origin), valid from
     /// `now` (Unix seconds) for twelve hours; `contact` is the operator's `mailto:` or `https:`
-    /// address. Written `t=…,k=…` without a space, which every reader of RFC 8292 accepts.
+    /// address (the `sub` claim, left out without one). Written `t=…,k=…` without a space,
+    /// which every reader of RFC 8292 accepts.
     pub fn authorization(
         &self,
         audience: &str,
-        contact: &str,
+        contact: Option<&str>,
         now: i64,
     ) -> Result<String, VapidError> {
         let header = base64url(br#"{"typ":"JWT","alg":"ES256"}"#);
-        let claims = serde_json::json!({
+        let mut claims = serde_json::json!({
             "aud": audience,
             "exp": now + TOKEN_LIFETIME_SECONDS,
-            "sub": contact,
         });
+        if let Some(contact) = contact {
+            claims["sub"] = contact.into();
+        }
         let claims = base64url(claims.to_string().as_bytes());
         let signed = format!("{header}.{claims}");
         let signature = self
@@ -87,7 +90,7 @@ mod tests {
         let header = key
             .authorization(
                 "https://push.example:8443",
-                "mailto:ops@example.org",
+                Some("mailto:ops@example.org"),
                 1_000_000,
             )
             .unwrap();
@@ -110,6 +113,13 @@ mod tests {
         assert_eq!(claims["aud"], "https://push.example:8443");
         assert_eq!(claims["exp"], 1_000_000 + 12 * 3600);
         assert_eq!(claims["sub"], "mailto:ops@example.org");
+
+        let without = key.authorization("https://push.example", None, 1).unwrap();
+        let token = without.strip_prefix("vapid t=").unwrap();
+        let claims = token.split('.').nth(1).unwrap();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&from_base64url(claims).unwrap()).unwrap();
+        assert!(claims.get("sub").is_none(), "{claims}");
     }
 
     #[test]

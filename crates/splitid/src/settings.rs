@@ -101,7 +101,7 @@ pub struct Settings {
     )]
     pub push_origins: Option<Vec<String>>,
     /// The mailto: or https: address push services can reach the operator at (RFC 8292)
-    /// [default: the public URL].
+    /// [default: the public URL if it is https, else none].
     #[arg(long, env = "SPLITID_PUSH_CONTACT")]
     pub push_contact: Option<String>,
     /// Log lines as text for people, or as JSON objects for log collectors (levels by RUST_LOG)
@@ -379,6 +379,11 @@ impl Settings {
             Some(origins) => splitid_domain::push::PushOrigins::parse(origins)?,
             None => Default::default(),
         };
+        if let Some(contact) = &self.push_contact
+            && !(contact.starts_with("mailto:") || contact.starts_with("https://"))
+        {
+            anyhow::bail!("push_contact {contact:?} is not a mailto: or https: address (RFC 8292)");
+        }
         Ok(splitid_domain::push::PushConfig {
             origins,
             contact: self.push_contact.clone(),
@@ -673,6 +678,10 @@ mod tests {
         assert_eq!(example.session_timeout(), defaults.session_timeout());
         assert_eq!(example.allow_2048(), defaults.allow_2048());
         assert_eq!(example.log_format(), defaults.log_format());
+        assert_eq!(
+            example.push_origins.unwrap(),
+            splitid_domain::push::DEFAULT_PUSH_ORIGINS
+        );
         assert_eq!(example.keystore.kind.as_deref(), Some("file"));
         assert_eq!(
             example.keystore.key_label.as_deref(),

@@ -75,13 +75,15 @@ impl Store {
         Ok(())
     }
 
-    /// Sets (or replaces) an account's push subscription.
+    /// Sets (or replaces) an account's push subscription, if the account is active (in the
+    /// same statement, so that a closure committing meanwhile leaves none). False if not.
     pub async fn put_push_subscription(
         &self,
         subscription: &PushSubscriptionRecord,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO push_subscriptions (account_id, endpoint, p256dh, auth, updated_at) VALUES ($1, $2, $3, $4, $5)
+    ) -> Result<bool, StoreError> {
+        let written = sqlx::query(
+            "INSERT INTO push_subscriptions (account_id, endpoint, p256dh, auth, updated_at)
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND state = 'active')
              ON CONFLICT (account_id) DO UPDATE SET endpoint = excluded.endpoint, p256dh = excluded.p256dh,
              auth = excluded.auth, updated_at = excluded.updated_at",
         )
@@ -92,7 +94,7 @@ impl Store {
         .bind(format_time(subscription.updated_at))
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(written.rows_affected() > 0)
     }
 
     pub async fn push_subscription(

@@ -390,15 +390,21 @@ function base64urlBytes(text) {
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
-// The browser's subscription for this service's VAPID key (made once, then reused).
+function sameBytes(a, b) {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+// The browser's subscription for this service's VAPID key: made once and reused, made anew
+// if it was made for another key (the service's data was replaced), since push services then
+// refuse the messages without saying the subscription is gone.
 async function pushSubscription() {
   const registration = await navigator.serviceWorker.ready;
+  const key = base64urlBytes((await coreJson("pushKey")).applicationServerKey);
   const existing = await registration.pushManager.getSubscription();
-  if (existing) return existing;
-  const { applicationServerKey } = await coreJson("pushKey");
-  return registration.pushManager.subscribe({
-    userVisibleOnly: true, applicationServerKey: base64urlBytes(applicationServerKey),
-  });
+  const madeFor = existing && existing.options && existing.options.applicationServerKey;
+  if (existing && (!madeFor || sameBytes(new Uint8Array(madeFor), key))) return existing;
+  if (existing) await existing.unsubscribe();
+  return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
 }
 
 // Gives every account on this phone the subscription: at each start (a browser may renew

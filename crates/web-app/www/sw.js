@@ -43,23 +43,28 @@ self.addEventListener("fetch", (event) => {
 // the notification is written here, in the phone's language, and tapping it opens the app,
 // which fetches the transaction itself over its authenticated channel.
 
+// The languages the app has: the i18n files of its shell (cached when it was installed).
+const LANGUAGES = SHELL.filter((path) => path.startsWith("i18n/"))
+  .map((path) => path.slice("i18n/".length, -".json".length));
+
 async function languageFile(code) {
   const path = `i18n/${code}.json`;
-  const response = await caches.match(path) || await fetch(path).catch(() => null);
-  return response && response.ok ? response.json() : null;
+  const response = await caches.match(path) || await fetch(path);
+  return response.ok ? response.json() : {};
 }
 
-// English, overlaid with the phone's first language that has a file.
+// English, overlaid with the phone's first language the app has. Never fails: a push must
+// always end in a notification (browsers withdraw subscriptions that push silently).
 async function strings() {
-  const english = await languageFile("en") || {};
-  const wanted = (self.navigator.languages || [self.navigator.language || "en"])
-    .map((tag) => tag.toLowerCase().split("-")[0]);
-  for (const code of wanted) {
-    if (code === "en") break;
-    const file = await languageFile(code);
-    if (file) return { ...english, ...file };
+  try {
+    const wanted = (self.navigator.languages || [self.navigator.language || "en"])
+      .map((tag) => tag.toLowerCase().split("-")[0]);
+    const language = wanted.find((code) => LANGUAGES.includes(code)) || "en";
+    const english = await languageFile("en");
+    return language === "en" ? english : { ...english, ...await languageFile(language) };
+  } catch {
+    return {};
   }
-  return english;
 }
 
 const TITLES = {
@@ -77,8 +82,9 @@ async function notify(data) {
   try { message = data ? data.json() : {}; } catch { /* shown as a request without details */ }
   const text = await strings();
   const rp = String(message.relyingPartyName || "");
+  // A function as the replacement: a "$" in the name stays as it is.
   const title = (text[TITLES[message.kind]] || text["push.generic"] || "SplitID")
-    .replace("{rp}", rp);
+    .replace("{rp}", () => rp);
   // An open app checks at once; the notification is shown anyway (browsers want one per push).
   (await appWindows()).forEach((client) => client.postMessage({ type: "transaction" }));
   await self.registration.showNotification(title, {

@@ -71,14 +71,15 @@ async fn server_key(State(service): State<Service>) -> HttpResult<Json<ServerKey
 }
 
 /// `GET /push-key`: the key browsers make push subscriptions with (the VAPID public key).
-async fn push_key(State(service): State<Service>) -> Json<PushKey> {
-    Json(PushKey {
-        application_server_key: service.push_key(),
-    })
+async fn push_key(State(service): State<Service>) -> HttpResult<Json<PushKey>> {
+    Ok(Json(PushKey {
+        application_server_key: service.push_key()?,
+    }))
 }
 
-/// `PUT /accounts/{id}/push-subscription`: where to tell this device of transactions. Not
-/// ratcheted: replaying it sets the same subscription again.
+/// `PUT /accounts/{id}/push-subscription`: where to tell this device of transactions. Outside
+/// the ratchet (it sets a value: a retry with a fresh nonce sets the same one); a replay of the
+/// same request is refused by its nonce like any authenticated request's.
 async fn subscribe_push(
     State(service): State<Service>,
     Path(account): Path<String>,

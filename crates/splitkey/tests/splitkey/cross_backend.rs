@@ -110,9 +110,10 @@ fn a_key_recorded_by_the_pure_backend_works_on_this_one() {
 #[test]
 #[ignore = "records the fixture; run by hand on the pure backend"]
 fn record_cross_backend_fixture() {
-    if std::env::var_os("SPLITKEY_RECORD_FIXTURE").is_none() {
-        return;
-    }
+    assert!(
+        std::env::var_os("SPLITKEY_RECORD_FIXTURE").is_some(),
+        "set SPLITKEY_RECORD_FIXTURE=1 to overwrite the fixture"
+    );
     assert_eq!(splitkey::BACKEND, "pure-rust", "record on the pure backend");
     let key = make_key(HALF, KdfParams::INSECURE_FAST, PIN);
     let digest = HashAlgorithm::Sha256.digest(MESSAGE);

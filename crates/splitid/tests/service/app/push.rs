@@ -55,6 +55,7 @@ async fn transactions_are_pushed_encrypted_to_the_devices_subscription() {
     let allowed = origin.clone();
     let f = registered_app_with(move |config| {
         config.push.origins = PushOrigins::parse([allowed]).unwrap();
+        config.push.contact = Some("mailto:ops@example.org".into());
     })
     .await;
     let (app, vault, service) = (&f.app, &f.vault, &f.service);
@@ -107,7 +108,7 @@ async fn transactions_are_pushed_encrypted_to_the_devices_subscription() {
         "only what the notification shows"
     );
     assert_eq!(opened["claims"]["aud"], origin.as_str());
-    assert_eq!(opened["claims"]["sub"], "http://127.0.0.1:8080");
+    assert_eq!(opened["claims"]["sub"], "mailto:ops@example.org");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let expires = opened["claims"]["exp"].as_i64().unwrap();
     assert!(expires > now && expires <= now + 24 * 3600, "exp {expires}");
@@ -160,4 +161,10 @@ async fn transactions_are_pushed_encrypted_to_the_devices_subscription() {
         stored(&account.account_id).await.is_none(),
         "a deleted account keeps no subscription"
     );
+    // And a closed account takes none (the copy of its credentials still signs requests).
+    match app.set_push_subscription(&account, Some(&again)).await {
+        Err(AppError::Server { status: 409, .. }) => {}
+        other => panic!("a closed account's subscription: {other:?}"),
+    }
+    assert!(stored(&account.account_id).await.is_none());
 }
