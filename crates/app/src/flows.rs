@@ -10,7 +10,7 @@ use futures_util::{FutureExt, StreamExt};
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, KeyHandover, MAC_KEY_LEN, PendingTransaction, PendingTransactions,
-    Proofing, ProofingChallenge, PushKey, PushSubscription, Refusal, RegisteredAccount,
+    Proofing, ProofingChallenge, ProofingMethods, PushKey, PushSubscription, Refusal, RegisteredAccount,
     RegistrationChallenge, RegistrationProof, RegistrationRequest, SealedSecret, ServerKeyDocument,
     TransactionOutcome, Vouch, VouchSession, VouchSessionRequest, VouchState, vouch_message,
 };
@@ -275,6 +275,14 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             self.vault.save(&vault).await?;
         }
         Ok(key)
+    }
+
+    /// The identity proofing methods the server accepts, for the app to offer.
+    pub async fn proofing_methods(&self, server: &str) -> Result<ProofingMethods, AppError> {
+        let base = server.trim_end_matches('/');
+        self.channel
+            .get_public(&format!("{base}/app/v1/proofing-methods"))
+            .await
     }
 
     /// A single-use identity proofing challenge from the server (the nonce for an ID token,

@@ -5,6 +5,7 @@
 //!   shares, the channel keys and the certificates. Never a PIN, never the server's share.
 //! * [`channel`]: the authenticated, ratcheted HTTP channel to the server.
 //! * [`flows`]: registration, checking for transactions, confirming, refusing, deleting.
+//! * [`oidc`]: signing in at the server's OpenID Connect provider by redirect (proofing).
 //! * [`ports`]: what the core needs from its device (storage, transport, clock, randomness),
 //!   with in-memory implementations for tests; the desktop's are in `desktop` (feature
 //!   `desktop`, the default), the browser's in `crates/web-app`.
@@ -15,6 +16,7 @@ pub mod channel;
 pub mod desktop;
 pub mod error;
 pub mod flows;
+pub mod oidc;
 pub mod ports;
 pub mod vault;
 

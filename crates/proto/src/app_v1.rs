@@ -65,6 +65,40 @@ pub mod eid_signature_algorithm {
     pub const ECDSA_P384_SHA384: &str = "ECDSA_P384_SHA384";
 }
 
+/// `GET /app/v1/proofing-methods`: the ways this server lets a person prove who they are, so
+/// that an app offers only those. The same for everyone: it tells nothing about any person.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProofingMethods {
+    /// Self-asserted identities (a server in demo mode only).
+    pub demo: bool,
+    /// An eID certificate's key signs the challenge.
+    pub eid_certificate: bool,
+    /// An existing account vouches with a PIN1 login on its device.
+    pub account: bool,
+    /// An OpenID Connect provider's ID token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcMethod>,
+}
+
+/// The OpenID Connect provider whose ID tokens prove identities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OidcMethod {
+    pub issuer: String,
+    /// The `client_id` an app signs in with (the tokens' audience).
+    pub client_id: String,
+    /// What the app calls the provider ("Bank ID").
+    pub name: String,
+    /// Where an app sends the person to sign in (authorization request with
+    /// `response_type=id_token`, `response_mode=fragment`, `nonce` = the challenge); absent
+    /// when the operator offers no sign-in by redirect (an ID token is then brought otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    /// The scopes to ask for, space-separated (`openid` first).
+    pub scope: String,
+}
+
 /// `POST /app/v1/proofing-challenges`: a single-use challenge for identity proofing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use splitid_domain::Config;
 use splitid_domain::keystore::{KeyStoreConfig, Pkcs11Config};
 use splitid_domain::proofing::{
-    Assurance, EidCertificateConfig, OidcClaims, OidcConfig, ProofingConfig, RevocationCheck,
+    Assurance, EidCertificateConfig, OidcClaims, OidcConfig, OidcSignIn, ProofingConfig,
+    RevocationCheck,
 };
 use splitid_domain::store::DatabaseConfig;
 use splitid_domain::store::Level;
@@ -224,6 +225,13 @@ pub struct OidcSetting {
     pub semantics_identifier_claim: Option<String>,
     pub given_name_claim: Option<String>,
     pub surname_claim: Option<String>,
+    /// Where the web app sends people to sign in (implicit flow, `response_type=id_token`);
+    /// without it the provider is offered only to apps that bring an ID token themselves.
+    pub authorization_endpoint: Option<String>,
+    /// What the app calls the provider (default: the issuer's host).
+    pub name: Option<String>,
+    /// The scopes asked for (default `openid profile`).
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -502,6 +510,44 @@ fn proofing_config(file: Option<&ProofingSettings>) -> anyhow::Result<ProofingCo
             .map(eid_certificate_config)
             .transpose()?,
         oidc: file.oidc.as_ref().map(oidc_config).transpose()?,
+        oidc_sign_in: file
+            .oidc
+            .as_ref()
+            .map(oidc_sign_in)
+            .transpose()?
+            .unwrap_or_default(),
+    })
+}
+
+fn oidc_sign_in(oidc: &OidcSetting) -> anyhow::Result<OidcSignIn> {
+    if let Some(endpoint) = &oidc.authorization_endpoint {
+        let url = reqwest::Url::parse(endpoint)
+            .with_context(|| format!("[proofing.oidc] authorization_endpoint {endpoint:?}"))?;
+        let loopback = url.host_str().is_some_and(|host| {
+            host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        });
+        anyhow::ensure!(
+            url.scheme() == "https" || (url.scheme() == "http" && loopback),
+            "[proofing.oidc] authorization_endpoint {endpoint:?}: https (plain http only to this machine)"
+        );
+        anyhow::ensure!(
+            url.fragment().is_none(),
+            "[proofing.oidc] authorization_endpoint {endpoint:?}: no fragment (RFC 6749 §3.1)"
+        );
+    }
+    let scope = oidc.scope.clone().unwrap_or_else(|| "openid profile".into());
+    anyhow::ensure!(
+        scope.split(' ').any(|s| s == "openid"),
+        "[proofing.oidc] scope {scope:?} must include openid"
+    );
+    let issuer_host = reqwest::Url::parse(&oidc.issuer)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_else(|| oidc.issuer.clone());
+    Ok(OidcSignIn {
+        name: oidc.name.clone().unwrap_or(issuer_host),
+        authorization_endpoint: oidc.authorization_endpoint.clone(),
+        scope,
     })
 }
 

@@ -9,11 +9,13 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use splitid_app::certificate::{CertificateSummary, summary};
 use splitid_app::flows::{Pending, Registration};
+use splitid_app::oidc;
 use splitid_app::ports::{Clock, OsRandom, Storage, Transport};
 use splitid_app::vault::StoredAccount;
 use splitid_app::{App, AppError};
 use splitid_proto::app_v1::{
-    AccountStatus, PendingTransaction, Proofing, PushKey, PushSubscription, TransactionOutcome,
+    AccountStatus, PendingTransaction, Proofing, ProofingChallenge, ProofingMethods, PushKey,
+    PushSubscription, TransactionOutcome, VouchState,
 };
 use splitkey::{HalfSize, KdfParams, Pin};
 use zeroize::Zeroizing;
@@ -36,6 +38,32 @@ pub struct RegistrationRequest {
     pub proofing: Proofing,
     pub pin1: Zeroizing<String>,
     pub pin2: Zeroizing<String>,
+}
+
+/// A sign-in at the identity provider, begun: where to send the person, and what the page
+/// keeps (in its session storage, no secret in it) until they come back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OidcSignIn {
+    pub url: String,
+    pub pending: PendingSignIn,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingSignIn {
+    pub challenge_id: String,
+    pub state: String,
+    /// The provider's name, to show on return.
+    pub provider: String,
+}
+
+/// Another phone asked to vouch for this one.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VouchAsked {
+    pub challenge: ProofingChallenge,
+    pub verification_code: String,
 }
 
 /// An account as the page shows it.
@@ -209,6 +237,67 @@ impl<S: Storage, T: Transport, C: Clock> Device<S, T, C> {
             Some(error) => Err(error),
             None => Ok(told),
         }
+    }
+
+    /// The proofing methods the server accepts, for the page to offer.
+    pub async fn proofing_methods(&self) -> Result<ProofingMethods, AppError> {
+        self.app.proofing_methods(&self.server).await
+    }
+
+    /// Begins signing in at the server's OpenID Connect provider: a proofing challenge and
+    /// where to send the person, who comes back to `redirect_uri` (the app's own address).
+    pub async fn begin_oidc_sign_in(&self, redirect_uri: &str) -> Result<OidcSignIn, AppError> {
+        let provider = self.proofing_methods().await?.oidc.ok_or_else(|| {
+            AppError::Usage("this server accepts no identity provider's sign-in".into())
+        })?;
+        let challenge = self.app.proofing_challenge(&self.server).await?;
+        let state = oidc::new_state(&OsRandom)?;
+        let url = oidc::authorization_url(&provider, redirect_uri, &challenge, &state)?;
+        Ok(OidcSignIn {
+            url,
+            pending: PendingSignIn {
+                challenge_id: challenge.challenge_id,
+                state,
+                provider: provider.name,
+            },
+        })
+    }
+
+    /// The proof the provider's answer (the fragment of the address it sent the person back
+    /// to) gives, for the sign-in `pending` describes.
+    pub fn finish_oidc_sign_in(
+        &self,
+        fragment: &str,
+        pending: &PendingSignIn,
+    ) -> Result<Proofing, AppError> {
+        let id_token = oidc::id_token_from_redirect(fragment, &pending.state)?;
+        Ok(Proofing::Oidc {
+            challenge_id: pending.challenge_id.clone(),
+            id_token,
+        })
+    }
+
+    /// Asks the phone with the account `document_number` to vouch for this one (a PIN1 login
+    /// there): the challenge to wait on, and the code both screens show.
+    pub async fn ask_other_device(&self, document_number: &str) -> Result<VouchAsked, AppError> {
+        let challenge = self.app.proofing_challenge(&self.server).await?;
+        let session = self
+            .app
+            .start_vouch_session(&self.server, &challenge, document_number.trim())
+            .await?;
+        Ok(VouchAsked {
+            challenge,
+            verification_code: session.verification_code,
+        })
+    }
+
+    /// Whether the other phone vouched, waiting up to `wait`.
+    pub async fn vouch_state(
+        &self,
+        challenge: &ProofingChallenge,
+        wait: Duration,
+    ) -> Result<VouchState, AppError> {
+        self.app.vouch_state(&self.server, challenge, wait).await
     }
 
     /// Sends any request left in flight (a lost answer, a closed tab): what the page does

@@ -11,7 +11,8 @@ use wasm_bindgen_futures::future_to_promise;
 use zeroize::Zeroizing;
 
 use crate::browser::{BrowserClock, FetchTransport, IndexedDbVault, message};
-use crate::device::{Device, RegistrationRequest};
+use crate::device::{Device, PendingSignIn, RegistrationRequest};
+use splitid_proto::app_v1::ProofingChallenge;
 
 type BrowserDevice = Device<IndexedDbVault, FetchTransport, BrowserClock>;
 
@@ -171,6 +172,69 @@ impl WebApp {
                 .await
                 .map_err(failure)?;
             Ok(JsValue::from_f64(told as f64))
+        })
+    }
+
+    /// Resolves with the server's `ProofingMethods`.
+    #[wasm_bindgen(js_name = proofingMethods)]
+    pub fn proofing_methods(&self) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move { json(&device.proofing_methods().await.map_err(failure)?) })
+    }
+
+    /// Resolves with `{url, pending}`: where to send the person to sign in at the identity
+    /// provider, and what to keep until they come back to `redirect_uri`.
+    #[wasm_bindgen(js_name = beginOidcSignIn)]
+    pub fn begin_oidc_sign_in(&self, redirect_uri: String) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            json(
+                &device
+                    .begin_oidc_sign_in(&redirect_uri)
+                    .await
+                    .map_err(failure)?,
+            )
+        })
+    }
+
+    /// Resolves with the `Proofing` the provider's answer (`fragment`) gives for the sign-in
+    /// `pending` (JSON, from `beginOidcSignIn`).
+    #[wasm_bindgen(js_name = finishOidcSignIn)]
+    pub fn finish_oidc_sign_in(&self, fragment: String, pending: String) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            let pending: PendingSignIn = parse(&pending)?;
+            json(
+                &device
+                    .finish_oidc_sign_in(&fragment, &pending)
+                    .map_err(failure)?,
+            )
+        })
+    }
+
+    /// Resolves with `{challenge, verificationCode}`: the phone with the account
+    /// `document_number` is asked to vouch for this one.
+    #[wasm_bindgen(js_name = askOtherDevice)]
+    pub fn ask_other_device(&self, document_number: String) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            json(
+                &device
+                    .ask_other_device(&document_number)
+                    .await
+                    .map_err(failure)?,
+            )
+        })
+    }
+
+    /// Resolves with the `VouchState` of `challenge` (JSON), waiting up to `wait_ms`.
+    #[wasm_bindgen(js_name = vouchState)]
+    pub fn vouch_state(&self, challenge: String, wait_ms: u32) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            let challenge: ProofingChallenge = parse(&challenge)?;
+            let wait = Duration::from_millis(u64::from(wait_ms));
+            json(&device.vouch_state(&challenge, wait).await.map_err(failure)?)
         })
     }
 

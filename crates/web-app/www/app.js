@@ -58,9 +58,12 @@ function show(view) {
 }
 function busy(on) { $("busy").textContent = on ? t("common.working") : ""; }
 function showError(failure) {
+  showProblem(failure.kind === "network"
+    ? t("error.network") : t("error.other", { message: failure.message }));
+}
+function showProblem(text) {
   busy(false);
-  $("error").textContent = failure.kind === "network"
-    ? t("error.network") : t("error.other", { message: failure.message });
+  $("error").textContent = text;
   $("error").hidden = false;
 }
 function formatTime(rfc3339) { return new Date(rfc3339).toLocaleString(document.documentElement.lang); }
@@ -286,14 +289,142 @@ function startCountdown(until) {
 }
 
 // --- registration ------------------------------------------------------------------------
+// First the proof of identity (the methods the server accepts), then both PINs. A proof by
+// another phone or an identity provider is made before the PINs are typed: the provider's
+// sign-in leaves the page, and nothing typed may wait for it.
 let acceptedWarning = null;
+let proofingMethods = null;
+let proof = null;          // {proofing, summary, identityCode} once made; demo: made at submit
+let vouchAttempt = 0;      // bumped to stop waiting for another phone
+const SIGN_IN_KEY = "splitid.signIn";
 
-function showRegistration() {
-  $("register-form").hidden = false;
-  $("keygen").hidden = true;
+function registrationStep(step) {
+  $("proof-choice").hidden = step !== "choice";
+  $("vouch-form").hidden = step !== "vouch";
+  $("register-form").hidden = step !== "pins";
+  $("keygen").hidden = step !== "keygen";
+}
+
+async function showRegistration() {
+  vouchAttempt++;
+  proof = null;
   $("pin-warning").hidden = true;
-  $("register-cancel").hidden = accounts.length === 0;
+  $("proof-cancel").hidden = $("register-cancel").hidden = accounts.length === 0;
+  if (!proofingMethods) {
+    busy(true);
+    try { proofingMethods = await coreJson("proofingMethods"); } catch (failure) { showError(failure); return; }
+    busy(false);
+  }
+  const { demo, account, oidc } = proofingMethods;
+  const redirect = oidc && oidc.authorizationEndpoint;
+  if (demo && !account && !redirect) { showPins(null); return; }
+  $("proof-oidc").hidden = !redirect;
+  if (redirect) $("proof-oidc").textContent = t("register.withProvider", { provider: oidc.name });
+  $("proof-account").hidden = !account;
+  $("proof-demo").hidden = !demo;
+  $("proof-none").hidden = demo || account || redirect;
+  registrationStep("choice");
   show("register-view");
+}
+
+/** The PIN form, for a proof already made (`null`: the demo's typed identity). */
+function showPins(made) {
+  proof = made;
+  $("demo-fields").hidden = made !== null;
+  $("proof-summary").textContent = made ? made.summary : "";
+  $("pin-warning").hidden = true;
+  registrationStep("pins");
+  show("register-view");
+}
+
+// Sign-in at the identity provider: the page leaves and comes back with the answer in its
+// fragment; what it needs then waits in this tab's session storage (no secret in it).
+async function signInWithProvider() {
+  busy(true);
+  try {
+    const redirectUri = new URL("./", location.href).href;
+    const { url, pending } = await coreJson("beginOidcSignIn", redirectUri);
+    sessionStorage.setItem(SIGN_IN_KEY, JSON.stringify(pending));
+    location.assign(url);
+  } catch (failure) { showError(failure); }
+}
+
+/** After the provider sent the person back: the proof, or false when this is no return. */
+async function returnFromProvider() {
+  const pending = sessionStorage.getItem(SIGN_IN_KEY);
+  const fragment = location.hash;
+  if (!pending || !/[#&](state|id_token|error)=/.test(fragment)) return false;
+  sessionStorage.removeItem(SIGN_IN_KEY);
+  // The token leaves the address bar (and the history) at once.
+  history.replaceState(null, "", location.pathname + location.search);
+  try {
+    const proofing = await coreJson("finishOidcSignIn", fragment, pending);
+    const { provider } = JSON.parse(pending);
+    showPins({ proofing, summary: t("register.signedIn", { provider }),
+      identityCode: identityCodeInToken(proofing.idToken) });
+  } catch (failure) {
+    await showRegistration();
+    showError(failure);
+  }
+  return true;
+}
+
+/** The personal code in the ID token's claims, for the date-of-birth PIN warning only (the
+ *  server verifies the token; nothing here trusts it). */
+function identityCodeInToken(idToken) {
+  try {
+    const payload = idToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), (c) => c.charCodeAt(0))));
+    const identifier = Object.values(claims).find((v) => typeof v === "string" && /^PNO[A-Z]{2}-/.test(v));
+    return identifier ? identifier.slice(6) : "";
+  } catch { return ""; }
+}
+
+// Another phone with an account of the same person vouches with a PIN1 login there.
+function showVouchForm() {
+  $("vouch-wait").hidden = true;
+  $("vouch-ask").disabled = false;
+  registrationStep("vouch");
+  show("register-view");
+}
+
+const VOUCH_POLL_MS = 10000;
+
+async function askOtherPhone(event) {
+  event.preventDefault();
+  const documentNumber = event.target.document.value.trim().toUpperCase();
+  if (!documentNumber) return;
+  const attempt = ++vouchAttempt;
+  $("vouch-ask").disabled = true;
+  busy(true);
+  let asked;
+  try { asked = await coreJson("askOtherDevice", documentNumber); } catch (failure) {
+    $("vouch-ask").disabled = false;
+    showError(failure);
+    return;
+  }
+  busy(false);
+  $("vouch-code").textContent = asked.verificationCode;
+  $("vouch-wait").hidden = false;
+  let state;
+  do {
+    try { state = await coreJson("vouchState", JSON.stringify(asked.challenge), VOUCH_POLL_MS); } catch (failure) {
+      if (attempt === vouchAttempt) { $("vouch-ask").disabled = false; showError(failure); }
+      return;
+    }
+    if (attempt !== vouchAttempt) return;   // cancelled meanwhile
+  } while (state.state === "RUNNING" || state.state === "NONE");
+  $("vouch-wait").hidden = true;
+  $("vouch-ask").disabled = false;
+  if (state.state !== "OK") {
+    const key = `vouch.${state.state}`;
+    showProblem((strings[key] ?? fallback[key]) ? t(key) : t("vouch.ended", { result: state.state }));
+    return;
+  }
+  const voucher = state.voucher || documentNumber;
+  showPins({ proofing: { method: "account", challengeId: asked.challenge.challengeId },
+    summary: t("register.vouched", { document: voucher }),
+    identityCode: voucher.replace(/^PNO[A-Z]{2}-/, "").split("-")[0] });
 }
 
 /** Why a PIN is easy to guess, or null: one digit repeated, digits in a row, or the date of
@@ -335,7 +466,7 @@ async function register(event) {
     warning.hidden = false;
     return;
   }
-  const code = form.code.value.trim();
+  const code = proof ? proof.identityCode : form.code.value.trim();
   const trivial = [["PIN1", form.pin1.value], ["PIN2", form.pin2.value]]
     .map(([name, value]) => [name, trivialReason(value, code)])
     .filter(([, why]) => why);
@@ -353,7 +484,7 @@ async function register(event) {
     return;
   }
   const request = {
-    proofing: {
+    proofing: proof ? proof.proofing : {
       method: "demo",
       semanticsIdentifier: `PNO${form.country.value}-${code}`,
       givenName: form.givenName.value.trim().toUpperCase(),
@@ -363,8 +494,7 @@ async function register(event) {
     pin2: form.pin2.value,
   };
   for (const field of ["pin1", "pin1again", "pin2", "pin2again"]) form[field].value = "";
-  form.hidden = true;
-  $("keygen").hidden = false;
+  registrationStep("keygen");
   $("keygen-label").textContent = t("register.generating");
   try {
     const account = await coreJson("register", JSON.stringify(request));
@@ -374,8 +504,7 @@ async function register(event) {
     show("result-view");
     sharePushSubscription();
   } catch (failure) {
-    form.hidden = false;
-    $("keygen").hidden = true;
+    registrationStep("pins");
     showError(failure);
   }
 }
@@ -449,6 +578,12 @@ async function start() {
   $("notify").onclick = turnOnNotifications;
   $("register-form").onsubmit = register;
   $("register-cancel").onclick = showAccounts;
+  $("proof-cancel").onclick = showAccounts;
+  $("proof-oidc").onclick = signInWithProvider;
+  $("proof-account").onclick = showVouchForm;
+  $("proof-demo").onclick = () => showPins(null);
+  $("vouch-form").onsubmit = askOtherPhone;
+  $("vouch-cancel").onclick = showRegistration;
   $("tx-confirm").onclick = confirmTransaction;
   $("tx-refuse").onclick = refuseTransaction;
   $("result-done").onclick = () => { clearInterval(countdownTimer); showAccounts(); };
@@ -457,6 +592,11 @@ async function start() {
   }
   listenToServiceWorker();
   try { await core("resume"); } catch { /* shown by the next call if it matters */ }
+  if (await returnFromProvider()) {
+    accounts = await coreJson("accounts").catch(() => []);
+    $("register-cancel").hidden = accounts.length === 0;
+    return;
+  }
   await showAccounts();
   sharePushSubscription();
   if (accounts.length > 0) await checkForTransactions(0);

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
-    Proofing, ProofingChallenge, TransactionOutcome, Vouch, VouchSession, VouchSessionRequest,
+    OidcMethod, Proofing, ProofingChallenge, ProofingMethods, TransactionOutcome, Vouch, VouchSession, VouchSessionRequest,
     VouchState, proofing_message, vouch_message,
 };
 use splitid_proto::identifiers::SemanticsIdentifier;
@@ -40,6 +40,20 @@ pub struct ProofingConfig {
     pub oidc: Option<OidcConfig>,
     /// Whether an existing account may vouch for a new one (adding a device, replacement).
     pub account: bool,
+    /// How apps send people to the OpenID Connect provider (with `oidc` only).
+    pub oidc_sign_in: OidcSignIn,
+}
+
+/// How an app sends a person to the OpenID Connect provider to sign in; the ID token that
+/// comes back is verified by [`OidcConfig`] like any other.
+#[derive(Debug, Clone, Default)]
+pub struct OidcSignIn {
+    /// What apps call the provider.
+    pub name: String,
+    /// The provider's authorization endpoint; `None`: no sign-in by redirect.
+    pub authorization_endpoint: Option<String>,
+    /// The scopes asked for, space-separated.
+    pub scope: String,
 }
 
 fn not_configured(method: &str) -> ServiceError {
@@ -52,6 +66,24 @@ fn not_configured(method: &str) -> ServiceError {
 const VOUCH_REQUESTS_PER_HOUR: u64 = 5;
 
 impl Service {
+    /// The proofing methods an app may offer here: configuration only, the same for everyone.
+    pub fn proofing_methods(&self) -> ProofingMethods {
+        let config = self.config();
+        let proofing = &config.proofing;
+        ProofingMethods {
+            demo: config.demo,
+            eid_certificate: proofing.eid_certificate.is_some(),
+            account: proofing.account,
+            oidc: proofing.oidc.as_ref().map(|oidc| OidcMethod {
+                issuer: oidc.issuer.clone(),
+                client_id: oidc.audience.clone(),
+                name: proofing.oidc_sign_in.name.clone(),
+                authorization_endpoint: proofing.oidc_sign_in.authorization_endpoint.clone(),
+                scope: proofing.oidc_sign_in.scope.clone(),
+            }),
+        }
+    }
+
     /// Issues a single-use proofing challenge.
     pub async fn issue_proofing_challenge(&self) -> ServiceResult<ProofingChallenge> {
         let mut random = [0u8; 32];

@@ -14,7 +14,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use splitid_proto::app_v1::{
-    AccountStatus, Confirmation, PendingTransactions, ProofingChallenge, PushKey, PushSubscription,
+    AccountStatus, Confirmation, PendingTransactions, ProofingChallenge, ProofingMethods, PushKey, PushSubscription,
     Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest,
     ServerKeyDocument, Vouch, VouchSession, VouchSessionRequest, VouchState, headers,
 };
@@ -37,6 +37,7 @@ pub fn router() -> Router<Service> {
     Router::new()
         .route("/server-key", get(server_key))
         .route("/push-key", get(push_key))
+        .route("/proofing-methods", get(proofing_methods))
         .route("/proofing-challenges", post(proofing_challenge))
         .route("/proofing-challenges/{id}", get(vouch_state))
         .route(
@@ -107,6 +108,11 @@ async fn unsubscribe_push(
         .await?;
     service.unsubscribe_push(&request.account).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// `GET /proofing-methods`: what an app may offer for registration here.
+async fn proofing_methods(State(service): State<Service>) -> Json<ProofingMethods> {
+    Json(service.proofing_methods())
 }
 
 async fn proofing_challenge(State(service): State<Service>) -> HttpResult<Json<ProofingChallenge>> {

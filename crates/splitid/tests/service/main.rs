@@ -6,6 +6,6 @@
 mod app;
 mod operations;
 mod pages;
-mod registration;
-mod rp_api;
+pub(crate) mod registration;
+pub(crate) mod rp_api;
 mod trust_services;

@@ -2,5 +2,6 @@
 
 mod browser;
 mod limits;
+mod proofing;
 mod web_app;
 mod web_push;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use splitid_testkit::*;
 
 use super::browser::Browser;
+use crate::rp_api::transaction_bytes::CountingProxy;
 
 const PERSON_CODE: &str = "30303039914";
 const PIN1: &str = "4719";
@@ -16,12 +17,20 @@ const PIN2: &str = "47193";
 /// Registration makes two RSA-3072 keys in WebAssembly: give it time.
 const KEY_GENERATION: Duration = Duration::from_secs(240);
 
-pub(super) fn register_in_the_app(phone: &Browser, server: &Server) -> Duration {
-    phone.goto(&format!("{}/app/", server.url));
+/// Registers the app served at `base` (the server, or a proxy in front of it) in demo mode.
+pub(super) fn register_in_the_app(phone: &Browser, base: &str) -> Duration {
+    phone.goto(&format!("{base}/app/"));
     phone.wait_for_text("Register this phone");
     phone.fill("input[name=code]", PERSON_CODE);
     phone.fill("input[name=givenName]", "Mary");
     phone.fill("input[name=surname]", "Änn");
+    let started = Instant::now();
+    enter_pins_and_register(phone);
+    started.elapsed()
+}
+
+/// Both PINs, each twice, then Register; returns the page once the phone is registered.
+pub(super) fn enter_pins_and_register(phone: &Browser) -> String {
     for (field, pin) in [
         ("pin1", PIN1),
         ("pin1again", PIN1),
@@ -30,10 +39,8 @@ pub(super) fn register_in_the_app(phone: &Browser, server: &Server) -> Duration 
     ] {
         phone.fill(&format!("input[name={field}]"), pin);
     }
-    let started = Instant::now();
     phone.click("#register-form button[type=submit]");
-    phone.wait_for_text_within("This phone is registered", KEY_GENERATION);
-    started.elapsed()
+    phone.wait_for_text_within("This phone is registered", KEY_GENERATION)
 }
 
 /// The Demo Bank asks the phone for a login; returns the page (with its code).
@@ -70,8 +77,11 @@ fn keypad_position(digit: char) -> usize {
 #[test]
 fn the_web_app_registers_and_answers_the_demo_bank() {
     let server = Server::start(&[]);
+    // The phone reaches the server through a byte-counting proxy (plain HTTP/1.1, as Chromium
+    // sends it: every header counted).
+    let proxy = CountingProxy::start(&server.url);
     let phone = Browser::open();
-    let took = register_in_the_app(&phone, &server);
+    let took = register_in_the_app(&phone, &proxy.url);
     eprintln!("registration in the web app took {took:?}");
     phone.screenshot("app-1-registered");
     phone.click("#result-done");
@@ -87,6 +97,7 @@ fn the_web_app_registers_and_answers_the_demo_bank() {
     let bank = Browser::open();
     let waiting = start_login(&bank, &server);
 
+    proxy.reset();
     phone.click("#check");
     let transaction = phone.wait_for_text("Log in to Demo Bank");
     let code = transaction
@@ -112,10 +123,12 @@ fn the_web_app_registers_and_answers_the_demo_bank() {
         confirmed.elapsed()
     );
     phone.wait_for_text("Confirmed");
+    report_bytes("login (PIN1)", &proxy);
 
     // A transfer, signed with PIN2 after checking what it says.
     bank.send_transfer("12", "Order 7");
     back_to_accounts(&phone);
+    proxy.reset();
     phone.click("#check");
     let shown = phone.wait_for_text("Sign for Demo Bank");
     assert!(
@@ -125,6 +138,7 @@ fn the_web_app_registers_and_answers_the_demo_bank() {
     enter_pin(&phone, PIN2);
     phone.click("#tx-confirm");
     phone.wait_for_text("Confirmed");
+    report_bytes("signature (PIN2)", &proxy);
     let receipt = bank.wait_for_text("Signature verified");
     assert!(receipt.contains("Order 7"), "{receipt}");
     phone.screenshot("app-3-signed");
@@ -168,6 +182,17 @@ fn the_web_app_registers_and_answers_the_demo_bank() {
     phone.wait_for_text("Delete the account");
     phone.click(".card button.danger");
     phone.wait_for_text("Register this phone");
+}
+
+/// The bytes the app exchanged for one transaction, from "Check for transactions" to the
+/// result (for docs/performance.md); fails past 6 KB, twice what the CLI exchanges.
+fn report_bytes(transaction: &str, proxy: &CountingProxy) {
+    let (up, down) = proxy.total();
+    eprintln!(
+        "the web app's {transaction} in Chromium: {up} B app→server + {down} B server→app = {} B",
+        up + down
+    );
+    assert!(up + down < 6_000, "{transaction}: {} bytes", up + down);
 }
 
 /// Seconds left on the page's "Unlocks in HH:MM:SS".

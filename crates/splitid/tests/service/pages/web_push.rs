@@ -89,7 +89,7 @@ fn a_push_shows_the_notification_and_opens_the_transaction() {
             json!({ "source": push_manager_at(&push_service.endpoint("phone"), &keys) }),
         )
         .unwrap();
-    register_in_the_app(&phone, &server);
+    register_in_the_app(&phone, &server.url);
     assert_installable(&phone);
     phone.click("#result-done");
     phone.wait_for_text("Your accounts");

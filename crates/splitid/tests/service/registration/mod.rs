@@ -1,4 +1,4 @@
 //! Registering a device: identity proofing and vouching by another device.
 
-mod proofing;
+pub(crate) mod proofing;
 mod vouch_limits;

@@ -24,9 +24,9 @@ use splitid_pki::Level;
 use splitid_testkit::{Phone, Server, assert_success, stderr};
 use time::{Duration, OffsetDateTime};
 
-const PERSON: &str = "PNOEE-38001085718";
-const ISSUER: &str = "https://bank.example.test";
-const AUDIENCE: &str = "splitid-test";
+pub(crate) const PERSON: &str = "PNOEE-38001085718";
+pub(crate) const ISSUER: &str = "https://bank.example.test";
+pub(crate) const AUDIENCE: &str = "splitid-test";
 
 // ---- a test eID CA, its CRL and leaf certificates -----------------------------------------
 
@@ -343,14 +343,14 @@ fn read_http_body(stream: &mut std::net::TcpStream) -> Vec<u8> {
 
 // ---- a test OpenID Connect issuer -----------------------------------------------------------
 
-struct TestIdp {
+pub(crate) struct TestIdp {
     ec: EcdsaKeyPair,
     rsa: RsaKeyPair,
-    jwks: PathBuf,
+    pub(crate) jwks: PathBuf,
 }
 
 impl TestIdp {
-    fn new(dir: &Path) -> TestIdp {
+    pub(crate) fn new(dir: &Path) -> TestIdp {
         let ec = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
         let rsa = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
         let point = ec.public_key().as_ref();
@@ -370,7 +370,7 @@ impl TestIdp {
         }
     }
 
-    fn claims(nonce: &str) -> Value {
+    pub(crate) fn claims(nonce: &str) -> Value {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         json!({
             "iss": ISSUER, "aud": AUDIENCE, "sub": "customer-4711", "jti": "token-1",
@@ -380,7 +380,7 @@ impl TestIdp {
     }
 
     /// A compact JWS of `claims`, ES256 or RS256.
-    fn token(&self, alg: &str, claims: &Value) -> String {
+    pub(crate) fn token(&self, alg: &str, claims: &Value) -> String {
         let kid = if alg == "ES256" { "ec-1" } else { "rsa-1" };
         let header = B64URL.encode(json!({ "alg": alg, "kid": kid, "typ": "JWT" }).to_string());
         let payload = B64URL.encode(claims.to_string());

@@ -8,4 +8,4 @@ mod openapi;
 mod refusals_and_codes;
 mod rp_sdk;
 mod timeout_and_restart;
-mod transaction_bytes;
+pub(crate) mod transaction_bytes;

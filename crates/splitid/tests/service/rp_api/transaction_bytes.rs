@@ -14,15 +14,15 @@ use splitid_testkit::*;
 
 /// Forwards connections to `target`, counting bytes each way and noting when a confirmation
 /// passes towards the server.
-struct CountingProxy {
-    url: String,
+pub(crate) struct CountingProxy {
+    pub(crate) url: String,
     to_server: Arc<AtomicUsize>,
     to_app: Arc<AtomicUsize>,
     confirm_seen: Arc<Mutex<Option<Instant>>>,
 }
 
 impl CountingProxy {
-    fn start(target: &str) -> CountingProxy {
+    pub(crate) fn start(target: &str) -> CountingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let proxy = CountingProxy {
@@ -52,13 +52,14 @@ impl CountingProxy {
         proxy
     }
 
-    fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.to_server.store(0, Ordering::SeqCst);
         self.to_app.store(0, Ordering::SeqCst);
         *self.confirm_seen.lock().unwrap() = None;
     }
 
-    fn total(&self) -> (usize, usize) {
+    /// Bytes (app → server, server → app) since the start or the last reset.
+    pub(crate) fn total(&self) -> (usize, usize) {
         (
             self.to_server.load(Ordering::SeqCst),
             self.to_app.load(Ordering::SeqCst),
