@@ -10,9 +10,10 @@ use futures_util::{FutureExt, StreamExt};
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
     AccountStatus, Confirmation, KeyHandover, MAC_KEY_LEN, PendingTransaction, PendingTransactions,
-    Proofing, ProofingChallenge, ProofingMethods, PushKey, PushSubscription, Refusal, RegisteredAccount,
-    RegistrationChallenge, RegistrationProof, RegistrationRequest, SealedSecret, ServerKeyDocument,
-    TransactionOutcome, Vouch, VouchSession, VouchSessionRequest, VouchState, vouch_message,
+    Proofing, ProofingChallenge, ProofingMethods, PushKey, PushSubscription, Refusal,
+    RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest, SealedSecret,
+    ServerKeyDocument, TransactionOutcome, Vouch, VouchSession, VouchSessionRequest, VouchState,
+    vouch_message,
 };
 use splitid_sealing::{Binding, PublicServerKey, follow_rotations};
 use splitkey::{

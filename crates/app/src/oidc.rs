@@ -158,7 +158,10 @@ mod tests {
             "s",
         )
         .unwrap();
-        assert!(url.starts_with("https://id.example/auth?tenant=bank&response_type="), "{url}");
+        assert!(
+            url.starts_with("https://id.example/auth?tenant=bank&response_type="),
+            "{url}"
+        );
     }
 
     #[test]
@@ -166,7 +169,10 @@ mod tests {
         let mut without = provider("x");
         without.authorization_endpoint = None;
         let refused = authorization_url(&without, "r", &challenge(), "s").unwrap_err();
-        assert!(refused.to_string().contains("Example ID offers no sign-in"), "{refused}");
+        assert!(
+            refused.to_string().contains("Example ID offers no sign-in"),
+            "{refused}"
+        );
     }
 
     #[test]
@@ -180,7 +186,10 @@ mod tests {
             "a.b.c"
         );
         for (fragment, expected) in [
-            ("#id_token=a.b.c&state=other", "not for the sign-in this app started"),
+            (
+                "#id_token=a.b.c&state=other",
+                "not for the sign-in this app started",
+            ),
             ("#id_token=a.b.c", "not for the sign-in this app started"),
             ("#state=s1", "no id_token"),
             ("#id_token=a&id_token=b&state=s1", "repeats id_token"),
@@ -189,7 +198,9 @@ mod tests {
                 "did not sign you in (access_denied: User cancelled)",
             ),
         ] {
-            let refused = id_token_from_redirect(fragment, "s1").unwrap_err().to_string();
+            let refused = id_token_from_redirect(fragment, "s1")
+                .unwrap_err()
+                .to_string();
             assert!(refused.contains(expected), "{fragment}: {refused}");
         }
     }

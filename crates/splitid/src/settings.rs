@@ -524,7 +524,11 @@ fn oidc_sign_in(oidc: &OidcSetting) -> anyhow::Result<OidcSignIn> {
         let url = reqwest::Url::parse(endpoint)
             .with_context(|| format!("[proofing.oidc] authorization_endpoint {endpoint:?}"))?;
         let loopback = url.host_str().is_some_and(|host| {
-            host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            host == "localhost"
+                || host
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
         });
         anyhow::ensure!(
             url.scheme() == "https" || (url.scheme() == "http" && loopback),
@@ -535,7 +539,10 @@ fn oidc_sign_in(oidc: &OidcSetting) -> anyhow::Result<OidcSignIn> {
             "[proofing.oidc] authorization_endpoint {endpoint:?}: no fragment (RFC 6749 §3.1)"
         );
     }
-    let scope = oidc.scope.clone().unwrap_or_else(|| "openid profile".into());
+    let scope = oidc
+        .scope
+        .clone()
+        .unwrap_or_else(|| "openid profile".into());
     anyhow::ensure!(
         scope.split(' ').any(|s| s == "openid"),
         "[proofing.oidc] scope {scope:?} must include openid"

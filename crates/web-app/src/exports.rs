@@ -234,7 +234,12 @@ impl WebApp {
         future_to_promise(async move {
             let challenge: ProofingChallenge = parse(&challenge)?;
             let wait = Duration::from_millis(u64::from(wait_ms));
-            json(&device.vouch_state(&challenge, wait).await.map_err(failure)?)
+            json(
+                &device
+                    .vouch_state(&challenge, wait)
+                    .await
+                    .map_err(failure)?,
+            )
         })
     }
 

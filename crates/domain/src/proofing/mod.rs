@@ -9,8 +9,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
-    OidcMethod, Proofing, ProofingChallenge, ProofingMethods, TransactionOutcome, Vouch, VouchSession, VouchSessionRequest,
-    VouchState, proofing_message, vouch_message,
+    OidcMethod, Proofing, ProofingChallenge, ProofingMethods, TransactionOutcome, Vouch,
+    VouchSession, VouchSessionRequest, VouchState, proofing_message, vouch_message,
 };
 use splitid_proto::identifiers::SemanticsIdentifier;
 use splitid_sealing::Binding;

@@ -14,9 +14,10 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use splitid_proto::app_v1::{
-    AccountStatus, Confirmation, PendingTransactions, ProofingChallenge, ProofingMethods, PushKey, PushSubscription,
-    Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest,
-    ServerKeyDocument, Vouch, VouchSession, VouchSessionRequest, VouchState, headers,
+    AccountStatus, Confirmation, PendingTransactions, ProofingChallenge, ProofingMethods, PushKey,
+    PushSubscription, Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof,
+    RegistrationRequest, ServerKeyDocument, Vouch, VouchSession, VouchSessionRequest, VouchState,
+    headers,
 };
 
 pub use splitid_domain::app_channel::Ratcheted;

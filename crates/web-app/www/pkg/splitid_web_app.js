@@ -26,6 +26,30 @@ export class WebApp {
         return ret;
     }
     /**
+     * Resolves with `{challenge, verificationCode}`: the phone with the account
+     * `document_number` is asked to vouch for this one.
+     * @param {string} document_number
+     * @returns {Promise<any>}
+     */
+    askOtherDevice(document_number) {
+        const ptr0 = passStringToWasm0(document_number, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.webapp_askOtherDevice(this.__wbg_ptr, ptr0, len0);
+        return ret;
+    }
+    /**
+     * Resolves with `{url, pending}`: where to send the person to sign in at the identity
+     * provider, and what to keep until they come back to `redirect_uri`.
+     * @param {string} redirect_uri
+     * @returns {Promise<any>}
+     */
+    beginOidcSignIn(redirect_uri) {
+        const ptr0 = passStringToWasm0(redirect_uri, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.webapp_beginOidcSignIn(this.__wbg_ptr, ptr0, len0);
+        return ret;
+    }
+    /**
      * Resolves with the `TransactionOutcome`.
      * @param {string} transaction_id
      * @param {string | null} [pin]
@@ -62,6 +86,28 @@ export class WebApp {
         return ret;
     }
     /**
+     * Resolves with the `Proofing` the provider's answer (`fragment`) gives for the sign-in
+     * `pending` (JSON, from `beginOidcSignIn`).
+     * @param {string} fragment
+     * @param {string} pending
+     * @returns {Promise<any>}
+     */
+    finishOidcSignIn(fragment, pending) {
+        let ptr0, len0, ptr1, len1;
+        try {
+            ptr0 = passStringToWasm0(fragment, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passStringToWasm0(pending, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            len1 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
+            if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+            throw e;
+        }
+        const ret = wasm.webapp_finishOidcSignIn(this.__wbg_ptr, ptr0, len0, ptr1, len1);
+        return ret;
+    }
+    /**
      * The app for the server at `server` (its base URL, the page's own origin).
      * @param {string} server
      */
@@ -80,6 +126,14 @@ export class WebApp {
      */
     pending(wait_ms) {
         const ret = wasm.webapp_pending(this.__wbg_ptr, wait_ms);
+        return ret;
+    }
+    /**
+     * Resolves with the server's `ProofingMethods`.
+     * @returns {Promise<any>}
+     */
+    proofingMethods() {
+        const ret = wasm.webapp_proofingMethods(this.__wbg_ptr);
         return ret;
     }
     /**
@@ -141,6 +195,19 @@ export class WebApp {
         const ptr0 = passStringToWasm0(document_number, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
         const len0 = WASM_VECTOR_LEN;
         const ret = wasm.webapp_status(this.__wbg_ptr, ptr0, len0);
+        return ret;
+    }
+    /**
+     * Resolves with the `VouchState` of `challenge` (JSON), waiting up to `wait_ms`.
+     * @param {string} challenge
+     * @param {number} wait_ms
+     * @returns {Promise<any>}
+     */
+    vouchState(challenge, wait_ms) {
+        const val2 = +wait_ms;
+        const ptr0 = passStringToWasm0(challenge, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.webapp_vouchState(this.__wbg_ptr, ptr0, len0, val2);
         return ret;
     }
 }
@@ -332,7 +399,7 @@ function __wbg_get_imports() {
             return ret;
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 138, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 169, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen_d1d36bc1c0d5b9c3___convert__closures_____invoke___wasm_bindgen_d1d36bc1c0d5b9c3___JsValue__core_c4124321cdeb024c___result__Result_____wasm_bindgen_d1d36bc1c0d5b9c3___JsError___true_);
             return ret;
         },

@@ -79,9 +79,20 @@ impl Browser {
 
     /// A browser that accepts the TLS certificate with this SPKI hash (SHA-256, base64), as
     /// a browser that trusts its CA would: that certificate only, no other.
-    fn trusting_spki(spki_sha256: &str) -> Browser {
+    /// A browser that trusts the server certificate of `tls` (by its key, as Chromium's
+    /// `--ignore-certificate-errors-spki-list` does: the page is then a secure context).
+    pub(super) fn trusting_server_of(tls: &crate::operations::tls::TestTls) -> Browser {
+        let spki = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "openssl x509 -in {} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
+                tls.path("server.pem").display()
+            ))
+            .output()
+            .unwrap();
         Self::open_with(&[format!(
-            "--ignore-certificate-errors-spki-list={spki_sha256}"
+            "--ignore-certificate-errors-spki-list={}",
+            stdout(&spki).trim()
         )])
     }
 
@@ -405,15 +416,7 @@ fn the_portal_works_over_https() {
     let server = Server::start(&args);
     let phone = Phone::trusting(&tls.path("ca.pem"));
     let document = phone.register(&server, PERSON, PIN1, PIN2);
-    let spki = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "openssl x509 -in {} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
-            tls.path("server.pem").display()
-        ))
-        .output()
-        .unwrap();
-    let browser = Browser::trusting_spki(stdout(&spki).trim());
+    let browser = Browser::trusting_server_of(&tls);
     let portal = format!("{}/portal", server.url);
     assert!(portal.starts_with("https://"));
     log_in(&browser, &portal, &phone);

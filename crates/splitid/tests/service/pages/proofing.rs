@@ -169,5 +169,8 @@ fn the_web_app_registers_by_an_identity_providers_sign_in_and_by_another_phone()
     );
     phone.click("#result-done");
     let accounts = phone.wait_for_text(&format!("PNOEE-{other_code}-"));
-    assert!(accounts.contains(&format!("PNOEE-{person_code}-")), "{accounts}");
+    assert!(
+        accounts.contains(&format!("PNOEE-{person_code}-")),
+        "{accounts}"
+    );
 }

@@ -184,6 +184,43 @@ fn the_web_app_registers_and_answers_the_demo_bank() {
     phone.wait_for_text("Register this phone");
 }
 
+#[test]
+fn over_https_the_web_app_speaks_http2_and_a_login_costs_fewer_bytes() {
+    let tls = crate::operations::tls::TestTls::new();
+    let args = tls.serve_args();
+    let server = Server::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    // The proxy forwards the TLS connection as it is: it counts what a phone's network carries.
+    let proxy = CountingProxy::start(&server.url);
+    let base = proxy.url.replace("http://", "https://");
+    let phone = Browser::trusting_server_of(&tls);
+    register_in_the_app(&phone, &base);
+    phone.click("#result-done");
+    phone.wait_for_text("PIN2: 3 attempts left");
+    let protocols = phone.script(
+        "return performance.getEntriesByType('resource').map((entry) => entry.nextHopProtocol)",
+    );
+    let protocols = protocols.as_array().unwrap();
+    assert!(
+        !protocols.is_empty() && protocols.iter().all(|p| p == "h2"),
+        "{protocols:?}"
+    );
+
+    // A relying party (the test kit's, trusting the test CA) asks for a login.
+    let rp = RelyingParty::trusting(&server, &tls.ca_pem());
+    let session = rp.start(
+        &format!("/authentication/etsi/PNOEE-{PERSON_CODE}"),
+        &login_body(display_text_and_pin("Log in over HTTP/2")),
+    );
+    proxy.reset();
+    phone.click("#check");
+    phone.wait_for_text("Log in over HTTP/2");
+    enter_pin(&phone, PIN1);
+    phone.click("#tx-confirm");
+    phone.wait_for_text("Confirmed");
+    report_bytes("login (PIN1) over TLS and HTTP/2", &proxy);
+    assert_eq!(rp.result(&session)["result"]["endResult"], "OK");
+}
+
 /// The bytes the app exchanged for one transaction, from "Check for transactions" to the
 /// result (for docs/performance.md); fails past 6 KB, twice what the CLI exchanges.
 fn report_bytes(transaction: &str, proxy: &CountingProxy) {

@@ -36,7 +36,11 @@ impl CountingProxy {
             proxy.to_app.clone(),
             proxy.confirm_seen.clone(),
         );
-        let target = target.trim_start_matches("http://").to_owned();
+        // Bytes on the TCP connection, whatever runs over it (HTTP, or TLS as it is).
+        let target = target
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .to_owned();
         std::thread::spawn(move || {
             for app in listener.incoming().flatten() {
                 let server = TcpStream::connect(&target).unwrap();
