@@ -64,6 +64,28 @@ pub struct App<S, T, C, R = OsRandom> {
     channel: Channel<T, C, R>,
 }
 
+/// Where a registration is: each step's start is reported to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationStep {
+    /// Making the PIN1 key (prime search, then the PIN's key derivation).
+    AuthenticationKey,
+    /// Making the PIN2 key.
+    SigningKey,
+    /// Handing the server its shares and proving possession with both PINs.
+    WithTheServer,
+}
+
+impl RegistrationStep {
+    /// Its name for a page: `authenticationKey`, `signingKey`, `withTheServer`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RegistrationStep::AuthenticationKey => "authenticationKey",
+            RegistrationStep::SigningKey => "signingKey",
+            RegistrationStep::WithTheServer => "withTheServer",
+        }
+    }
+}
+
 /// A transaction together with the account it is for.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -115,6 +137,19 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
         pin1: &Pin,
         pin2: &Pin,
     ) -> Result<StoredAccount, AppError> {
+        self.register_with_progress(registration, pin1, pin2, |_| {})
+            .await
+    }
+
+    /// [`register`](Self::register), telling `progress` as each step begins (a phone shows
+    /// it: the key generations take seconds).
+    pub async fn register_with_progress(
+        &self,
+        registration: Registration,
+        pin1: &Pin,
+        pin2: &Pin,
+        progress: impl Fn(RegistrationStep),
+    ) -> Result<StoredAccount, AppError> {
         if pin1.len() < PIN1_MIN_DIGITS || pin2.len() < PIN2_MIN_DIGITS {
             return Err(AppError::Usage(
                 "PIN1 needs at least 4 digits and PIN2 at least 5".into(),
@@ -125,6 +160,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
         let server_key = self
             .registration_server_key(&base, registration.server_key_fingerprint.as_deref())
             .await?;
+        progress(RegistrationStep::AuthenticationKey);
         let (auth, auth_handover) = make_key(
             &registration,
             pin1,
@@ -133,6 +169,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             self.channel.random(),
         )
         .await?;
+        progress(RegistrationStep::SigningKey);
         let (sign, sign_handover) = make_key(
             &registration,
             pin2,
@@ -148,6 +185,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             supported_interactions: registration.supported_interactions.clone(),
         };
         drop((auth_handover, sign_handover));
+        progress(RegistrationStep::WithTheServer);
         let challenge: RegistrationChallenge = self
             .channel
             .post(&format!("{base}/app/v1/registrations"), &request)

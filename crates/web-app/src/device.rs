@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use splitid_app::certificate::{CertificateSummary, summary};
-use splitid_app::flows::{Pending, Registration};
+use splitid_app::flows::{Pending, Registration, RegistrationStep};
 use splitid_app::oidc;
 use splitid_app::ports::{Clock, OsRandom, Storage, Transport};
 use splitid_app::vault::StoredAccount;
@@ -132,11 +132,13 @@ impl<S: Storage, T: Transport, C: Clock> Device<S, T, C> {
             .collect()
     }
 
-    /// Registers this phone: both keys, the proofing, the new account.
+    /// Registers this phone: both keys, the proofing, the new account; `progress` is told
+    /// each step as it begins.
     pub async fn register(
         &self,
         request: RegistrationRequest,
         now: u64,
+        progress: impl Fn(RegistrationStep),
     ) -> Result<AccountView, AppError> {
         let pin1 = Pin::new(&request.pin1)?;
         let pin2 = Pin::new(&request.pin2)?;
@@ -148,7 +150,10 @@ impl<S: Storage, T: Transport, C: Clock> Device<S, T, C> {
             supported_interactions: None,
             server_key_fingerprint: None,
         };
-        let account = self.app.register(registration, &pin1, &pin2).await?;
+        let account = self
+            .app
+            .register_with_progress(registration, &pin1, &pin2, progress)
+            .await?;
         account_view(&account, now)
     }
 

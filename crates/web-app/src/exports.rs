@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use splitid_app::AppError;
+use splitid_app::flows::RegistrationStep;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use zeroize::Zeroizing;
@@ -82,13 +83,19 @@ impl WebApp {
     }
 
     /// `request`: `{proofing, pin1, pin2}` as JSON; resolves with the new `AccountView`.
-    pub fn register(&self, request: String) -> js_sys::Promise {
+    /// `progress` is called with each step's name as it begins (`authenticationKey`,
+    /// `signingKey`, `withTheServer`).
+    pub fn register(&self, request: String, progress: js_sys::Function) -> js_sys::Promise {
         let device = self.0.clone();
         let request = Zeroizing::new(request);
         future_to_promise(async move {
             let request: RegistrationRequest = parse(&request)?;
+            let tell = |step: RegistrationStep| {
+                // A page that stopped listening changes nothing here.
+                let _ = progress.call1(&JsValue::NULL, &JsValue::from_str(step.name()));
+            };
             let account = device
-                .register(request, BrowserClock::unix_seconds_now())
+                .register(request, BrowserClock::unix_seconds_now(), tell)
                 .await
                 .map_err(failure)?;
             json(&account)

@@ -28,8 +28,9 @@ async function loadLanguage() {
 const worker = new Worker("worker.js", { type: "module" });
 const waiting = new Map();
 let nextId = 0;
-worker.onmessage = ({ data: { id, value, error } }) => {
+worker.onmessage = ({ data: { id, value, error, progress } }) => {
   const call = waiting.get(id);
+  if (progress !== undefined) { if (call.onProgress) call.onProgress(progress); return; }
   waiting.delete(id);
   if (error !== undefined) {
     let failure;
@@ -39,10 +40,11 @@ worker.onmessage = ({ data: { id, value, error } }) => {
     call.resolve(value);
   }
 };
-function core(method, ...args) {
+function core(method, ...args) { return coreWithProgress(null, method, ...args); }
+function coreWithProgress(onProgress, method, ...args) {
   return new Promise((resolve, reject) => {
     const id = nextId++;
-    waiting.set(id, { resolve, reject });
+    waiting.set(id, { resolve, reject, onProgress });
     worker.postMessage({ id, method, args });
   });
 }
@@ -495,9 +497,18 @@ async function register(event) {
   };
   for (const field of ["pin1", "pin1again", "pin2", "pin2again"]) form[field].value = "";
   registrationStep("keygen");
-  $("keygen-label").textContent = t("register.generating");
+  const bar = $("keygen-progress");
+  bar.removeAttribute("value");   // indeterminate until the core reports its first step
+  $("keygen-label").textContent = "";
+  const steps = { authenticationKey: 1, signingKey: 2, withTheServer: 3 };
+  const onProgress = (step) => {
+    bar.max = 3;
+    bar.value = steps[step] - 1;
+    $("keygen-label").textContent = step === "withTheServer"
+      ? t("register.finishing") : t("register.step", { step: steps[step] });
+  };
   try {
-    const account = await coreJson("register", JSON.stringify(request));
+    const account = JSON.parse(await coreWithProgress(onProgress, "register", JSON.stringify(request)));
     $("result-title").textContent = t("result.done");
     $("result-text").textContent = t("register.done", { document: account.documentNumber });
     accounts.push(account);

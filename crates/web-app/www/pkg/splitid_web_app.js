@@ -157,13 +157,16 @@ export class WebApp {
     }
     /**
      * `request`: `{proofing, pin1, pin2}` as JSON; resolves with the new `AccountView`.
+     * `progress` is called with each step's name as it begins (`authenticationKey`,
+     * `signingKey`, `withTheServer`).
      * @param {string} request
+     * @param {Function} progress
      * @returns {Promise<any>}
      */
-    register(request) {
+    register(request, progress) {
         const ptr0 = passStringToWasm0(request, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
         const len0 = WASM_VECTOR_LEN;
-        const ret = wasm.webapp_register(this.__wbg_ptr, ptr0, len0);
+        const ret = wasm.webapp_register(this.__wbg_ptr, ptr0, len0, progress);
         return ret;
     }
     /**

@@ -24,9 +24,20 @@ pub(super) fn register_in_the_app(phone: &Browser, base: &str) -> Duration {
     phone.fill("input[name=code]", PERSON_CODE);
     phone.fill("input[name=givenName]", "Mary");
     phone.fill("input[name=surname]", "Änn");
+    // Every text the progress label shows, in order.
+    phone.script(
+        "window.stepsShown = []; const label = document.getElementById('keygen-label');
+         new MutationObserver(() => { if (label.textContent) stepsShown.push(label.textContent); })
+           .observe(label, { childList: true, characterData: true, subtree: true });",
+    );
     let started = Instant::now();
     enter_pins_and_register(phone);
-    started.elapsed()
+    let took = started.elapsed();
+    assert_eq!(
+        phone.script("return stepsShown"),
+        serde_json::json!(["Key 1 of 2", "Key 2 of 2", "Registering with the service…"])
+    );
+    took
 }
 
 /// Both PINs, each twice, then Register; returns the page once the phone is registered.
