@@ -6,6 +6,7 @@
 //! then confirmed. On the way: Chromium's installability check reports no errors, and the app
 //! is served with its strict content security policy. The browser's own push service is replaced at both ends: its
 //! `PushManager` hands the app a subscription at the stand-in (headless Chromium has none).
+//! And a phone whose language is Estonian gets the notification in Estonian.
 
 use serde_json::json;
 use splitid_testkit::push::{PushService, browser_keys};
@@ -138,4 +139,45 @@ fn a_push_shows_the_notification_and_opens_the_transaction() {
     phone.click("#tx-confirm");
     phone.wait_for_text("Confirmed");
     bank.wait_for_text("Welcome, MARY ÄNN");
+}
+
+/// The notification is written in the phone's language (the first of its languages the app
+/// has a file for), by the service worker, from a message that names only the kind of request
+/// and the e-service.
+#[test]
+fn a_phone_in_estonian_gets_its_notification_in_estonian() {
+    let server = Server::start(&[]);
+    let phone = Browser::open_with(&["--lang=et".into(), "--accept-lang=et,en".into()]);
+    phone
+        .devtools(
+            "Browser.grantPermissions",
+            json!({ "origin": server.url, "permissions": ["notifications"] }),
+        )
+        .unwrap();
+    phone.goto(&format!("{}/app/", server.url));
+    phone.wait_for_text("Registreeri see telefon");
+    assert_eq!(
+        phone.script("return navigator.serviceWorker.ready.then(() => navigator.languages[0])"),
+        "et"
+    );
+    let message = json!({ "kind": "signature", "relyingPartyName": "Demo $& Bank" });
+    deliver_push(&phone, &server.url, &message.to_string());
+    let shown = (0..50)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            phone.script(
+                "return navigator.serviceWorker.ready
+                   .then((registration) => registration.getNotifications())
+                   .then((notifications) => notifications.map((n) => [n.title, n.body]));",
+            )
+        })
+        .find(|shown| shown != &json!([]))
+        .expect("a notification");
+    assert_eq!(
+        shown,
+        json!([[
+            "Allkirjasta: Demo $& Bank",
+            "Ava SplitID, et päringut näha ja sellele vastata."
+        ]])
+    );
 }
