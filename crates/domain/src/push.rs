@@ -196,6 +196,7 @@ impl Service {
             Delivery::Refused(_) => "refused",
             Delivery::Unreachable(_) => "unreachable",
             Delivery::NotSent(_) => "not_sent",
+            Delivery::Throttled => "throttled",
         };
         metrics::counter!("splitid_push_messages_total", "outcome" => outcome).increment(1);
         match delivery {
@@ -209,6 +210,9 @@ impl Service {
             }
             Delivery::Unreachable(why) | Delivery::NotSent(why) => {
                 tracing::warn!(%account, %why, "a push message could not be sent")
+            }
+            Delivery::Throttled => {
+                tracing::info!(%account, "the push service asked to slow down; message not delivered")
             }
         }
     }

@@ -2,6 +2,7 @@
 //! answers as told), and `push_check.py`, the browser's side of Web Push by libraries nobody
 //! here wrote (PyPI's http_ece and py_vapid; .ci/run installs them).
 
+use std::collections::VecDeque;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -47,20 +48,35 @@ impl PushMessage {
     }
 }
 
+/// Answers given once each, before the standing one: (status, `Retry-After` seconds).
+type OneShots = Arc<Mutex<VecDeque<(u16, Option<u64>)>>>;
+
 #[derive(Clone)]
 struct StandIn {
     answer: Arc<AtomicU16>,
+    once: OneShots,
     received: mpsc::Sender<PushMessage>,
 }
 
-async fn receive(State(stand_in): State<StandIn>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive(
+    State(stand_in): State<StandIn>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, HeaderMap) {
     let _ = stand_in.received.send(PushMessage { headers, body });
-    match stand_in.answer.load(Ordering::SeqCst) {
+    let once = stand_in.once.lock().unwrap().pop_front();
+    let (status, retry_after) =
+        once.unwrap_or_else(|| (stand_in.answer.load(Ordering::SeqCst), None));
+    let mut headers = HeaderMap::new();
+    if let Some(seconds) = retry_after {
+        headers.insert("retry-after", seconds.into());
+    }
+    match status {
         HANG => {
             tokio::time::sleep(Duration::from_secs(30)).await;
-            StatusCode::CREATED
+            (StatusCode::CREATED, headers)
         }
-        status => StatusCode::from_u16(status).unwrap(),
+        status => (StatusCode::from_u16(status).unwrap(), headers),
     }
 }
 
@@ -69,6 +85,7 @@ async fn receive(State(stand_in): State<StandIn>, headers: HeaderMap, body: Byte
 pub struct PushService {
     pub origin: String,
     answer: Arc<AtomicU16>,
+    once: OneShots,
     received: Mutex<mpsc::Receiver<PushMessage>>,
 }
 
@@ -76,8 +93,10 @@ impl PushService {
     pub fn start() -> PushService {
         let (sender, receiver) = mpsc::channel();
         let answer = Arc::new(AtomicU16::new(201));
+        let once = OneShots::default();
         let stand_in = StandIn {
             answer: answer.clone(),
+            once: once.clone(),
             received: sender,
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -99,6 +118,7 @@ impl PushService {
         PushService {
             origin,
             answer,
+            once,
             received: Mutex::new(receiver),
         }
     }
@@ -110,6 +130,12 @@ impl PushService {
 
     pub fn answer_with(&self, status: u16) {
         self.answer.store(status, Ordering::SeqCst);
+    }
+
+    /// The next message not yet answered gets `status` (with `Retry-After: retry_after`), once;
+    /// then the standing answer again.
+    pub fn answer_once(&self, status: u16, retry_after: Option<u64>) {
+        self.once.lock().unwrap().push_back((status, retry_after));
     }
 
     /// The next message, waiting up to `limit` (without blocking an async runtime's thread).

@@ -121,6 +121,30 @@ async fn transactions_are_pushed_encrypted_to_the_devices_subscription() {
         "signed with the key the app subscribes with"
     );
 
+    // "Too many requests, retry after 2 s": that message is sent again after the wait, and
+    // another one meanwhile is not sent at all (the service backs off from that push service).
+    push_service.answer_once(429, Some(2));
+    let asked_to_wait = Instant::now();
+    start_login_showing(service, "Push service says slow down").await;
+    let refused = next_push(&push_service).await;
+    start_login_showing(service, "During the back-off").await;
+    let retried = push_service
+        .next_within(Duration::from_secs(4))
+        .await
+        .expect("the throttled message is sent again");
+    let waited = asked_to_wait.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1900),
+        "retried after {waited:?}"
+    );
+    let ttl = |push: &PushMessage| push.header("ttl").parse::<u64>().unwrap();
+    assert!(
+        ttl(&retried) < ttl(&refused),
+        "the retry's TTL counts the wait"
+    );
+    let during = push_service.next_within(Duration::from_millis(500)).await;
+    assert!(during.is_none(), "a message was sent during the back-off");
+
     // A push service that does not answer delays no session.
     push_service.answer_with(HANG);
     let started = Instant::now();
