@@ -210,7 +210,7 @@ function showTransaction(transaction) {
 
 function renderPin() {
   $("pin-dots").textContent = "•".repeat(pin.length);
-  $("pin-dots").setAttribute("aria-label", t("tx.digits", { count: pin.length }));
+  $("pin-count").textContent = t("tx.digits", { count: pin.length });
 }
 
 function buildKeypad() {

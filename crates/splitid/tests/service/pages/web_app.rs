@@ -21,9 +21,7 @@ const KEY_GENERATION: Duration = Duration::from_secs(240);
 pub(super) fn register_in_the_app(phone: &Browser, base: &str) -> Duration {
     phone.goto(&format!("{base}/app/"));
     phone.wait_for_text("Register this phone");
-    phone.fill("input[name=code]", PERSON_CODE);
-    phone.fill("input[name=givenName]", "Mary");
-    phone.fill("input[name=surname]", "Änn");
+    fill_demo_identity(phone);
     // Every text the progress label shows, in order.
     phone.script(
         "window.stepsShown = []; const label = document.getElementById('keygen-label');
@@ -38,6 +36,13 @@ pub(super) fn register_in_the_app(phone: &Browser, base: &str) -> Duration {
         serde_json::json!(["Key 1 of 2", "Key 2 of 2", "Registering with the service…"])
     );
     took
+}
+
+/// The demo's self-asserted identity (Mary Änn, the Demo Bank's test person).
+pub(super) fn fill_demo_identity(phone: &Browser) {
+    phone.fill("input[name=code]", PERSON_CODE);
+    phone.fill("input[name=givenName]", "Mary");
+    phone.fill("input[name=surname]", "Änn");
 }
 
 /// Both PINs, each twice, then Register; returns the page once the phone is registered.
