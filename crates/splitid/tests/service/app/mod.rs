@@ -11,3 +11,4 @@ mod parallel_pin_attempts;
 mod pin_locks;
 mod push;
 mod sealed_secrets;
+mod web_device;
