@@ -166,6 +166,25 @@ impl Browser {
             .unwrap()
     }
 
+    /// Opens a new tab of the same profile and switches to it; returns the tab it left.
+    pub(super) fn open_tab(&self) -> fantoccini::wd::WindowHandle {
+        let left = self.runtime.block_on(self.client.window()).unwrap();
+        let opened = self.runtime.block_on(self.client.new_window(true)).unwrap();
+        self.switch_to(opened.handle);
+        left
+    }
+
+    /// The tab now driven.
+    pub(super) fn tab(&self) -> fantoccini::wd::WindowHandle {
+        self.runtime.block_on(self.client.window()).unwrap()
+    }
+
+    pub(super) fn switch_to(&self, tab: fantoccini::wd::WindowHandle) {
+        self.runtime
+            .block_on(self.client.switch_to_window(tab))
+            .unwrap();
+    }
+
     pub(super) fn goto(&self, url: &str) {
         self.runtime.block_on(self.client.goto(url)).unwrap();
     }

@@ -237,6 +237,69 @@ fn over_https_the_web_app_speaks_http2_and_a_login_costs_fewer_bytes() {
     assert_eq!(rp.result(&session)["result"]["endResult"], "OK");
 }
 
+/// Two tabs of the app on one phone answer the same login at once: the vault's Web Lock has
+/// them take turns, one confirms, the other finds the transaction answered, and the account
+/// stays in step with the server (no wrong PIN counted, the next login confirmed).
+#[test]
+fn two_tabs_answering_one_login_leave_the_account_in_step() {
+    let server = Server::start(&[]);
+    let phone = Browser::open();
+    register_in_the_app(&phone, &server.url);
+    phone.click("#result-done");
+    phone.wait_for_text("PIN1: 3 attempts left");
+    let first = phone.open_tab();
+    let second = phone.tab();
+    phone.goto(&format!("{}/app/", server.url));
+    phone.wait_for_text("PIN1: 3 attempts left");
+
+    let rp = RelyingParty::new(&server);
+    let login = |text: &str| {
+        rp.start(
+            &format!("/authentication/etsi/PNOEE-{PERSON_CODE}"),
+            &login_body(display_text_and_pin(text)),
+        )
+    };
+    let session = login("Log in from two tabs");
+    for tab in [&first, &second] {
+        phone.switch_to(tab.clone());
+        phone.click("#check");
+        phone.wait_for_text("Log in from two tabs");
+        enter_pin(&phone, PIN1);
+    }
+    // Both confirm, one right after the other (each tab's core works for a while).
+    phone.switch_to(first.clone());
+    phone.click("#tx-confirm");
+    phone.switch_to(second.clone());
+    phone.click("#tx-confirm");
+    let mut results = Vec::new();
+    for tab in [&first, &second] {
+        phone.switch_to(tab.clone());
+        let page = phone.wait_for_text("Done");
+        results.push(if page.contains("Confirmed") {
+            "confirmed"
+        } else if page.contains("no longer waiting") {
+            "gone"
+        } else {
+            panic!("neither confirmed nor gone:\n{page}")
+        });
+    }
+    results.sort();
+    assert_eq!(results, ["confirmed", "gone"]);
+    assert_eq!(rp.result(&session)["result"]["endResult"], "OK");
+
+    // The second tab answers the next login: the ratchet is where the server expects it.
+    let next = login("And then from one");
+    phone.switch_to(second);
+    back_to_accounts(&phone);
+    phone.wait_for_text("PIN1: 3 attempts left");
+    phone.click("#check");
+    phone.wait_for_text("And then from one");
+    enter_pin(&phone, PIN1);
+    phone.click("#tx-confirm");
+    phone.wait_for_text("Confirmed");
+    assert_eq!(rp.result(&next)["result"]["endResult"], "OK");
+}
+
 /// The bytes the app exchanged for one transaction, from "Check for transactions" to the
 /// result (for docs/performance.md); fails past 6 KB, twice what the CLI exchanges.
 fn report_bytes(transaction: &str, proxy: &CountingProxy) {
