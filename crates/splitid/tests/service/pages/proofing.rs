@@ -64,6 +64,11 @@ fn authorization_endpoint(idp: TestIdp) -> (String, Requests) {
     (url, requests)
 }
 
+/// The page after a registration names a new account of `person` (its document number).
+fn assert_registered_as(page: &str, person: &str) {
+    assert!(page.contains(&format!("{person}-")), "{person}:\n{page}");
+}
+
 fn server_with(dir: &std::path::Path, jwks: &std::path::Path, endpoint: &str) -> Server {
     let config = dir.join("splitid.toml");
     std::fs::write(
@@ -125,12 +130,7 @@ fn the_web_app_registers_by_an_identity_providers_sign_in_and_by_another_phone()
     phone.wait_for_text("Signed in with Test Bank ID");
     let address = phone.script("return location.href");
     assert_eq!(address, format!("{}/app/", server.url).as_str());
-    let registered = enter_pins_and_register(&phone);
-    let person_code = PERSON.trim_start_matches("PNOEE-");
-    assert!(
-        registered.contains(&format!("PNOEE-{person_code}-")),
-        "{registered}"
-    );
+    assert_registered_as(&enter_pins_and_register(&phone), PERSON);
     phone.click("#result-done");
     let accounts = phone.wait_for_text("PIN2: 3 attempts left");
     assert!(accounts.contains("Level: ADVANCED"), "{accounts}");
@@ -161,16 +161,8 @@ fn the_web_app_registers_by_an_identity_providers_sign_in_and_by_another_phone()
     ask(&phone);
     assert_success(&other_phone.confirm_next(&[], "1111\n"));
     phone.wait_for_text(&format!("Confirmed on your other phone ({other})"));
-    let registered = enter_pins_and_register(&phone);
-    let other_code = OTHER_PERSON.trim_start_matches("PNOEE-");
-    assert!(
-        registered.contains(&format!("PNOEE-{other_code}-")),
-        "{registered}"
-    );
+    assert_registered_as(&enter_pins_and_register(&phone), OTHER_PERSON);
     phone.click("#result-done");
-    let accounts = phone.wait_for_text(&format!("PNOEE-{other_code}-"));
-    assert!(
-        accounts.contains(&format!("PNOEE-{person_code}-")),
-        "{accounts}"
-    );
+    let accounts = phone.wait_for_text(&format!("{OTHER_PERSON}-"));
+    assert!(accounts.contains(&format!("{PERSON}-")), "{accounts}");
 }
