@@ -18,7 +18,7 @@ use splitid_proto::app_v1::{
 use splitid_sealing::{Binding, PublicServerKey, follow_rotations};
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, DeviceShare, HalfSize, HashAlgorithm, KdfParams, Padding,
-    PartialSignature, Pin, ServerShareHandover, SignRequest, Signature, generate_device_key,
+    PartialSignature, Pin, ServerShareHandover, SignRequest, generate_device_key,
     proof_of_possession_request,
 };
 
@@ -565,8 +565,9 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
     }
 
     /// Confirms a transaction. For signing transactions the PIN opens the key share and the
-    /// device checks, before using it, that what it signs encodes the hash shown; afterwards
-    /// it checks the finished signature.
+    /// device checks, before using it, that what it signs encodes the hash shown. The server
+    /// completes the signature and verifies it against the composite key (a wrong PIN's does
+    /// not verify), so the answer carries only the end result.
     pub async fn confirm(
         &self,
         pending: &Pending,
@@ -578,7 +579,6 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             sealed_partial_signature: None,
             chosen_code,
         };
-        let mut to_verify = None;
         if let Some(key_use) = transaction.key {
             let stored = match key_use {
                 splitid_proto::app_v1::KeyUse::Authentication => &pending.account.authentication,
@@ -599,31 +599,13 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
                     transaction: &transaction.transaction_id,
                 },
             )?);
-            to_verify = Some((request, stored.composite_modulus.clone()));
         }
         let path = format!(
             "/app/v1/accounts/{}/transactions/{}/confirm",
             pending.account.account_id, transaction.transaction_id
         );
-        let outcome: TransactionOutcome = self
-            .ratcheted(&pending.account, Method::Post, &path, Some(&confirmation))
-            .await?;
-        if let (
-            TransactionOutcome::Completed {
-                signature: Some(signature),
-                ..
-            },
-            Some((request, modulus)),
-        ) = (&outcome, to_verify)
-        {
-            let key = CompositePublicKey::from_modulus(&b64("composite modulus", &modulus)?)?;
-            key.verify(
-                &request,
-                &Signature::from_bytes(&b64("signature", signature)?),
-            )
-            .map_err(|_| AppError::Protocol("the server's signature does not verify".into()))?;
-        }
-        Ok(outcome)
+        self.ratcheted(&pending.account, Method::Post, &path, Some(&confirmation))
+            .await
     }
 
     /// Refuses a transaction on the given screen (an interaction name or

@@ -248,7 +248,6 @@ impl Service {
                     signed_outcome(account, &key.certificate, &spec, signature.as_bytes())?;
                 let outcome = TransactionOutcome::Completed {
                     end_result: EndResult::Ok.to_string(),
-                    signature: Some(BASE64.encode(signature.as_bytes())),
                 };
                 // The counter's reset and the app's channel move commit with the session's
                 // result: one commit.
@@ -304,7 +303,6 @@ impl Service {
         }
         Ok(TransactionOutcome::Completed {
             end_result: outcome.end_result.to_string(),
-            signature: None,
         })
     }
 }

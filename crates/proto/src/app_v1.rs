@@ -406,12 +406,13 @@ pub enum PinStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TransactionOutcome {
-    /// Done; for signatures, the composite signature the app may verify.
+    /// Done, with the end result the relying party gets. The finished signature is not
+    /// echoed: the server verified it against the composite key before completing (that is
+    /// how it tells a wrong PIN), and its 1 KB was a third of a phone's bytes per transaction
+    /// (docs/performance.md). Servers before 2026-12 added a `signature` field; it is ignored.
     Completed {
         #[serde(rename = "endResult")]
         end_result: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        signature: Option<String>,
     },
     /// The PIN was wrong; the transaction stays open unless the key is now locked.
     WrongPin { pin: PinStatus },
@@ -503,4 +504,25 @@ impl std::fmt::Debug for PushSubscription {
 pub struct PushMessage {
     pub kind: TransactionKind,
     pub relying_party_name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TransactionOutcome;
+
+    /// An app of today talks to a server from before 2026-12, which echoed the finished
+    /// signature: the answer still reads, the field ignored.
+    #[test]
+    fn a_completed_answer_with_the_old_signature_echo_still_reads() {
+        let old = r#"{"outcome":"completed","endResult":"OK","signature":"AAEC"}"#;
+        let outcome: TransactionOutcome = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            outcome,
+            TransactionOutcome::Completed {
+                end_result: "OK".into()
+            }
+        );
+        let now = serde_json::to_string(&outcome).unwrap();
+        assert_eq!(now, r#"{"outcome":"completed","endResult":"OK"}"#);
+    }
 }

@@ -569,11 +569,20 @@ async function turnOnNotifications() {
   else $("busy").textContent = t("notify.denied");
 }
 
-// The service worker tells an open app that a push arrived (or its notification was tapped).
+// The service worker tells an open app that a push arrived, or that its notification was
+// tapped. A push is acted on only where the person is not busy (the account list); a tap is
+// the person asking for the transaction, so it also leaves a result they were reading. Neither
+// interrupts a registration or another transaction.
 function listenToServiceWorker() {
   if (!("serviceWorker" in navigator)) return;
   navigator.serviceWorker.addEventListener("message", ({ data }) => {
-    if (data && data.type === "transaction" && !$("accounts-view").hidden) {
+    const type = data && data.type;
+    const onAccounts = !$("accounts-view").hidden;
+    const onResult = !$("result-view").hidden;
+    if (type === "transaction" && onAccounts) {
+      checkForTransactions(CHECK_WAIT_MS);
+    } else if (type === "notification-tapped" && (onAccounts || onResult)) {
+      clearInterval(countdownTimer);
       checkForTransactions(CHECK_WAIT_MS);
     }
   });

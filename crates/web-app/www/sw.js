@@ -93,11 +93,14 @@ async function notify(data) {
   });
 }
 
+// A tap on the notification: an open app is told first (so that it shows the transaction even
+// where the browser refuses to focus it), then brought to the front; a closed one is opened,
+// and finds the transaction when it starts.
 async function openApp() {
   const [open] = await appWindows();
   if (open) {
+    open.postMessage({ type: "notification-tapped" });
     await open.focus();
-    open.postMessage({ type: "transaction" });
   } else {
     await self.clients.openWindow("./");
   }

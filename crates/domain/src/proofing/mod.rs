@@ -281,7 +281,6 @@ impl Service {
                 tracing::info!(account = %account.id, challenge = %challenge.id, "account vouched for a new registration");
                 Ok(TransactionOutcome::Completed {
                     end_result: "OK".into(),
-                    signature: None,
                 })
             }
             PinOutcome::WrongPin(state) | PinOutcome::Locked(state) => {

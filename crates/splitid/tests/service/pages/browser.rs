@@ -159,6 +159,38 @@ impl Browser {
         }
     }
 
+    /// Starts `expression` in the page's service worker, without waiting for it: the DevTools
+    /// protocol reaches a worker only through a session attached to it, whose answers come
+    /// back as events that chromedriver's command channel does not pass on, so the test
+    /// watches the expression's effects instead.
+    pub(super) fn in_service_worker(&self, expression: &str) {
+        let targets = self
+            .devtools("Target.getTargets", serde_json::json!({}))
+            .unwrap();
+        let worker = targets["targetInfos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|target| target["type"] == "service_worker")
+            .unwrap_or_else(|| panic!("no service worker in {targets}"));
+        let attached = self
+            .devtools(
+                "Target.attachToTarget",
+                serde_json::json!({ "targetId": worker["targetId"], "flatten": false }),
+            )
+            .unwrap();
+        let message = serde_json::json!({
+            "id": 1,
+            "method": "Runtime.evaluate",
+            "params": { "expression": expression },
+        });
+        self.devtools(
+            "Target.sendMessageToTarget",
+            serde_json::json!({ "sessionId": attached["sessionId"], "message": message.to_string() }),
+        )
+        .unwrap();
+    }
+
     /// Runs `script` (a function body; a promise it returns is awaited) in the page.
     pub(super) fn script(&self, script: &str) -> serde_json::Value {
         self.runtime
