@@ -25,8 +25,19 @@ fn partial_signature_out_of_range_or_wrong_length_is_invalid_input() {
     let key = fast_key(HALF);
     let request = login_request();
     let n1 = key.device.modulus().to_vec();
+    // n1 + 1, carried through: n1 is odd, and its last byte is 0xff one time in 128.
     let mut above_n1 = n1.clone();
-    *above_n1.last_mut().unwrap() = above_n1.last().unwrap().wrapping_add(1);
+    for byte in above_n1.iter_mut().rev() {
+        let (sum, carry) = byte.overflowing_add(1);
+        *byte = sum;
+        if !carry {
+            break;
+        }
+    }
+    assert!(
+        above_n1 > n1,
+        "n1 + 1 fits in n1's length (n1 is not all ones)"
+    );
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("zero", vec![0u8; HALF.bytes()]),
         ("equal to n1", n1.clone()),
