@@ -6,6 +6,8 @@
 //! * [`verification_code`]: the 4-digit code shown at the relying party and on the phone.
 //! * [`rp_v2`]: the Smart-ID-compatible relying-party REST API v2: request bodies with
 //!   validation that says exactly what is wrong, and the responses.
+//! * [`rp_v3`]: RP API v3's computed values: device links and their `authCode`, the callback's
+//!   digests, the ACSP_V2 payload.
 //!
 //! This crate knows nothing of storage, HTTP servers or cryptographic keys.
 
@@ -13,6 +15,7 @@ pub mod app_v1;
 pub mod identifiers;
 pub mod problem;
 pub mod rp_v2;
+pub mod rp_v3;
 pub mod verification_code;
 
 pub use identifiers::{DocumentNumber, IdentifierError, SemanticsIdentifier};

@@ -473,9 +473,19 @@ fn validate_interactions(
 ) -> Result<Vec<Interaction>, RequestError> {
     const FIELD: &str = "allowedInteractionsOrder";
     let list = list.ok_or_else(|| RequestError::new(FIELD, "is required"))?;
+    validate_interaction_list(list, FIELD, &InteractionType::ALL)
+}
+
+/// A non-empty list of interactions named `field`, each valid, of a type in `allowed`, and
+/// no type twice (RP API v2's `allowedInteractionsOrder`, v3's decoded `interactions`).
+pub(crate) fn validate_interaction_list(
+    list: &[InteractionBody],
+    field: &str,
+    allowed: &[InteractionType],
+) -> Result<Vec<Interaction>, RequestError> {
     if list.is_empty() {
         return Err(RequestError::new(
-            FIELD,
+            field,
             "must list at least one interaction",
         ));
     }
@@ -483,11 +493,22 @@ fn validate_interactions(
     list.iter()
         .enumerate()
         .map(|(i, body)| {
-            let interaction = validate_interaction(body, &format!("{FIELD}[{i}]"))?;
+            let interaction = validate_interaction(body, &format!("{field}[{i}]"))?;
             let kind = InteractionType::of(&interaction);
+            if !allowed.contains(&kind) {
+                let names: Vec<&str> = allowed.iter().map(|t| t.api_name()).collect();
+                return Err(RequestError::new(
+                    format!("{field}[{i}].type"),
+                    format!(
+                        "{} is not allowed here (use {})",
+                        kind.api_name(),
+                        names.join(", ")
+                    ),
+                ));
+            }
             if seen.contains(&kind) {
                 return Err(RequestError::new(
-                    format!("{FIELD}[{i}].type"),
+                    format!("{field}[{i}].type"),
                     format!("{} is listed twice", kind.api_name()),
                 ));
             }
