@@ -50,9 +50,30 @@ impl fmt::Display for FlowType {
     }
 }
 
-/// `BASE64(UTF-8(text))`: how the relying party's (and a broker's) name enter the authCode
-/// and ACSP_V2 payloads.
-fn base64_of_text(text: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+/// What both a link's authCode and the ACSP_V2 payload bind of the session as the relying
+/// party started it, each value as the text it sent (empty where the session has none).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionTexts<'a> {
+    /// `smart-id` in production, `smart-id-demo` in SK's demo (a setting of the service).
+    pub scheme_name: &'a str,
+    pub relying_party_name: &'a str,
+    /// Empty unless the relying party is a broker.
+    pub brokered_rp_name: &'a str,
+    /// The base64 `interactions` exactly as sent; empty for a certificate choice.
+    pub interactions: &'a str,
+    /// Empty for QR codes and notifications.
+    pub initial_callback_url: &'a str,
+}
+
+impl SessionTexts<'_> {
+    /// `BASE64(UTF-8(name))` of the relying party's and the broker's names, as both payloads
+    /// carry them.
+    fn encoded_names(&self) -> [String; 2] {
+        use base64::Engine;
+        let base64 = base64::engine::general_purpose::STANDARD;
+        [
+            base64.encode(self.relying_party_name.as_bytes()),
+            base64.encode(self.brokered_rp_name.as_bytes()),
+        ]
+    }
 }

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sha2::{Digest, Sha256};
 
-use super::{FlowType, base64_of_text};
+use super::{FlowType, SessionTexts};
 
 /// The protocol's name, as it appears in the payload and in `signatureProtocol`.
 pub const ACSP_V2: &str = "ACSP_V2";
@@ -16,8 +16,7 @@ pub const ACSP_V2: &str = "ACSP_V2";
 /// Everything an ACSP_V2 payload is made of, each value as the text it travels as.
 #[derive(Debug, Clone, Copy)]
 pub struct AcspV2<'a> {
-    /// `smart-id`, `smart-id-demo`, … (the service's setting, as in the authCode).
-    pub scheme_name: &'a str,
+    pub session: SessionTexts<'a>,
     /// The service's random value for this session (base64 text, as in the session status).
     pub server_random: &'a str,
     /// The relying party's `rpChallenge`, as sent.
@@ -25,15 +24,8 @@ pub struct AcspV2<'a> {
     /// The phone's challenge: `BASE64URL(SHA-256(verifier))` (see
     /// [`user_challenge`](super::device_link::user_challenge)).
     pub user_challenge: &'a str,
-    pub relying_party_name: &'a str,
-    /// Empty unless the relying party is a broker.
-    pub brokered_rp_name: &'a str,
-    /// The base64 `interactions` exactly as sent.
-    pub interactions: &'a str,
     /// The interaction the person confirmed with, e.g. `displayTextAndPIN`.
     pub interaction_type_used: &'a str,
-    /// Empty for QR codes and notifications.
-    pub initial_callback_url: &'a str,
     pub flow_type: FlowType,
 }
 
@@ -43,17 +35,18 @@ impl AcspV2<'_> {
     /// BASE64(brokeredRpName)|BASE64(SHA-256(interactions))|interactionTypeUsed|
     /// initialCallbackUrl|flowType`.
     pub fn payload(&self) -> Vec<u8> {
+        let [relying_party, broker] = self.session.encoded_names();
         [
-            self.scheme_name,
+            self.session.scheme_name,
             ACSP_V2,
             self.server_random,
             self.rp_challenge,
             self.user_challenge,
-            &base64_of_text(self.relying_party_name),
-            &base64_of_text(self.brokered_rp_name),
-            &BASE64.encode(Sha256::digest(self.interactions.as_bytes())),
+            &relying_party,
+            &broker,
+            &BASE64.encode(Sha256::digest(self.session.interactions.as_bytes())),
             self.interaction_type_used,
-            self.initial_callback_url,
+            self.session.initial_callback_url,
             self.flow_type.as_str(),
         ]
         .join("|")

@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::base64_of_text;
+use super::SessionTexts;
 
 /// The only link version there is.
 pub const LINK_VERSION: &str = "1.0";
@@ -200,36 +200,28 @@ fn is_base64url(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'
 }
 
-/// What a link's `authCode` binds besides the link itself: the session as the relying party
-/// started it, each value as the text it sent (empty where the flow has none).
+/// What a link's `authCode` binds besides the link itself.
 #[derive(Debug, Clone, Copy)]
 pub struct LinkContext<'a> {
-    /// `smart-id` in production, `smart-id-demo` in SK's demo (a setting of the service).
-    pub scheme_name: &'a str,
+    pub session: SessionTexts<'a>,
     /// `ACSP_V2`, `RAW_DIGEST_SIGNATURE`, or empty for a certificate choice.
     pub signature_protocol: &'a str,
     /// The `rpChallenge` (authentication) or `digest` (signature); empty for a certificate
     /// choice.
     pub challenge: &'a str,
-    pub relying_party_name: &'a str,
-    /// Empty unless the relying party is a broker.
-    pub brokered_rp_name: &'a str,
-    /// The base64 `interactions` exactly as sent; empty for a certificate choice.
-    pub interactions: &'a str,
-    /// Empty for QR codes.
-    pub initial_callback_url: &'a str,
 }
 
 impl LinkContext<'_> {
     fn payload(&self, unprotected_link: &str) -> String {
+        let [relying_party, broker] = self.session.encoded_names();
         [
-            self.scheme_name,
+            self.session.scheme_name,
             self.signature_protocol,
             self.challenge,
-            &base64_of_text(self.relying_party_name),
-            &base64_of_text(self.brokered_rp_name),
-            self.interactions,
-            self.initial_callback_url,
+            &relying_party,
+            &broker,
+            self.session.interactions,
+            self.session.initial_callback_url,
             unprotected_link,
         ]
         .join("|")

@@ -6,12 +6,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use proptest::prelude::*;
 use sha2::{Digest, Sha512};
 
-use super::FlowType;
 use super::acsp::AcspV2;
 use super::device_link::{
     AuthCode, DeviceLink, DeviceLinkType, LinkContext, SessionType, session_secret_digest,
     user_challenge,
 };
+use super::{FlowType, SessionTexts};
 use crate::VerificationCode;
 
 const SESSION_SECRET: &str = "B98ODiVCebRedSwdTk51zFSaGYyHtY1H2A0ocAi3/Ps=";
@@ -47,9 +47,15 @@ fn context(session_type: SessionType, callback: &'static str) -> LinkContext<'st
         SessionType::CertificateChoice => ("", "", ""),
     };
     LinkContext {
-        scheme_name: "smart-id",
+        session: session(interactions, callback),
         signature_protocol,
         challenge,
+    }
+}
+
+fn session(interactions: &'static str, callback: &'static str) -> SessionTexts<'static> {
+    SessionTexts {
+        scheme_name: "smart-id",
         relying_party_name: "DEMO",
         brokered_rp_name: "Example RP",
         interactions,
@@ -129,15 +135,11 @@ fn the_qr_link_is_sks_and_reads_back() {
 #[test]
 fn the_acsp_v2_payload_matches_sks_vector() {
     let payload = AcspV2 {
-        scheme_name: "smart-id",
+        session: session(INTERACTIONS, CALLBACK),
         server_random: "MTlop6EXCrQ6FOErcKjxUhbV",
         rp_challenge: RP_CHALLENGE,
         user_challenge: "GnsWXXEjTCKR89fj9uo5u5ReBZ9JR7_pezLAI5jMS00",
-        relying_party_name: "DEMO",
-        brokered_rp_name: "Example RP",
-        interactions: INTERACTIONS,
         interaction_type_used: "confirmationMessage",
-        initial_callback_url: CALLBACK,
         flow_type: FlowType::Web2App,
     }
     .payload();
