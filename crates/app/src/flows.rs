@@ -5,16 +5,19 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
-    AccountStatus, Confirmation, KeyHandover, MAC_KEY_LEN, PendingTransaction, PendingTransactions,
-    Proofing, ProofingChallenge, ProofingMethods, PushKey, PushSubscription, Refusal,
-    RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest, SealedSecret,
-    ServerKeyDocument, TransactionOutcome, Vouch, VouchSession, VouchSessionRequest, VouchState,
-    vouch_message,
+    AccountStatus, AcspTransaction, CodeOrigin, Confirmation, KeyHandover, MAC_KEY_LEN,
+    PendingTransaction, PendingTransactions, Proofing, ProofingChallenge, ProofingMethods, PushKey,
+    PushSubscription, Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof,
+    RegistrationRequest, SealedSecret, ServerKeyDocument, TransactionOutcome, Vouch, VouchSession,
+    VouchSessionRequest, VouchState, vouch_message,
 };
+use splitid_proto::rp_v3::device_link::user_challenge;
+use splitid_proto::rp_v3::interactions::{InteractionFlow, Interactions};
 use splitid_sealing::{Binding, PublicServerKey, follow_rotations};
 use splitkey::{
     CompositePublicKey, DeviceKeyOptions, DeviceShare, HalfSize, HashAlgorithm, KdfParams, Padding,
@@ -578,6 +581,8 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
         let mut confirmation = Confirmation {
             sealed_partial_signature: None,
             chosen_code,
+            encoded_message: None,
+            user_challenge: None,
         };
         if let Some(key_use) = transaction.key {
             let stored = match key_use {
@@ -585,8 +590,15 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
                 splitid_proto::app_v1::KeyUse::Signing => &pending.account.signing,
             };
             let share = stored.to_share()?;
-            let request = checked_request(transaction, share.half_size())?;
+            let Checked {
+                request,
+                user_challenge_verifier,
+            } = checked_request(transaction, share.half_size(), self.channel.random())?;
             let pin = pin.ok_or_else(|| AppError::Usage("this transaction needs a PIN".into()))?;
+            if request.padding() == Padding::Pss {
+                confirmation.encoded_message = Some(BASE64.encode(request.encoded()));
+            }
+            confirmation.user_challenge = user_challenge_verifier.as_deref().map(user_challenge);
             let server_key = self
                 .server_key(&pending.account, transaction.server_key_id.as_deref())
                 .await?;
@@ -946,52 +958,215 @@ async fn partial_sign(
         .map_err(AppError::from)
 }
 
-/// Rebuilds what the server asks to sign and refuses it unless it encodes the hash the app
-/// shows, and unless the verification code shown is the one computed from that hash.
+/// What the phone signs, and for ACSP_V2 the secret its `userChallenge` commits to (a
+/// Web2App or App2App callback reveals it to the relying party).
+struct Checked {
+    request: SignRequest,
+    user_challenge_verifier: Option<String>,
+}
+
+/// The hash names of the app API: RP API v2's for SHA-2, FIPS 202's for SHA3.
+fn hash_algorithm(name: Option<&str>) -> Option<HashAlgorithm> {
+    match name? {
+        "SHA256" => Some(HashAlgorithm::Sha256),
+        "SHA384" => Some(HashAlgorithm::Sha384),
+        "SHA512" => Some(HashAlgorithm::Sha512),
+        other => HashAlgorithm::ALL
+            .into_iter()
+            .find(|hash| hash.api_name() == other),
+    }
+}
+
+/// Builds what the phone signs from what it shows, and refuses unless the verification code
+/// shown is the one computed from it: from the hash (RP API v2) or from ACSP_V2's
+/// rpChallenge (v3), unless the service drew the code (v3's signatures) or there is none (v3's
+/// device links, started at the e-service's own screen). An ACSP_V2 payload must list the
+/// interaction and text shown among the relying party's interactions.
 fn checked_request(
     transaction: &PendingTransaction,
     half: HalfSize,
-) -> Result<SignRequest, AppError> {
+    random: &impl Random,
+) -> Result<Checked, AppError> {
     let missing = |field: &str| AppError::Protocol(format!("transaction without {field}"));
-    let hash = b64(
-        "hash",
-        transaction.hash.as_deref().ok_or_else(|| missing("hash"))?,
-    )?;
-    let algorithm = match transaction.hash_type.as_deref() {
-        Some("SHA256") => HashAlgorithm::Sha256,
-        Some("SHA384") => HashAlgorithm::Sha384,
-        Some("SHA512") => HashAlgorithm::Sha512,
-        _ => return Err(missing("a known hash type")),
-    };
+    let algorithm = hash_algorithm(transaction.hash_type.as_deref())
+        .ok_or_else(|| missing("a known hash type"))?;
     let padding = match transaction.padding.as_deref() {
         Some("pss") => Padding::Pss,
         _ => Padding::Pkcs1v15,
     };
-    // The code the e-service shows is computed from the hash: it must be the one shown here,
-    // or (for code choice) one of those offered.
-    let code = VerificationCode::from_hash(&hash).to_string();
-    let code_matches = if transaction.code_choices.is_empty() {
-        transaction.verification_code.as_deref() == Some(code.as_str())
-    } else {
-        transaction.code_choices.contains(&code)
-    };
-    if !code_matches {
-        return Err(AppError::Protocol(
-            "the verification code does not match the hash".into(),
-        ));
-    }
-    match (padding, transaction.encoded_message.as_deref()) {
-        // Deterministic padding: encode the hash shown here, trusting nothing else.
-        (Padding::Pkcs1v15, None) => Ok(SignRequest::new(half, algorithm, padding, &hash)?),
-        (_, Some(encoded)) => {
-            let encoded = b64("encodedMessage", encoded)?;
-            SignRequest::from_parts(half, algorithm, padding, &hash, &encoded).map_err(|_| {
-                AppError::Protocol(
-                    "the message to sign does not encode the hash shown; refusing to use the PIN"
-                        .into(),
-                )
-            })
+    let (digest, code_source, user_challenge_verifier) = match &transaction.acsp {
+        None => {
+            let hash = b64(
+                "hash",
+                transaction.hash.as_deref().ok_or_else(|| missing("hash"))?,
+            )?;
+            (hash.clone(), hash, None)
         }
-        (Padding::Pss, None) => Err(missing("encodedMessage")),
+        Some(acsp) => {
+            check_acsp_interaction(transaction, acsp)?;
+            let mut secret = Zeroizing::new([0u8; 32]);
+            random.fill(&mut *secret)?;
+            let verifier = BASE64URL.encode(*secret);
+            let payload = acsp_payload(transaction, acsp, &user_challenge(&verifier))?;
+            let challenge = b64("rpChallenge", &acsp.rp_challenge)?;
+            (algorithm.digest(&payload), challenge, Some(verifier))
+        }
+    };
+    check_verification_code(transaction, &code_source)?;
+    Ok(Checked {
+        request: SignRequest::new(half, algorithm, padding, &digest)?,
+        user_challenge_verifier,
+    })
+}
+
+/// The code the e-service shows must be the one shown here, or (for code choice) one of those
+/// offered.
+fn check_verification_code(
+    transaction: &PendingTransaction,
+    source: &[u8],
+) -> Result<(), AppError> {
+    let code = match transaction.code_origin {
+        Some(CodeOrigin::Service) => return Ok(()),
+        Some(CodeOrigin::Hash | CodeOrigin::RpChallenge) | None => {
+            VerificationCode::from_hash(source).to_string()
+        }
+    };
+    let code_matches = match (
+        &transaction.verification_code,
+        &transaction.code_choices[..],
+    ) {
+        (None, []) => true,
+        (shown, []) => shown.as_deref() == Some(code.as_str()),
+        (_, choices) => choices.contains(&code),
+    };
+    if code_matches {
+        Ok(())
+    } else {
+        Err(AppError::Protocol(
+            "the verification code does not match what is signed".into(),
+        ))
+    }
+}
+
+/// The interaction shown must be one the relying party listed, with the same text: the
+/// payload signs the relying party's list, so a service that showed something else would
+/// have the person confirm what they did not see.
+fn check_acsp_interaction(
+    transaction: &PendingTransaction,
+    acsp: &AcspTransaction,
+) -> Result<(), AppError> {
+    let listed = Interactions::decode(&acsp.interactions, InteractionFlow::Notification)
+        .map_err(|e| AppError::Protocol(format!("the transaction's interactions: {e}")))?;
+    let shown = listed.list.iter().any(|interaction| {
+        Some(interaction.api_name()) == transaction.interaction.as_deref()
+            && Some(interaction.text()) == transaction.text.as_deref()
+    });
+    if shown {
+        Ok(())
+    } else {
+        Err(AppError::Protocol(
+            "the interaction shown is not one the e-service asked for".into(),
+        ))
+    }
+}
+
+/// The ACSP_V2 payload of this transaction with the phone's challenge.
+fn acsp_payload(
+    transaction: &PendingTransaction,
+    acsp: &AcspTransaction,
+    user_challenge: &str,
+) -> Result<Vec<u8>, AppError> {
+    let interaction = transaction
+        .interaction
+        .as_deref()
+        .ok_or_else(|| AppError::Protocol("transaction without interaction".into()))?;
+    acsp.payload(&transaction.relying_party_name, interaction, user_challenge)
+        .ok_or_else(|| AppError::Protocol(format!("unknown flow type {:?}", acsp.flow_type)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use splitid_proto::app_v1::TransactionKind;
+
+    const INTERACTIONS: &str =
+        "W3sidHlwZSI6ImRpc3BsYXlUZXh0QW5kUElOIiwiZGlzcGxheVRleHQ2MCI6IkxvZyBpbiJ9XQ==";
+    const CHALLENGE: &str =
+        "GYS+yoah6emAcVDNIajwSs6UB/M95XrDxMzXBUkwQJ9YFDipXXzGpPc7raWcuc2+TEoRc7WvIZ/7dU/iRXenYg==";
+
+    /// An ACSP_V2 login as the service describes it: `[displayTextAndPIN "Log in"]`, the code
+    /// of SK's example rpChallenge (7180).
+    fn acsp_login() -> PendingTransaction {
+        PendingTransaction {
+            transaction_id: "t".into(),
+            kind: TransactionKind::Authentication,
+            relying_party_name: "DEMO".into(),
+            interaction: Some("displayTextAndPIN".into()),
+            text: Some("Log in".into()),
+            verification_code: Some("7180".into()),
+            code_choices: Vec::new(),
+            key: Some(splitid_proto::app_v1::KeyUse::Authentication),
+            hash_type: Some("SHA3-512".into()),
+            hash: None,
+            padding: Some("pss".into()),
+            code_origin: Some(CodeOrigin::RpChallenge),
+            acsp: Some(AcspTransaction {
+                scheme_name: "smart-id-demo".into(),
+                server_random: "MTlop6EXCrQ6FOErcKjxUhbV".into(),
+                rp_challenge: CHALLENGE.into(),
+                interactions: INTERACTIONS.into(),
+                initial_callback_url: None,
+                flow_type: "Notification".into(),
+            }),
+            expires_at: "2026-12-04T00:00:00Z".into(),
+            server_key_id: None,
+        }
+    }
+
+    fn check(transaction: &PendingTransaction) -> Result<Checked, AppError> {
+        checked_request(transaction, HalfSize::Bits2048, &OsRandom)
+    }
+
+    #[test]
+    fn an_acsp_login_signs_its_payload_with_a_fresh_challenge() {
+        let transaction = acsp_login();
+        let first = check(&transaction).unwrap();
+        let verifier = first.user_challenge_verifier.clone().unwrap();
+        let payload = acsp_payload(
+            &transaction,
+            transaction.acsp.as_ref().unwrap(),
+            &user_challenge(&verifier),
+        )
+        .unwrap();
+        assert_eq!(
+            first.request.digest(),
+            HashAlgorithm::Sha3_512.digest(&payload)
+        );
+        assert_eq!(first.request.padding(), Padding::Pss);
+        let second = check(&transaction).unwrap();
+        assert_ne!(second.user_challenge_verifier, Some(verifier));
+    }
+
+    #[test]
+    fn what_the_phone_would_show_wrongly_is_refused() {
+        let mut other_text = acsp_login();
+        other_text.text = Some("Pay 1000 EUR".into());
+        let mut other_code = acsp_login();
+        other_code.verification_code = Some("0000".into());
+        let mut other_interaction = acsp_login();
+        other_interaction.interaction = Some("confirmationMessage".into());
+        for (transaction, expected) in [
+            (other_text, "not one the e-service asked for"),
+            (other_code, "verification code does not match"),
+            (other_interaction, "not one the e-service asked for"),
+        ] {
+            let error = check(&transaction).err().expect("refused").to_string();
+            assert!(error.contains(expected), "{error}");
+        }
+        // A code the service drew cannot be checked, and is not.
+        let mut drawn = acsp_login();
+        drawn.verification_code = Some("0000".into());
+        drawn.code_origin = Some(CodeOrigin::Service);
+        assert!(check(&drawn).is_ok());
     }
 }

@@ -84,6 +84,10 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Web Push: the push services allowed, the contact address.
     pub push: push::PushConfig,
+    /// The scheme name RP API v3's authCodes and ACSP_V2 payloads carry; by default
+    /// `smart-id-demo` in demo mode (so that a client set up for SK's demo works unchanged)
+    /// and `smart-id` otherwise.
+    pub scheme_name: Option<String>,
 }
 
 impl Config {
@@ -101,6 +105,16 @@ impl Config {
             keystore: Default::default(),
             trusted_proxies: Vec::new(),
             push: Default::default(),
+            scheme_name: None,
+        }
+    }
+
+    /// [`scheme_name`](Self::scheme_name) or its default.
+    pub fn scheme_name(&self) -> &str {
+        match &self.scheme_name {
+            Some(name) => name,
+            None if self.demo => "smart-id-demo",
+            None => "smart-id",
         }
     }
 }

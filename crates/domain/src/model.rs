@@ -20,7 +20,7 @@ pub enum Target {
     Anonymous,
 }
 
-/// The digest algorithms of the digests relying parties send.
+/// The digest algorithms of the digests relying parties send, and of the payloads phones sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DigestAlgorithm {
     #[serde(rename = "SHA-256")]
@@ -29,28 +29,64 @@ pub enum DigestAlgorithm {
     Sha384,
     #[serde(rename = "SHA-512")]
     Sha512,
+    #[serde(rename = "SHA3-256")]
+    Sha3_256,
+    #[serde(rename = "SHA3-384")]
+    Sha3_384,
+    #[serde(rename = "SHA3-512")]
+    Sha3_512,
 }
 
 impl DigestAlgorithm {
     pub fn output_len(self) -> usize {
         match self {
-            Self::Sha256 => 32,
-            Self::Sha384 => 48,
-            Self::Sha512 => 64,
+            Self::Sha256 | Self::Sha3_256 => 32,
+            Self::Sha384 | Self::Sha3_384 => 48,
+            Self::Sha512 | Self::Sha3_512 => 64,
         }
     }
+}
+
+/// How an RSA signature pads what it signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Padding {
+    /// RSASSA-PKCS1-v1_5 (RP API v2; v3's deprecated algorithm names).
+    #[serde(rename = "pkcs1v15")]
+    Pkcs1V15,
+    /// RSASSA-PSS, MGF1 of the same hash, salt as long as the hash (RP API v3). The phone
+    /// draws the salt; the service checks its encoding before it completes the signature.
+    #[serde(rename = "pss")]
+    Pss,
 }
 
 /// How the phone's signature is made, and over what.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "scheme")]
 pub enum SignatureProtocol {
-    /// RSASSA-PKCS1-v1_5 over a digest the relying party computed (RP API v2).
+    /// RSASSA-PKCS1-v1_5 over a digest the relying party computed (RP API v2; v3's
+    /// RAW_DIGEST_SIGNATURE with a deprecated algorithm name).
     #[serde(rename = "pkcs1v15-digest")]
     Pkcs1V15Digest {
         digest_algorithm: DigestAlgorithm,
         #[serde(with = "base64_bytes")]
         digest: Vec<u8>,
+    },
+    /// RSASSA-PSS over a digest the relying party computed (v3's RAW_DIGEST_SIGNATURE).
+    #[serde(rename = "pss-digest")]
+    PssDigest {
+        digest_algorithm: DigestAlgorithm,
+        #[serde(with = "base64_bytes")]
+        digest: Vec<u8>,
+    },
+    /// ACSP_V2 (v3's authentication): the phone signs a payload that binds the relying
+    /// party's challenge, the service's random value, the phone's own challenge, who asked,
+    /// what was shown and how the phone got the session (docs/spec/rp-api.md §2.6).
+    #[serde(rename = "acsp-v2")]
+    AcspV2 {
+        digest_algorithm: DigestAlgorithm,
+        padding: Padding,
+        /// The base64 text the relying party sent (the payload carries it as text).
+        rp_challenge: String,
     },
 }
 
@@ -61,13 +97,27 @@ impl SignatureProtocol {
             Self::Pkcs1V15Digest {
                 digest_algorithm, ..
             } => SignatureAlgorithm::RsaPkcs1V15(*digest_algorithm),
+            Self::PssDigest {
+                digest_algorithm, ..
+            } => SignatureAlgorithm::RsaPss(*digest_algorithm),
+            Self::AcspV2 {
+                digest_algorithm,
+                padding: Padding::Pkcs1V15,
+                ..
+            } => SignatureAlgorithm::RsaPkcs1V15(*digest_algorithm),
+            Self::AcspV2 {
+                digest_algorithm,
+                padding: Padding::Pss,
+                ..
+            } => SignatureAlgorithm::RsaPss(*digest_algorithm),
         }
     }
 
-    /// The bytes the person's verification code is derived from.
-    pub fn digest(&self) -> &[u8] {
+    /// The relying party's digest, signed as it is; none for ACSP_V2 (the phone's payload).
+    pub fn digest(&self) -> Option<&[u8]> {
         match self {
-            Self::Pkcs1V15Digest { digest, .. } => digest,
+            Self::Pkcs1V15Digest { digest, .. } | Self::PssDigest { digest, .. } => Some(digest),
+            Self::AcspV2 { .. } => None,
         }
     }
 }
@@ -78,6 +128,43 @@ impl SignatureProtocol {
 pub enum SignatureAlgorithm {
     #[serde(rename = "pkcs1v15")]
     RsaPkcs1V15(DigestAlgorithm),
+    #[serde(rename = "pss")]
+    RsaPss(DigestAlgorithm),
+}
+
+/// Where the verification code the person compares comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CodeRule {
+    /// Computed from these bytes, by the relying party and the phone alike (RP API v2: the
+    /// digest; v3's notification authentication: the rpChallenge).
+    DerivedFrom(Vec<u8>),
+    /// Drawn by the service and given to the relying party to show (v3's notification
+    /// signatures).
+    Drawn,
+    /// None: the person started at the e-service's own screen (v3's device links).
+    Omitted,
+}
+
+/// How the phone got a session, as RP API v3 reports it and ACSP_V2 signs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Flow {
+    #[serde(rename = "QR")]
+    Qr,
+    Web2App,
+    App2App,
+    Notification,
+}
+
+/// What RP API v3 binds into a session's signatures and links besides the relying party's
+/// name: the texts exactly as the relying party sent them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoundTexts {
+    /// The interactions' text as sent (base64 of JSON; hashed into ACSP_V2 as it is).
+    pub interactions: String,
+    /// Where a device link's phone returns to (Web2App, App2App).
+    #[serde(default)]
+    pub initial_callback_url: Option<String>,
 }
 
 /// An enum whose variants have stored names: the names serde writes, `name`, `from_name` and
@@ -163,6 +250,11 @@ pub struct SigningRequest {
     pub nonce: Option<String>,
     /// Request properties this service does not act on (reported back with the result).
     pub ignored_properties: Vec<String>,
+    pub verification_code: CodeRule,
+    /// RP API v3's texts (none for v2 and the service's own logins).
+    pub bound: Option<BoundTexts>,
+    /// How the phone gets it; `None` before RP API v3 (which reports it).
+    pub flow: Option<Flow>,
 }
 
 impl SigningRequest {
@@ -178,6 +270,7 @@ impl SigningRequest {
             kind: SessionKind::Authentication,
             relying_party_name: relying_party_name.to_owned(),
             level: Level::Advanced,
+            verification_code: CodeRule::DerivedFrom(digest.clone()),
             protocol: SignatureProtocol::Pkcs1V15Digest {
                 digest_algorithm: DigestAlgorithm::Sha512,
                 digest,
@@ -188,6 +281,8 @@ impl SigningRequest {
             }],
             nonce,
             ignored_properties: Vec::new(),
+            bound: None,
+            flow: None,
         }
     }
 }
@@ -199,6 +294,8 @@ pub struct CertificateChoiceRequest {
     pub level: Level,
     pub nonce: Option<String>,
     pub ignored_properties: Vec<String>,
+    /// How the phone gets it; `None` before RP API v3.
+    pub flow: Option<Flow>,
 }
 
 named_enum!(
@@ -231,6 +328,11 @@ pub struct Signature {
     #[serde(with = "base64_bytes")]
     pub value: Vec<u8>,
     pub algorithm: SignatureAlgorithm,
+    /// ACSP_V2's: the service's random value and the phone's challenge, both in the payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_random: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_challenge: Option<String>,
 }
 
 /// The certificate of the key that answered.
@@ -259,6 +361,9 @@ pub struct Outcome {
     /// The request's properties this service ignored.
     #[serde(default)]
     pub ignored_properties: Vec<String>,
+    /// How the phone got the session (RP API v3's sessions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<Flow>,
 }
 
 impl Outcome {
@@ -271,6 +376,7 @@ impl Outcome {
             certificate: None,
             interaction_used: None,
             ignored_properties: Vec::new(),
+            flow: None,
         }
     }
 }
@@ -325,6 +431,8 @@ mod tests {
             signature: Some(Signature {
                 value: vec![1, 2, 3],
                 algorithm: SignatureAlgorithm::RsaPkcs1V15(DigestAlgorithm::Sha512),
+                server_random: None,
+                user_challenge: None,
             }),
             certificate: Some(Certificate {
                 der: vec![4, 5],
@@ -332,6 +440,7 @@ mod tests {
             }),
             interaction_used: Some(InteractionKind::DisplayTextAndPin),
             ignored_properties: vec!["x".into()],
+            flow: None,
         };
         let json = serde_json::to_value(&outcome).unwrap();
         assert_eq!(

@@ -6,8 +6,10 @@ use std::time::Duration as StdDuration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_proto::app_v1::{
-    Confirmation, KeyUse, PendingTransaction, Refusal, TransactionOutcome,
+    AcspTransaction, CodeOrigin, Confirmation, KeyUse, PendingTransaction, Refusal,
+    TransactionOutcome,
 };
+use splitid_proto::rp_v3::FlowType;
 use splitid_sealing::Binding;
 use splitkey::{HalfSize, HashAlgorithm, Padding, PartialSignature, SignRequest};
 use uuid::Uuid;
@@ -16,7 +18,10 @@ use crate::Service;
 use crate::accounts::pin_policy::{PinState, pin_status};
 use crate::accounts::{PinAttempt, PinOutcome, rfc3339};
 use crate::error::{ServiceError, ServiceResult};
-use crate::model::{DigestAlgorithm, EndResult, InteractionKind, Outcome, SignatureProtocol};
+use crate::model::{
+    DigestAlgorithm, EndResult, Flow, InteractionKind, Outcome, Padding as ModelPadding,
+    SignatureProtocol,
+};
 use crate::sessions::{Answer, SessionSpec, is_past, key_for, signed_outcome};
 use crate::store::{
     AccountRecord, ChannelAdvance, KeyPurpose, KeyRecord, Serialised, SessionKind, SessionRecord,
@@ -30,17 +35,41 @@ fn hash_algorithm(digest: DigestAlgorithm) -> HashAlgorithm {
         DigestAlgorithm::Sha256 => HashAlgorithm::Sha256,
         DigestAlgorithm::Sha384 => HashAlgorithm::Sha384,
         DigestAlgorithm::Sha512 => HashAlgorithm::Sha512,
+        DigestAlgorithm::Sha3_256 => HashAlgorithm::Sha3_256,
+        DigestAlgorithm::Sha3_384 => HashAlgorithm::Sha3_384,
+        DigestAlgorithm::Sha3_512 => HashAlgorithm::Sha3_512,
     }
 }
 
-/// A digest algorithm's name in the app API.
+/// A digest algorithm's name in the app API: SHA-2 as RP API v2 names it (every app reads
+/// those), SHA3 as FIPS 202 does.
 fn app_hash_name(digest: DigestAlgorithm) -> &'static str {
     match digest {
         DigestAlgorithm::Sha256 => "SHA256",
         DigestAlgorithm::Sha384 => "SHA384",
         DigestAlgorithm::Sha512 => "SHA512",
+        other => hash_algorithm(other).api_name(),
     }
 }
+
+fn padding_name(padding: ModelPadding) -> &'static str {
+    match padding {
+        ModelPadding::Pkcs1V15 => "pkcs1v15",
+        ModelPadding::Pss => "pss",
+    }
+}
+
+fn flow_type(flow: Flow) -> FlowType {
+    match flow {
+        Flow::Qr => FlowType::Qr,
+        Flow::Web2App => FlowType::Web2App,
+        Flow::App2App => FlowType::App2App,
+        Flow::Notification => FlowType::Notification,
+    }
+}
+
+/// Characters of a `userChallenge`: SHA-256 in unpadded base64url.
+const USER_CHALLENGE_CHARS: usize = 43;
 
 fn spec_of(session: &SessionRecord) -> ServiceResult<SessionSpec> {
     serde_json::from_value(session.request.clone()).map_err(ServiceError::internal)
@@ -83,7 +112,7 @@ impl Service {
                     .await?;
                 continue;
             }
-            open.push(Self::describe(&session)?);
+            open.push(self.describe(&session)?);
         }
         if open.iter().any(|t| t.key.is_some()) {
             let current = self.current_channel_key_id().await?;
@@ -94,7 +123,7 @@ impl Service {
         Ok(open)
     }
 
-    fn describe(session: &SessionRecord) -> ServiceResult<PendingTransaction> {
+    fn describe(&self, session: &SessionRecord) -> ServiceResult<PendingTransaction> {
         let spec = spec_of(session)?;
         let kind = crate::push::transaction_kind(session.kind);
         let mut transaction = PendingTransaction {
@@ -114,7 +143,8 @@ impl Service {
             hash_type: None,
             hash: None,
             padding: None,
-            encoded_message: None,
+            code_origin: spec.code_drawn.then_some(CodeOrigin::Service),
+            acsp: None,
             expires_at: rfc3339(session.deadline),
             server_key_id: None,
         };
@@ -127,41 +157,132 @@ impl Service {
                 KeyPurpose::Authentication => KeyUse::Authentication,
                 KeyPurpose::Signing => KeyUse::Signing,
             });
-            if let Some(SignatureProtocol::Pkcs1V15Digest {
-                digest_algorithm,
-                digest,
-            }) = &spec.protocol
-            {
-                transaction.hash_type = Some(app_hash_name(*digest_algorithm).to_owned());
-                transaction.hash = Some(BASE64.encode(digest));
-                transaction.padding = Some("pkcs1v15".to_owned());
-            }
-            // PKCS#1 v1.5 (all RP API v2 asks for) is deterministic: the app encodes the hash
-            // itself, which both saves a kilobyte per transaction and leaves no room for a
-            // substituted message. Only a randomised padding (PSS, RP API v3) would need the
-            // server's encoding sent along, in `encoded_message`.
+            // PKCS#1 v1.5 is deterministic: the app encodes the hash itself, which leaves no
+            // room for a substituted message. With PSS the app draws the salt and sends its
+            // encoding back, which the service checks before it completes the signature.
+            let (digest_algorithm, padding) = match &spec.protocol {
+                Some(SignatureProtocol::Pkcs1V15Digest {
+                    digest_algorithm,
+                    digest,
+                }) => {
+                    transaction.hash = Some(BASE64.encode(digest));
+                    (*digest_algorithm, ModelPadding::Pkcs1V15)
+                }
+                Some(SignatureProtocol::PssDigest {
+                    digest_algorithm,
+                    digest,
+                }) => {
+                    transaction.hash = Some(BASE64.encode(digest));
+                    (*digest_algorithm, ModelPadding::Pss)
+                }
+                Some(SignatureProtocol::AcspV2 {
+                    digest_algorithm,
+                    padding,
+                    rp_challenge,
+                }) => {
+                    transaction.acsp = Some(self.acsp_transaction(&spec, rp_challenge)?);
+                    if !spec.code_drawn {
+                        transaction.code_origin = Some(CodeOrigin::RpChallenge);
+                    }
+                    (*digest_algorithm, *padding)
+                }
+                None => {
+                    return Err(ServiceError::internal(
+                        "a signing session without a protocol",
+                    ));
+                }
+            };
+            transaction.hash_type = Some(app_hash_name(digest_algorithm).to_owned());
+            transaction.padding = Some(padding_name(padding).to_owned());
         }
         Ok(transaction)
     }
 
-    /// The encoded message μ for this key: PKCS#1 v1.5 over the relying party's hash, as RP
-    /// API v2 signatures are.
-    fn sign_request(key: &KeyRecord, spec: &SessionSpec) -> ServiceResult<SignRequest> {
+    /// What the phone needs to rebuild an ACSP_V2 payload.
+    fn acsp_transaction(
+        &self,
+        spec: &SessionSpec,
+        rp_challenge: &str,
+    ) -> ServiceResult<AcspTransaction> {
+        let bound = spec.bound.clone().unwrap_or_default();
+        Ok(AcspTransaction {
+            scheme_name: self.config().scheme_name().to_owned(),
+            server_random: spec
+                .server_random
+                .clone()
+                .ok_or_else(|| ServiceError::internal("an ACSP_V2 session without serverRandom"))?,
+            rp_challenge: rp_challenge.to_owned(),
+            interactions: bound.interactions,
+            initial_callback_url: bound.initial_callback_url,
+            flow_type: flow_type(spec.flow.unwrap_or(Flow::Notification))
+                .as_str()
+                .to_owned(),
+        })
+    }
+
+    /// The encoded message μ this key completes, and ACSP_V2's `userChallenge`: PKCS#1 v1.5
+    /// the service encodes itself; a PSS encoding comes from the phone and must encode the
+    /// digest of this session (the relying party's, or ACSP_V2's payload with the phone's
+    /// challenge). A phone's malformed answer is refused before any PIN is judged.
+    fn sign_request(
+        &self,
+        key: &KeyRecord,
+        spec: &SessionSpec,
+        confirmation: &Confirmation,
+    ) -> ServiceResult<(SignRequest, Option<String>)> {
         let half = HalfSize::from_bits(key.half_bits).map_err(ServiceError::internal)?;
-        match &spec.protocol {
-            Some(SignatureProtocol::Pkcs1V15Digest {
+        let protocol = spec
+            .protocol
+            .as_ref()
+            .ok_or_else(|| ServiceError::internal("a signing session without a protocol"))?;
+        match protocol {
+            SignatureProtocol::Pkcs1V15Digest {
                 digest_algorithm,
                 digest,
-            }) => SignRequest::new(
-                half,
-                hash_algorithm(*digest_algorithm),
-                Padding::Pkcs1v15,
-                digest,
-            )
-            .map_err(ServiceError::internal),
-            None => Err(ServiceError::internal(
-                "a signing session without a protocol",
+            } => Ok((
+                encode(
+                    half,
+                    *digest_algorithm,
+                    ModelPadding::Pkcs1V15,
+                    digest,
+                    confirmation,
+                )?,
+                None,
             )),
+            SignatureProtocol::PssDigest {
+                digest_algorithm,
+                digest,
+            } => Ok((
+                encode(
+                    half,
+                    *digest_algorithm,
+                    ModelPadding::Pss,
+                    digest,
+                    confirmation,
+                )?,
+                None,
+            )),
+            SignatureProtocol::AcspV2 {
+                digest_algorithm,
+                padding,
+                rp_challenge,
+            } => {
+                let user_challenge = checked_user_challenge(confirmation)?;
+                let acsp = self.acsp_transaction(spec, rp_challenge)?;
+                let interaction = spec.interaction.as_ref().ok_or_else(|| {
+                    ServiceError::internal("an ACSP_V2 session without interaction")
+                })?;
+                let payload = acsp
+                    .payload(
+                        &spec.relying_party_name,
+                        interaction.kind.name(),
+                        &user_challenge,
+                    )
+                    .ok_or_else(|| ServiceError::internal("an unknown flow type"))?;
+                let digest = hash_algorithm(*digest_algorithm).digest(&payload);
+                let request = encode(half, *digest_algorithm, *padding, &digest, confirmation)?;
+                Ok((request, Some(user_challenge)))
+            }
         }
     }
 
@@ -234,7 +355,7 @@ impl Service {
         let partial = PartialSignature::from_bytes(&partial);
         // Read under the account's lock, which the ratchet holds (`serialised`).
         let key = self.key(account.id, purpose).await?;
-        let request = Self::sign_request(&key, &spec)?;
+        let (request, user_challenge) = self.sign_request(&key, &spec, &confirmation)?;
         match self
             .sign_with_pin(PinAttempt::new(account, serialised, key, &request, partial))
             .await?
@@ -244,8 +365,13 @@ impl Service {
                 key,
                 right_pin,
             } => {
-                let result =
-                    signed_outcome(account, &key.certificate, &spec, signature.as_bytes())?;
+                let result = signed_outcome(
+                    account,
+                    &key.certificate,
+                    &spec,
+                    signature.as_bytes(),
+                    user_challenge,
+                )?;
                 let outcome = TransactionOutcome::Completed {
                     end_result: EndResult::Ok.to_string(),
                 };
@@ -305,6 +431,54 @@ impl Service {
             end_result: outcome.end_result.to_string(),
         })
     }
+}
+
+/// μ for `digest`: PKCS#1 v1.5 encoded here; PSS as the phone sent it, if it encodes `digest`.
+fn encode(
+    half: HalfSize,
+    digest_algorithm: DigestAlgorithm,
+    padding: ModelPadding,
+    digest: &[u8],
+    confirmation: &Confirmation,
+) -> ServiceResult<SignRequest> {
+    let hash = hash_algorithm(digest_algorithm);
+    match padding {
+        ModelPadding::Pkcs1V15 => {
+            SignRequest::new(half, hash, Padding::Pkcs1v15, digest).map_err(ServiceError::internal)
+        }
+        ModelPadding::Pss => {
+            let encoded = confirmation
+                .encoded_message
+                .as_deref()
+                .ok_or_else(|| ServiceError::Invalid("encodedMessage: required with PSS".into()))?;
+            let encoded = BASE64.decode(encoded).map_err(|_| {
+                ServiceError::Invalid("encodedMessage: must be standard base64".into())
+            })?;
+            SignRequest::from_parts(half, hash, Padding::Pss, digest, &encoded).map_err(|_| {
+                ServiceError::Invalid(
+                    "encodedMessage: does not encode this transaction's digest with PSS".into(),
+                )
+            })
+        }
+    }
+}
+
+/// The phone's `userChallenge`: unpadded base64url of 32 bytes.
+fn checked_user_challenge(confirmation: &Confirmation) -> ServiceResult<String> {
+    let challenge = confirmation
+        .user_challenge
+        .as_deref()
+        .ok_or_else(|| ServiceError::Invalid("userChallenge: required with ACSP_V2".into()))?;
+    let well_formed = challenge.len() == USER_CHALLENGE_CHARS
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(ServiceError::Invalid(format!(
+            "userChallenge: must be {USER_CHALLENGE_CHARS} characters of base64url"
+        )));
+    }
+    Ok(challenge.to_owned())
 }
 
 /// The end result of a refusal on a given screen; the screen must belong to this session.

@@ -2,7 +2,7 @@
 //! translate requests into the domain's calls (`splitid-domain`) and its answers and errors
 //! back into that API's shapes:
 //!
-//! - [`rp_api`]: `/v2`, Smart-ID's RP API v2 for relying parties;
+//! - [`rp_api`]: `/v2` and `/v3`, Smart-ID's RP API v2 and v3 for relying parties;
 //! - [`app_api`]: `/app/v1`, the app's API (docs/app-api.md);
 //! - [`pki`]: `/pki`, the CA's certificates, CRLs and OCSP;
 //! - [`web`]: the self-service portal's pages (and helpers for other pages, the Demo Bank's);
@@ -38,6 +38,7 @@ pub fn router_with_pages(service: &Service, pages: Router) -> Router {
     observability::install();
     Router::new()
         .nest("/v2", rp_api::v2::router())
+        .nest("/v3", rp_api::v3::router())
         .nest("/app/v1", app_api::router())
         .nest("/pki", pki::router())
         .merge(observability::router())

@@ -336,23 +336,86 @@ pub struct PendingTransaction {
     pub code_choices: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<KeyUse>,
-    /// `SHA256`, `SHA384` or `SHA512`.
+    /// `SHA256`, `SHA384` or `SHA512` (RP API v2's names, which every app reads), or
+    /// `SHA3-256`, `SHA3-384`, `SHA3-512`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_type: Option<String>,
+    /// The relying party's digest, signed as it is; absent for ACSP_V2 (`acsp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
-    /// `pkcs1v15` or `pss`.
+    /// `pkcs1v15` or `pss`. With `pss` the app draws the salt and sends its encoding in the
+    /// confirmation's `encodedMessage`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub padding: Option<String>,
-    /// The encoded message μ the key signs; the app checks it encodes `hash`.
+    /// Where `verificationCode` comes from; absent: from `hash`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encoded_message: Option<String>,
+    pub code_origin: Option<CodeOrigin>,
+    /// An ACSP_V2 authentication (RP API v3): what the payload the key signs is made of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acsp: Option<AcspTransaction>,
     /// RFC 3339.
     pub expires_at: String,
     /// The server's current channel key ([`ServerKey::key_id`]): an app whose pinned key
     /// differs fetches `GET /app/v1/server-key` and follows the rotation before it seals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_key_id: Option<String>,
+}
+
+/// Where a transaction's verification code comes from, so the app knows how to check it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CodeOrigin {
+    /// From the digest signed (RP API v2).
+    Hash,
+    /// From ACSP_V2's `rpChallenge` (RP API v3's notification authentication).
+    RpChallenge,
+    /// Drawn by the service (RP API v3's notification signature): the app cannot check it.
+    Service,
+}
+
+/// The parts of an ACSP_V2 payload (docs/spec/rp-api.md §2.6) the server knows; the app adds
+/// its own `userChallenge`, the interaction it shows and the relying party's name it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcspTransaction {
+    pub scheme_name: String,
+    pub server_random: String,
+    pub rp_challenge: String,
+    /// The relying party's `interactions` text as sent; it must list the interaction shown.
+    pub interactions: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_callback_url: Option<String>,
+    /// `QR`, `Web2App`, `App2App` or `Notification`.
+    pub flow_type: String,
+}
+
+impl AcspTransaction {
+    /// The payload the authentication key signs, with the relying party's name and the
+    /// interaction as the phone shows them and the phone's `userChallenge`; `None` for an
+    /// unknown flow type.
+    pub fn payload(
+        &self,
+        relying_party_name: &str,
+        interaction_type_used: &str,
+        user_challenge: &str,
+    ) -> Option<Vec<u8>> {
+        use crate::rp_v3::{FlowType, SessionTexts, acsp::AcspV2};
+        let acsp = AcspV2 {
+            session: SessionTexts {
+                scheme_name: &self.scheme_name,
+                relying_party_name,
+                brokered_rp_name: "",
+                interactions: &self.interactions,
+                initial_callback_url: self.initial_callback_url.as_deref().unwrap_or_default(),
+            },
+            server_random: &self.server_random,
+            rp_challenge: &self.rp_challenge,
+            user_challenge,
+            interaction_type_used,
+            flow_type: FlowType::parse(&self.flow_type)?,
+        };
+        Some(acsp.payload())
+    }
 }
 
 /// `GET /app/v1/accounts/{id}/transactions`.
@@ -373,6 +436,12 @@ pub struct Confirmation {
     /// The code the person chose, for verification-code choice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chosen_code: Option<String>,
+    /// With PSS: the encoded message μ the partial signature is over (the salt is the app's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoded_message: Option<String>,
+    /// With ACSP_V2: the app's `userChallenge` (43 characters of base64url), in the payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_challenge: Option<String>,
 }
 
 /// Which screen the person pressed Cancel on.

@@ -416,13 +416,18 @@ impl SigningBody {
     }
 }
 
-fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, RequestError> {
+pub(crate) fn required<'a>(
+    value: &'a Option<String>,
+    field: &str,
+) -> Result<&'a str, RequestError> {
     value
         .as_deref()
         .ok_or_else(|| RequestError::new(field, "is required"))
 }
 
-fn validate_relying_party(common: &CommonBody) -> Result<RelyingPartyClaim, RequestError> {
+pub(crate) fn validate_relying_party(
+    common: &CommonBody,
+) -> Result<RelyingPartyClaim, RequestError> {
     let uuid_text = required(&common.relying_party_uuid, "relyingPartyUUID")?;
     let uuid = parse_canonical_uuid(uuid_text).ok_or_else(|| {
         RequestError::new("relyingPartyUUID", "must be a UUID (8-4-4-4-12 hex digits)")
@@ -564,7 +569,7 @@ fn validate_interaction(body: &InteractionBody, field: &str) -> Result<Interacti
     Ok(kind.with_text(text.to_owned()))
 }
 
-fn validate_options(
+pub(crate) fn validate_options(
     common: &CommonBody,
     allowed_levels: &[CertificateLevel],
 ) -> Result<RequestOptions, RequestError> {

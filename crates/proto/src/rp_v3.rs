@@ -1,11 +1,14 @@
 //! The relying-party REST API v3, compatible with Smart-ID RP API 3.2 (docs/spec/rp-api.md §2):
-//! the values both ends compute from a session, byte for byte as SK's test vectors fix them.
+//! its bodies, and the values both ends compute from a session, byte for byte as SK's test
+//! vectors fix them.
 //!
 //! * [`device_link`]: the links a QR code, a Web2App or an App2App redirect carries, their
 //!   `authCode` (HMAC-SHA256 under the session secret over the session and the exact link),
 //!   and the callback's `sessionSecretDigest` and `userChallenge`.
 //! * [`acsp`]: the ACSP_V2 authentication payload the phone signs.
 //! * [`interactions`]: the base64 `interactions` field, decoded and checked per flow.
+//! * [`requests`]: the session-starting bodies, validated per endpoint.
+//! * [`responses`]: session starts' answers, the session status, problem details.
 //!
 //! Every value that arrives as base64 text (the challenge, the digest, the interactions) is
 //! used as the text the relying party sent, never decoded and re-encoded: re-encoding could
@@ -16,6 +19,8 @@ use std::fmt;
 pub mod acsp;
 pub mod device_link;
 pub mod interactions;
+pub mod requests;
+pub mod responses;
 
 #[cfg(test)]
 mod tests;
@@ -34,6 +39,12 @@ pub enum FlowType {
 }
 
 impl FlowType {
+    pub const ALL: [FlowType; 4] = [Self::Qr, Self::Web2App, Self::App2App, Self::Notification];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|flow| flow.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FlowType::Qr => "QR",

@@ -105,6 +105,10 @@ pub struct Settings {
     /// [default: the public URL if it is https, else none].
     #[arg(long, env = "SPLITID_PUSH_CONTACT")]
     pub push_contact: Option<String>,
+    /// The scheme name RP API v3's device links and ACSP_V2 signatures carry: what relying
+    /// parties' clients are configured with [default: smart-id-demo in demo mode, else smart-id].
+    #[arg(long, env = "SPLITID_SCHEME_NAME")]
+    pub scheme_name: Option<String>,
     /// Log lines as text for people, or as JSON objects for log collectors (levels by RUST_LOG)
     /// [default: text].
     #[arg(long, env = "SPLITID_LOG_FORMAT", value_enum)]
@@ -379,6 +383,7 @@ impl Settings {
         config.proofing = proofing_config(self.proofing.as_ref())?;
         config.keystore = self.keystore.config()?;
         config.push = self.push()?;
+        config.scheme_name = self.scheme_name.clone();
         Ok(config)
     }
 

@@ -13,27 +13,42 @@ pub enum HashAlgorithm {
     Sha256,
     Sha384,
     Sha512,
+    /// SHA3 (FIPS 202): RP API v3 signs with RSASSA-PSS over these too.
+    Sha3_256,
+    Sha3_384,
+    Sha3_512,
 }
 
 impl HashAlgorithm {
-    /// Every supported algorithm, weakest first.
-    pub const ALL: [HashAlgorithm; 3] = [Self::Sha256, Self::Sha384, Self::Sha512];
+    /// Every supported algorithm: SHA-2 weakest first, then SHA3 weakest first.
+    pub const ALL: [HashAlgorithm; 6] = [
+        Self::Sha256,
+        Self::Sha384,
+        Self::Sha512,
+        Self::Sha3_256,
+        Self::Sha3_384,
+        Self::Sha3_512,
+    ];
 
     /// Digest length in bytes.
     pub fn output_len(self) -> usize {
         match self {
-            Self::Sha256 => 32,
-            Self::Sha384 => 48,
-            Self::Sha512 => 64,
+            Self::Sha256 | Self::Sha3_256 => 32,
+            Self::Sha384 | Self::Sha3_384 => 48,
+            Self::Sha512 | Self::Sha3_512 => 64,
         }
     }
 
-    /// The name Smart-ID's API uses (`SHA256`, `SHA384`, `SHA512`).
+    /// The name FIPS 180-4 and FIPS 202 give it (`SHA-256`, …, `SHA3-512`), as RP API v3 and
+    /// the app API write it.
     pub fn api_name(self) -> &'static str {
         match self {
-            Self::Sha256 => "SHA256",
-            Self::Sha384 => "SHA384",
-            Self::Sha512 => "SHA512",
+            Self::Sha256 => "SHA-256",
+            Self::Sha384 => "SHA-384",
+            Self::Sha512 => "SHA-512",
+            Self::Sha3_256 => "SHA3-256",
+            Self::Sha3_384 => "SHA3-384",
+            Self::Sha3_512 => "SHA3-512",
         }
     }
 
@@ -47,9 +62,21 @@ impl HashAlgorithm {
     }
 
     /// DER of the `DigestInfo` header that precedes the hash in PKCS#1 v1.5 (RFC 8017 §9.2
-    /// note 1).
+    /// note 1; for SHA3 the same structure with the NIST OIDs 2.16.840.1.101.3.4.2.8–10).
     fn digest_info_prefix(self) -> &'static [u8] {
         match self {
+            Self::Sha3_256 => &[
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x08, 0x05, 0x00, 0x04, 0x20,
+            ],
+            Self::Sha3_384 => &[
+                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x09, 0x05, 0x00, 0x04, 0x30,
+            ],
+            Self::Sha3_512 => &[
+                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x0a, 0x05, 0x00, 0x04, 0x40,
+            ],
             Self::Sha256 => &[
                 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
                 0x01, 0x05, 0x00, 0x04, 0x20,

@@ -179,6 +179,15 @@ impl Phone {
             .clone()
     }
 
+    /// `refuse --next`, on `screen` (an interaction name or `certificateChoice`) or plainly.
+    pub fn refuse_next(&self, screen: Option<&str>) -> Output {
+        let mut args = vec!["--json", "refuse", "--next", "--wait", "10"];
+        if let Some(screen) = screen {
+            args.extend(["--screen", screen]);
+        }
+        self.run(&args, "")
+    }
+
     /// `confirm --next` with `stdin` as PIN input; `extra` adds options (e.g. `--vc`).
     pub fn confirm_next(&self, extra: &[&str], stdin: &str) -> Output {
         let mut args = vec!["--json", "confirm", "--next", "--wait", "10"];

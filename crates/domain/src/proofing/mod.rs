@@ -329,7 +329,8 @@ impl Service {
                 Target::Document(request.document_number.clone()),
                 login,
             )
-            .await?;
+            .await?
+            .id;
         if !self
             .store()
             .set_vouch_session(challenge.id, session, self.now())

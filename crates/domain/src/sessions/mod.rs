@@ -16,8 +16,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use crate::model::{
-    Certificate, CertificateChoiceRequest, EndResult, Interaction, InteractionKind, Level, Outcome,
-    Progress, Signature, SignatureProtocol, SigningRequest, Target,
+    BoundTexts, Certificate, CertificateChoiceRequest, CodeRule, EndResult, Flow, Interaction,
+    InteractionKind, Level, Outcome, Progress, Signature, SignatureProtocol, SigningRequest,
+    Target,
 };
 pub use waiters::Waiters;
 
@@ -70,7 +71,30 @@ pub struct SessionSpec {
     pub code_choices: Vec<String>,
     #[serde(default)]
     pub ignored_properties: Vec<String>,
+    /// The verification code was drawn by the service (the phone cannot recompute it).
+    #[serde(default)]
+    pub code_drawn: bool,
+    /// RP API v3's texts the signature binds.
+    #[serde(default)]
+    pub bound: Option<BoundTexts>,
+    /// How the phone gets the session (RP API v3).
+    #[serde(default)]
+    pub flow: Option<Flow>,
+    /// ACSP_V2's random value of the service (base64), drawn at the start.
+    #[serde(default)]
+    pub server_random: Option<String>,
 }
+
+/// A session as its start answers: its id, and the code the relying party shows when the
+/// service drew it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub id: Uuid,
+    pub verification_code: Option<String>,
+}
+
+/// Bytes of ACSP_V2's `serverRandom`: 32 characters of base64 (the spec asks for at least 24).
+const SERVER_RANDOM_BYTES: usize = 24;
 
 /// Which key a session's kind uses.
 pub fn key_for(kind: SessionKind) -> KeyPurpose {
@@ -118,13 +142,13 @@ fn account_level(account: &AccountRecord) -> Level {
 }
 
 impl Service {
-    /// Starts an authentication or signature session. Returns the session id.
+    /// Starts an authentication or signature session.
     pub async fn start_signing_session(
         &self,
         rp_uuid: Uuid,
         target: Target,
         request: SigningRequest,
-    ) -> ServiceResult<Uuid> {
+    ) -> ServiceResult<Started> {
         let kind = request.kind;
         if kind == SessionKind::CertificateChoice {
             return Err(ServiceError::internal(
@@ -135,16 +159,28 @@ impl Service {
         if let Some(existing) = self.recent_identical_session(&fingerprint).await? {
             return Ok(existing);
         }
-        let code = VerificationCode::from_hash(request.protocol.digest());
+        let code = match &request.verification_code {
+            CodeRule::DerivedFrom(bytes) => Some(VerificationCode::from_hash(bytes)),
+            CodeRule::Drawn => Some(self.random_code()?),
+            CodeRule::Omitted => None,
+        };
+        let server_random = match request.protocol {
+            SignatureProtocol::AcspV2 { .. } => Some(self.server_random()?),
+            _ => None,
+        };
         let spec = SessionSpec {
             relying_party_name: request.relying_party_name.clone(),
             level: request.level,
             protocol: Some(request.protocol.clone()),
             // Chosen when the session starts, from what the person's apps can run.
             interaction: None,
-            verification_code: Some(code.to_string()),
+            verification_code: code.map(|code| code.to_string()),
             code_choices: Vec::new(),
             ignored_properties: request.ignored_properties.clone(),
+            code_drawn: request.verification_code == CodeRule::Drawn,
+            bound: request.bound.clone(),
+            flow: request.flow,
+            server_random,
         };
         self.start_session(
             rp_uuid,
@@ -164,11 +200,12 @@ impl Service {
         rp_uuid: Uuid,
         target: Target,
         request: CertificateChoiceRequest,
-    ) -> ServiceResult<Uuid> {
+    ) -> ServiceResult<Started> {
         let parts = serde_json::json!({
             "name": request.relying_party_name,
             "level": request.level,
             "nonce": request.nonce,
+            "flow": request.flow,
         });
         let fingerprint = fingerprint(rp_uuid, SessionKind::CertificateChoice, &target, &parts);
         if let Some(existing) = self.recent_identical_session(&fingerprint).await? {
@@ -182,6 +219,10 @@ impl Service {
             verification_code: None,
             code_choices: Vec::new(),
             ignored_properties: request.ignored_properties.clone(),
+            code_drawn: false,
+            bound: None,
+            flow: request.flow,
+            server_random: None,
         };
         self.start_session(
             rp_uuid,
@@ -194,12 +235,27 @@ impl Service {
         .await
     }
 
-    async fn recent_identical_session(&self, fingerprint: &str) -> ServiceResult<Option<Uuid>> {
+    /// The session an identical request started moments ago, answered as it was then.
+    async fn recent_identical_session(&self, fingerprint: &str) -> ServiceResult<Option<Started>> {
         let since = self.now() - IDEMPOTENCY_WINDOW;
-        Ok(self
+        let Some(id) = self
             .store()
             .recent_session_by_fingerprint(fingerprint, since)
-            .await?)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let session = self
+            .store()
+            .session(id)
+            .await?
+            .ok_or_else(|| ServiceError::internal(format!("session {id} vanished")))?;
+        let spec: SessionSpec =
+            serde_json::from_value(session.request).map_err(ServiceError::internal)?;
+        Ok(Some(Started {
+            id,
+            verification_code: spec.verification_code.filter(|_| spec.code_drawn),
+        }))
     }
 
     async fn start_session(
@@ -210,7 +266,7 @@ impl Service {
         mut spec: SessionSpec,
         fingerprint: String,
         interactions: &[Interaction],
-    ) -> ServiceResult<Uuid> {
+    ) -> ServiceResult<Started> {
         let suitable = self.suitable_accounts(&target, spec.level).await?;
         let now = self.now();
         let mut usable = Vec::new();
@@ -280,7 +336,10 @@ impl Service {
             self.announce(&events).await;
             self.push_new_transaction(&record, &spec.relying_party_name, &targets);
         }
-        Ok(record.id)
+        Ok(Started {
+            id: record.id,
+            verification_code: spec.verification_code.filter(|_| spec.code_drawn),
+        })
     }
 
     /// The accounts a session may go to: 404 when there are none, 471 when the person has
@@ -566,17 +625,52 @@ impl Service {
             }),
             interaction_used: None,
             ignored_properties: spec.ignored_properties.clone(),
+            flow: spec.flow,
         })
+    }
+
+    /// One account's signing certificate, at once and without asking the person (RP API v3's
+    /// certificate lookup): `None` when the account cannot sign now (its PIN2 is locked).
+    pub async fn signing_certificate(
+        &self,
+        document_number: &str,
+        level: Level,
+    ) -> ServiceResult<Option<Certificate>> {
+        let target = Target::Document(document_number.to_owned());
+        let accounts = self.suitable_accounts(&target, level).await?;
+        let Some(account) = accounts.first() else {
+            return Ok(None);
+        };
+        let key = self.key(account.id, KeyPurpose::Signing).await?;
+        if !matches!(self.pin_state(&key), PinState::Usable { .. }) {
+            return Ok(None);
+        }
+        Ok(Some(Certificate {
+            der: key.certificate,
+            level: account_level(account),
+        }))
+    }
+
+    /// A verification code drawn from the OS's randomness (the small bias of `% 10000` over
+    /// 16 bits is below 0.1 % and tells nothing about any secret).
+    fn random_code(&self) -> ServiceResult<VerificationCode> {
+        let mut random = [0u8; 2];
+        self.keys().random(&mut random)?;
+        Ok(VerificationCode::new(u16::from_be_bytes(random) % 10_000).expect("below 10000"))
+    }
+
+    /// ACSP_V2's `serverRandom`: fresh for every session, standard base64.
+    fn server_random(&self) -> ServiceResult<String> {
+        let mut random = [0u8; SERVER_RANDOM_BYTES];
+        self.keys().random(&mut random)?;
+        Ok(BASE64.encode(random))
     }
 
     /// Three distinct codes, one of them right, in random order.
     fn code_choices(&self, right: VerificationCode) -> ServiceResult<Vec<String>> {
         let mut codes = vec![right];
         while codes.len() < 3 {
-            let mut random = [0u8; 2];
-            self.keys().random(&mut random)?;
-            let candidate =
-                VerificationCode::new(u16::from_be_bytes(random) % 10_000).expect("below 10000");
+            let candidate = self.random_code()?;
             if !codes.contains(&candidate) {
                 codes.push(candidate);
             }
@@ -598,6 +692,7 @@ pub(crate) fn signed_outcome(
     certificate: &[u8],
     spec: &SessionSpec,
     signature: &[u8],
+    user_challenge: Option<String>,
 ) -> ServiceResult<Outcome> {
     let protocol = spec
         .protocol
@@ -609,6 +704,8 @@ pub(crate) fn signed_outcome(
         signature: Some(Signature {
             value: signature.to_vec(),
             algorithm: protocol.algorithm(),
+            server_random: spec.server_random.clone(),
+            user_challenge,
         }),
         certificate: Some(Certificate {
             der: certificate.to_vec(),
@@ -616,6 +713,7 @@ pub(crate) fn signed_outcome(
         }),
         interaction_used: spec.interaction.as_ref().map(|i| i.kind),
         ignored_properties: spec.ignored_properties.clone(),
+        flow: spec.flow,
     })
 }
 
@@ -626,6 +724,8 @@ fn request_fingerprint_parts(request: &SigningRequest) -> serde_json::Value {
         "protocol": request.protocol,
         "interactions": request.interactions,
         "nonce": request.nonce,
+        "bound": request.bound,
+        "flow": request.flow,
     })
 }
 

@@ -1,20 +1,197 @@
-//! The relying-party API. `v2` is compatible with Smart-ID's RP API v2.
+//! The relying-party API. `v2` is compatible with Smart-ID's RP API v2, `v3` with its RP API
+//! 3.2.
 
 pub mod v2;
+pub mod v3;
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, OriginalUri, Path, Query, Request,
+};
 use axum::http::HeaderMap;
+use axum::http::Method;
 use axum::http::request::Parts;
 use futures_util::StreamExt;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::HttpError;
 use splitid_domain::Service;
 use splitid_domain::error::{ServiceError, ServiceResult};
+use splitid_domain::model::{DigestAlgorithm, SignatureAlgorithm};
+use splitid_domain::sessions::{Interaction, InteractionKind, Level, Progress, Target};
+use splitid_domain::store::RelyingPartyRecord;
+use splitid_proto::identifiers::{DocumentNumber, SemanticsIdentifier};
+use splitid_proto::rp_v2::{
+    CertificateLevel, Interaction as WireInteraction, InteractionType, MAX_TIMEOUT_MS,
+    MIN_TIMEOUT_MS, RelyingPartyClaim, RequestOptions,
+};
+use splitid_proto::rp_v3::requests::{
+    HashAlgorithm, SignatureAlgorithm as WireAlgorithm, SignatureScheme,
+};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Unknown paths (an empty identifier, say) get the version's refusal like any other 404.
+pub(crate) async fn no_such_endpoint<E: From<ServiceError>>(OriginalUri(uri): OriginalUri) -> E {
+    ServiceError::NotFound(format!("no such endpoint: {}", uri.path())).into()
+}
+
+pub(crate) async fn wrong_method<E: From<HttpError>>(
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+) -> E {
+    HttpError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path())).into()
+}
+
+/// A requested level in the domain's words.
+pub(crate) fn level(level: CertificateLevel) -> Level {
+    match level {
+        CertificateLevel::Advanced => Level::Advanced,
+        CertificateLevel::Qualified => Level::Qualified,
+        CertificateLevel::Qscd => Level::Qscd,
+    }
+}
+
+pub(crate) fn certificate_level(level: Level) -> CertificateLevel {
+    match level {
+        Level::Advanced => CertificateLevel::Advanced,
+        Level::Qualified => CertificateLevel::Qualified,
+        Level::Qscd => CertificateLevel::Qscd,
+    }
+}
+
+pub(crate) fn interaction_kind(kind: InteractionType) -> InteractionKind {
+    match kind {
+        InteractionType::DisplayTextAndPin => InteractionKind::DisplayTextAndPin,
+        InteractionType::VerificationCodeChoice => InteractionKind::VerificationCodeChoice,
+        InteractionType::ConfirmationMessage => InteractionKind::ConfirmationMessage,
+        InteractionType::ConfirmationMessageAndVerificationCodeChoice => {
+            InteractionKind::ConfirmationMessageAndVerificationCodeChoice
+        }
+    }
+}
+
+/// The relying party's interactions, in its order, in the domain's words.
+pub(crate) fn interactions(list: &[WireInteraction]) -> Vec<Interaction> {
+    list.iter()
+        .map(|interaction| Interaction {
+            kind: interaction_kind(InteractionType::of(interaction)),
+            text: interaction.text().to_owned(),
+        })
+        .collect()
+}
+
+/// The relying party the request claims to be, if the claim holds.
+pub(crate) async fn authorize(
+    service: &Service,
+    claim: &RelyingPartyClaim,
+    ip: Option<IpAddr>,
+    options: &RequestOptions,
+) -> ServiceResult<RelyingPartyRecord> {
+    let level = level(options.certificate_level);
+    service
+        .authorize_relying_party(claim.uuid, &claim.name, ip, level)
+        .await
+}
+
+/// Long poll when the relying party gives no `timeoutMs`: half way between the bounds.
+const DEFAULT_TIMEOUT_MS: u64 = 60_500;
+
+/// `timeoutMs` of a session-status poll (both versions: 1000 to 120000, default 60500).
+pub(crate) fn parse_timeout(text: Option<&str>) -> ServiceResult<Duration> {
+    let millis = match text {
+        None => DEFAULT_TIMEOUT_MS,
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (MIN_TIMEOUT_MS..=MAX_TIMEOUT_MS).contains(ms))
+            .ok_or_else(|| {
+                ServiceError::Invalid(format!(
+                    "timeoutMs: must be a whole number from {MIN_TIMEOUT_MS} to {MAX_TIMEOUT_MS}"
+                ))
+            })?,
+    };
+    Ok(Duration::from_millis(millis))
+}
+
+/// The `?timeoutMs=` of a session-status poll.
+#[derive(Debug, Deserialize)]
+pub(crate) struct StatusQuery {
+    #[serde(rename = "timeoutMs")]
+    pub timeout_ms: Option<String>,
+}
+
+/// `GET /session/{id}?timeoutMs=`, as both versions read it: the session's progress.
+pub(crate) async fn poll(
+    service: &Service,
+    ClientIp(ip): ClientIp,
+    PathParam(id): PathParam,
+    QueryParams(query): QueryParams<StatusQuery>,
+) -> ServiceResult<Progress> {
+    let timeout = parse_timeout(query.timeout_ms.as_deref())?;
+    service
+        .session_status_from(session_id(&id)?, ip, timeout)
+        .await
+}
+
+/// A session id in a path; one that is not a UUID names no session.
+pub(crate) fn session_id(text: &str) -> ServiceResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| ServiceError::NotFound(format!("no session {text}")))
+}
+
+/// A semantics identifier in a path, as a session's target.
+pub(crate) fn person(id: &str) -> ServiceResult<Target> {
+    let person: SemanticsIdentifier = id
+        .parse()
+        .map_err(|e| ServiceError::Invalid(format!("semantics identifier in the path: {e}")))?;
+    Ok(Target::Person(person.to_string()))
+}
+
+/// A document number in a path, as a session's target.
+pub(crate) fn document(id: &str) -> ServiceResult<Target> {
+    let document: DocumentNumber = id
+        .parse()
+        .map_err(|e| ServiceError::Invalid(format!("document number in the path: {e}")))?;
+    Ok(Target::Document(document.to_string()))
+}
+
+/// A finished signature's algorithm in the wire's terms (whose names both versions use).
+pub(crate) fn wire_algorithm(algorithm: SignatureAlgorithm) -> WireAlgorithm {
+    let (scheme, digest) = match algorithm {
+        SignatureAlgorithm::RsaPkcs1V15(digest) => (SignatureScheme::Pkcs1v15, digest),
+        SignatureAlgorithm::RsaPss(digest) => (SignatureScheme::RsassaPss, digest),
+    };
+    WireAlgorithm {
+        scheme,
+        hash: wire_hash(digest),
+    }
+}
+
+pub(crate) fn wire_hash(digest: DigestAlgorithm) -> HashAlgorithm {
+    match digest {
+        DigestAlgorithm::Sha256 => HashAlgorithm::Sha256,
+        DigestAlgorithm::Sha384 => HashAlgorithm::Sha384,
+        DigestAlgorithm::Sha512 => HashAlgorithm::Sha512,
+        DigestAlgorithm::Sha3_256 => HashAlgorithm::Sha3_256,
+        DigestAlgorithm::Sha3_384 => HashAlgorithm::Sha3_384,
+        DigestAlgorithm::Sha3_512 => HashAlgorithm::Sha3_512,
+    }
+}
+
+pub(crate) fn domain_hash(hash: HashAlgorithm) -> DigestAlgorithm {
+    match hash {
+        HashAlgorithm::Sha256 => DigestAlgorithm::Sha256,
+        HashAlgorithm::Sha384 => DigestAlgorithm::Sha384,
+        HashAlgorithm::Sha512 => DigestAlgorithm::Sha512,
+        HashAlgorithm::Sha3_256 => DigestAlgorithm::Sha3_256,
+        HashAlgorithm::Sha3_384 => DigestAlgorithm::Sha3_384,
+        HashAlgorithm::Sha3_512 => DigestAlgorithm::Sha3_512,
+    }
+}
 
 /// The caller's address, when the server knows it (always, when served over TCP): the peer's,
 /// or behind a trusted load balancer the one it forwarded.

@@ -1,38 +1,32 @@
 //! RP API v2 handlers (docs/spec/rp-api.md §1): translate HTTP to service calls and back.
 
-use std::time::Duration;
-
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, State};
-use axum::http::{Method, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde::Deserialize;
-use splitid_proto::identifiers::{DocumentNumber, SemanticsIdentifier};
 use splitid_proto::rp_v2::{
-    self as wire, CertificateChoiceBody, CertificateLevel, HashType, InteractionType,
-    MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, RelyingPartyClaim, SessionCertificate, SessionCreated,
+    self as wire, CertificateChoiceBody, HashType, SessionCertificate, SessionCreated,
     SessionResult, SessionSignature, SessionState, SessionStatus, SigningBody, SigningPurpose,
 };
 use uuid::Uuid;
 
-use super::{Body, ClientIp, PathParam, QueryParams, parse_json};
+use super::{
+    Body, ClientIp, PathParam, QueryParams, StatusQuery, authorize, certificate_level, document,
+    interactions, level, no_such_endpoint, parse_json, person, poll, wire_algorithm, wrong_method,
+};
 use crate::error::HttpError;
 use splitid_domain::Service;
 use splitid_domain::error::ServiceError;
-use splitid_domain::model::{DigestAlgorithm, SignatureAlgorithm};
+use splitid_domain::model::DigestAlgorithm;
 use splitid_domain::sessions::{
-    CertificateChoiceRequest, EndResult, Interaction, InteractionKind, Level, Outcome, Progress,
-    SignatureProtocol, SigningRequest, Target,
+    CertificateChoiceRequest, CodeRule, EndResult, Outcome, Progress, SignatureProtocol,
+    SigningRequest, Target,
 };
-use splitid_domain::store::RelyingPartyRecord;
 use splitid_domain::store::SessionKind;
-
-/// Long poll when the relying party gives no `timeoutMs`: half way between the bounds.
-const DEFAULT_TIMEOUT_MS: u64 = 60_500;
 
 pub fn router() -> Router<Service> {
     Router::new()
@@ -53,17 +47,8 @@ pub fn router() -> Router<Service> {
         )
         .route("/session/{id}", get(session_status))
         .route("/openapi.json", get(openapi))
-        .fallback(no_such_endpoint)
-        .method_not_allowed_fallback(wrong_method)
-}
-
-/// Unknown paths (an empty identifier, say) get a JSON 404 like every other refusal.
-async fn no_such_endpoint(OriginalUri(uri): OriginalUri) -> V2Error {
-    ServiceError::NotFound(format!("no such endpoint: {}", uri.path())).into()
-}
-
-async fn wrong_method(method: Method, OriginalUri(uri): OriginalUri) -> V2Error {
-    HttpError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path())).into()
+        .fallback(no_such_endpoint::<V2Error>)
+        .method_not_allowed_fallback(wrong_method::<V2Error>)
 }
 
 /// A refusal as RP API v2 answers it: `{type, title, status, detail}`, with Smart-ID's 471
@@ -109,20 +94,6 @@ impl IntoResponse for V2Error {
         let body = wire::ErrorBody::new(status.as_u16(), title, self.0.detail());
         (status, Json(body)).into_response()
     }
-}
-
-fn person(id: &str) -> V2Result<Target> {
-    let person: SemanticsIdentifier = id
-        .parse()
-        .map_err(|e| ServiceError::Invalid(format!("semantics identifier in the path: {e}")))?;
-    Ok(Target::Person(person.to_string()))
-}
-
-fn document(id: &str) -> V2Result<Target> {
-    let document: DocumentNumber = id
-        .parse()
-        .map_err(|e| ServiceError::Invalid(format!("document number in the path: {e}")))?;
-    Ok(Target::Document(document.to_string()))
 }
 
 async fn authentication_by_person(
@@ -205,7 +176,8 @@ async fn signing(
     created(
         service
             .start_signing_session(rp.uuid, target, signing_request(request))
-            .await?,
+            .await?
+            .id,
     )
 }
 
@@ -222,11 +194,13 @@ async fn certificate_choice(
         level: level(request.options.certificate_level),
         nonce: request.options.nonce,
         ignored_properties: request.options.ignored_properties,
+        flow: None,
     };
     created(
         service
             .start_certificate_choice(rp.uuid, target, request)
-            .await?,
+            .await?
+            .id,
     )
 }
 
@@ -235,19 +209,6 @@ fn created(session: Uuid) -> V2Result<Json<SessionCreated>> {
     Ok(Json(SessionCreated {
         session_id: session.to_string(),
     }))
-}
-
-/// The relying party the request claims to be, if the claim holds.
-async fn authorize(
-    service: &Service,
-    claim: &RelyingPartyClaim,
-    ip: Option<std::net::IpAddr>,
-    options: &wire::RequestOptions,
-) -> V2Result<RelyingPartyRecord> {
-    let level = level(options.certificate_level);
-    Ok(service
-        .authorize_relying_party(claim.uuid, &claim.name, ip, level)
-        .await?)
 }
 
 /// The machine-readable description of this API (OpenAPI 3.1), kept next to the code.
@@ -260,39 +221,13 @@ async fn openapi() -> impl axum::response::IntoResponse {
     )
 }
 
-#[derive(Debug, Deserialize)]
-struct StatusQuery {
-    #[serde(rename = "timeoutMs")]
-    timeout_ms: Option<String>,
-}
-
 async fn session_status(
     State(service): State<Service>,
-    ClientIp(ip): ClientIp,
-    PathParam(id): PathParam,
-    QueryParams(query): QueryParams<StatusQuery>,
+    ip: ClientIp,
+    id: PathParam,
+    query: QueryParams<StatusQuery>,
 ) -> V2Result<Json<SessionStatus>> {
-    let timeout = parse_timeout(query.timeout_ms.as_deref())?;
-    let session_id =
-        Uuid::parse_str(&id).map_err(|_| ServiceError::NotFound(format!("no session {id}")))?;
-    let progress = service.session_status_from(session_id, ip, timeout).await?;
-    Ok(Json(status(progress)))
-}
-
-fn parse_timeout(text: Option<&str>) -> V2Result<Duration> {
-    let millis = match text {
-        None => DEFAULT_TIMEOUT_MS,
-        Some(text) => text
-            .parse::<u64>()
-            .ok()
-            .filter(|ms| (MIN_TIMEOUT_MS..=MAX_TIMEOUT_MS).contains(ms))
-            .ok_or_else(|| {
-                ServiceError::Invalid(format!(
-                    "timeoutMs: must be a whole number from {MIN_TIMEOUT_MS} to {MAX_TIMEOUT_MS}"
-                ))
-            })?,
-    };
-    Ok(Duration::from_millis(millis))
+    Ok(Json(status(poll(&service, ip, id, query).await?)))
 }
 
 /// A v2 signing request in the domain's words.
@@ -304,36 +239,16 @@ fn signing_request(request: wire::SigningRequest) -> SigningRequest {
         },
         relying_party_name: request.relying_party.name,
         level: level(request.options.certificate_level),
+        verification_code: CodeRule::DerivedFrom(request.hash.clone()),
         protocol: SignatureProtocol::Pkcs1V15Digest {
             digest_algorithm: digest_algorithm(request.hash_type),
             digest: request.hash,
         },
-        interactions: request
-            .interactions
-            .iter()
-            .map(|interaction| Interaction {
-                kind: interaction_kind(InteractionType::of(interaction)),
-                text: interaction.text().to_owned(),
-            })
-            .collect(),
+        interactions: interactions(&request.interactions),
         nonce: request.options.nonce,
         ignored_properties: request.options.ignored_properties,
-    }
-}
-
-fn level(level: CertificateLevel) -> Level {
-    match level {
-        CertificateLevel::Advanced => Level::Advanced,
-        CertificateLevel::Qualified => Level::Qualified,
-        CertificateLevel::Qscd => Level::Qscd,
-    }
-}
-
-fn certificate_level(level: Level) -> CertificateLevel {
-    match level {
-        Level::Advanced => CertificateLevel::Advanced,
-        Level::Qualified => CertificateLevel::Qualified,
-        Level::Qscd => CertificateLevel::Qscd,
+        bound: None,
+        flow: None,
     }
 }
 
@@ -342,17 +257,6 @@ fn digest_algorithm(hash_type: HashType) -> DigestAlgorithm {
         HashType::Sha256 => DigestAlgorithm::Sha256,
         HashType::Sha384 => DigestAlgorithm::Sha384,
         HashType::Sha512 => DigestAlgorithm::Sha512,
-    }
-}
-
-fn interaction_kind(kind: InteractionType) -> InteractionKind {
-    match kind {
-        InteractionType::DisplayTextAndPin => InteractionKind::DisplayTextAndPin,
-        InteractionType::VerificationCodeChoice => InteractionKind::VerificationCodeChoice,
-        InteractionType::ConfirmationMessage => InteractionKind::ConfirmationMessage,
-        InteractionType::ConfirmationMessageAndVerificationCodeChoice => {
-            InteractionKind::ConfirmationMessageAndVerificationCodeChoice
-        }
     }
 }
 
@@ -378,14 +282,6 @@ fn end_result(end: EndResult) -> wire::EndResult {
     }
 }
 
-fn signature_algorithm(algorithm: SignatureAlgorithm) -> &'static str {
-    match algorithm {
-        SignatureAlgorithm::RsaPkcs1V15(DigestAlgorithm::Sha256) => "sha256WithRSAEncryption",
-        SignatureAlgorithm::RsaPkcs1V15(DigestAlgorithm::Sha384) => "sha384WithRSAEncryption",
-        SignatureAlgorithm::RsaPkcs1V15(DigestAlgorithm::Sha512) => "sha512WithRSAEncryption",
-    }
-}
-
 /// A session's progress as v2 reports it. Only a successful session reports the ignored
 /// request properties (as Smart-ID does).
 fn status(progress: Progress) -> SessionStatus {
@@ -399,6 +295,7 @@ fn status(progress: Progress) -> SessionStatus {
         certificate,
         interaction_used,
         ignored_properties,
+        flow: _,
     } = outcome;
     SessionStatus {
         state: SessionState::Complete,
@@ -408,7 +305,7 @@ fn status(progress: Progress) -> SessionStatus {
         }),
         signature: signature.map(|signature| SessionSignature {
             value: BASE64.encode(&signature.value),
-            algorithm: signature_algorithm(signature.algorithm).to_owned(),
+            algorithm: wire_algorithm(signature.algorithm).api_name().to_owned(),
         }),
         cert: certificate.map(|certificate| SessionCertificate {
             value: BASE64.encode(&certificate.der),
@@ -422,7 +319,10 @@ fn status(progress: Progress) -> SessionStatus {
 
 #[cfg(test)]
 mod tests {
+    use super::super::interaction_kind;
     use super::*;
+    use splitid_domain::sessions::Level;
+    use splitid_proto::rp_v2::InteractionType;
 
     /// The domain's names and v2's coincide today; the translation must keep them so.
     #[test]
@@ -435,7 +335,7 @@ mod tests {
         }
         for level in Level::ALL {
             assert_eq!(certificate_level(level).api_name(), level.name());
-            assert_eq!(self::level(certificate_level(level)), level);
+            assert_eq!(super::level(certificate_level(level)), level);
         }
     }
 }

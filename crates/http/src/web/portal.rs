@@ -148,7 +148,8 @@ async fn start_session(
     let (request, code) = portal_request(text)?;
     let id = service
         .start_signing_session(PORTAL_UUID, Target::Person(person), request)
-        .await?;
+        .await?
+        .id;
     Ok((id, code))
 }
 

@@ -44,7 +44,7 @@ impl InteractionFlow {
 }
 
 /// The interactions of a v3 request: the text as sent and what it says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Interactions {
     pub as_sent: String,
     pub list: Vec<Interaction>,

@@ -348,3 +348,340 @@ mod interactions {
         }
     }
 }
+
+mod requests {
+    use serde_json::{Value, json};
+
+    use super::{DIGEST, INTERACTIONS, RP_CHALLENGE};
+    use crate::rp_v2::CertificateLevel;
+    use crate::rp_v3::requests::{
+        Delivery, Endpoint, HashAlgorithm, Protocol, Purpose, RequestBody, SignatureScheme,
+        StartRequest,
+    };
+
+    const AUTH_LINK: Endpoint = Endpoint {
+        purpose: Purpose::Authentication,
+        delivery: Delivery::DeviceLink,
+    };
+    const AUTH_PUSH: Endpoint = Endpoint {
+        purpose: Purpose::Authentication,
+        delivery: Delivery::Notification,
+    };
+    const SIGN_PUSH: Endpoint = Endpoint {
+        purpose: Purpose::Signature,
+        delivery: Delivery::Notification,
+    };
+    const SIGN_LINKED: Endpoint = Endpoint {
+        purpose: Purpose::Signature,
+        delivery: Delivery::LinkedNotification,
+    };
+    const CERT_LINK: Endpoint = Endpoint {
+        purpose: Purpose::CertificateChoice,
+        delivery: Delivery::DeviceLink,
+    };
+
+    /// The spec's DeviceLinkAuthentication example.
+    fn authentication() -> Value {
+        json!({
+            "relyingPartyUUID": "00000000-0000-4000-8000-000000000000",
+            "relyingPartyName": "DEMO",
+            "initialCallbackUrl": "https://rp.example.com/callback-url?value=RrKjjT4aggzu27YBddX1bQ",
+            "certificateLevel": "QUALIFIED",
+            "signatureProtocol": "ACSP_V2",
+            "signatureProtocolParameters": {
+                "rpChallenge": RP_CHALLENGE,
+                "signatureAlgorithm": "rsassa-pss",
+                "signatureAlgorithmParameters": {"hashAlgorithm": "SHA3-512"}
+            },
+            "interactions": INTERACTIONS,
+            "requestProperties": {"shareMdClientIpAddress": true},
+            "capabilities": []
+        })
+    }
+
+    fn signature() -> Value {
+        json!({
+            "relyingPartyUUID": "00000000-0000-4000-8000-000000000000",
+            "relyingPartyName": "DEMO",
+            "certificateLevel": "QSCD",
+            "signatureProtocol": "RAW_DIGEST_SIGNATURE",
+            "signatureProtocolParameters": {
+                "digest": DIGEST,
+                "signatureAlgorithm": "rsassa-pss",
+                "signatureAlgorithmParameters": {"hashAlgorithm": "SHA-512"}
+            },
+            "nonce": "d8XkbEnA0WsE0PvBZZoxGnPI4ml9qk",
+            "interactions": INTERACTIONS,
+        })
+    }
+
+    fn validate(body: Value, endpoint: Endpoint) -> Result<StartRequest, String> {
+        serde_json::from_value::<RequestBody>(body)
+            .unwrap()
+            .validate(endpoint)
+            .map_err(|e| e.to_string())
+    }
+
+    fn refusal(mut body: Value, change: impl FnOnce(&mut Value), endpoint: Endpoint) -> String {
+        change(&mut body);
+        validate(body, endpoint).expect_err("must be refused")
+    }
+
+    #[test]
+    fn the_specs_examples_are_read_as_meant() {
+        let auth = validate(authentication(), AUTH_LINK).unwrap();
+        assert_eq!(auth.relying_party.name, "DEMO");
+        assert_eq!(auth.options.certificate_level, CertificateLevel::Qualified);
+        assert!(auth.options.share_device_ip_address);
+        assert_eq!(auth.interactions.as_ref().unwrap().as_sent, INTERACTIONS);
+        let Some(Protocol::AcspV2 {
+            rp_challenge,
+            rp_challenge_bytes,
+            algorithm,
+        }) = &auth.protocol
+        else {
+            panic!("ACSP_V2 expected: {:?}", auth.protocol);
+        };
+        assert_eq!(rp_challenge, RP_CHALLENGE);
+        assert_eq!(rp_challenge_bytes.len(), 64);
+        assert_eq!(algorithm.scheme, SignatureScheme::RsassaPss);
+        assert_eq!(algorithm.hash, HashAlgorithm::Sha3_512);
+        assert!(auth.initial_callback_url.is_some());
+
+        let sign = validate(signature(), SIGN_PUSH).unwrap();
+        assert_eq!(sign.options.certificate_level, CertificateLevel::Qscd);
+        assert_eq!(sign.protocol.as_ref().unwrap().challenge_text(), DIGEST);
+        assert_eq!(sign.protocol.unwrap().algorithm().api_name(), "rsassa-pss");
+    }
+
+    #[test]
+    fn the_deprecated_pkcs1_names_are_accepted_with_their_hash() {
+        let mut body = signature();
+        body["signatureProtocolParameters"] = json!({
+            "digest": DIGEST, "signatureAlgorithm": "sha512WithRSAEncryption"
+        });
+        let algorithm = validate(body.clone(), SIGN_PUSH)
+            .unwrap()
+            .protocol
+            .unwrap()
+            .algorithm();
+        assert_eq!(algorithm.scheme, SignatureScheme::Pkcs1v15);
+        assert_eq!(algorithm.hash, HashAlgorithm::Sha512);
+        assert_eq!(algorithm.api_name(), "sha512WithRSAEncryption");
+        body["signatureProtocolParameters"]["signatureAlgorithm"] =
+            json!("sha256WithRSAEncryption");
+        assert!(
+            validate(body, SIGN_PUSH)
+                .unwrap_err()
+                .contains("digest: must be the base64 of 32 bytes")
+        );
+    }
+
+    /// A valid body, a change that breaks it, where it is sent, and what the refusal says.
+    type Case = (Value, fn(&mut Value), Endpoint, &'static str);
+
+    #[test]
+    fn each_rule_of_the_spec_refuses_with_the_field_named() {
+        let cases: [Case; 14] = [
+            (
+                authentication(),
+                |b| b["nonce"] = json!("abc"),
+                AUTH_LINK,
+                "nonce: is not allowed",
+            ),
+            (
+                authentication(),
+                |b| b["signatureProtocol"] = json!("RAW_DIGEST_SIGNATURE"),
+                AUTH_LINK,
+                "signatureProtocol: must be ACSP_V2",
+            ),
+            (
+                authentication(),
+                |b| b["signatureProtocolParameters"]["rpChallenge"] = json!("AAAA"),
+                AUTH_LINK,
+                "rpChallenge: must be the base64 of 32 to 64 bytes (got 3 bytes)",
+            ),
+            (
+                authentication(),
+                |b| b["signatureProtocolParameters"]["rpChallenge"] = json!("not base64!"),
+                AUTH_LINK,
+                "rpChallenge: must be standard base64",
+            ),
+            (
+                authentication(),
+                |b| b["signatureProtocolParameters"]["signatureAlgorithmParameters"] = json!({}),
+                AUTH_LINK,
+                "hashAlgorithm: is required for rsassa-pss",
+            ),
+            (
+                authentication(),
+                |b| {
+                    b["signatureProtocolParameters"]["signatureAlgorithmParameters"]["hashAlgorithm"] =
+                        json!("SHA512")
+                },
+                AUTH_LINK,
+                "hashAlgorithm: must be one of SHA-256",
+            ),
+            (
+                authentication(),
+                |b| b["signatureProtocolParameters"]["signatureAlgorithm"] = json!("ecdsa"),
+                AUTH_LINK,
+                "signatureAlgorithm: must be rsassa-pss",
+            ),
+            (
+                authentication(),
+                |b| b["certificateLevel"] = json!("QSCD"),
+                AUTH_LINK,
+                "certificateLevel: must be one of ADVANCED, QUALIFIED",
+            ),
+            (
+                authentication(),
+                |b| b["initialCallbackUrl"] = json!("http://rp.example.com/cb"),
+                AUTH_LINK,
+                "initialCallbackUrl: must be an https:// address",
+            ),
+            (
+                authentication(),
+                |b| b["initialCallbackUrl"] = json!("https://rp.example.com/cb#top"),
+                AUTH_LINK,
+                "initialCallbackUrl: must not contain '#'",
+            ),
+            (
+                authentication(),
+                |b| {
+                    b.as_object_mut().unwrap().remove("initialCallbackUrl");
+                },
+                AUTH_PUSH,
+                "vcType: is required",
+            ),
+            (
+                signature(),
+                |b| b["initialCallbackUrl"] = json!("https://rp.example.com/cb"),
+                SIGN_PUSH,
+                "initialCallbackUrl: is for device links only",
+            ),
+            (
+                signature(),
+                |_| {},
+                SIGN_LINKED,
+                "linkedSessionID: is required",
+            ),
+            (
+                signature(),
+                |b| b["linkedSessionID"] = json!("00000000-0000-4000-8000-000000000000"),
+                SIGN_PUSH,
+                "linkedSessionID: belongs to /signature/notification/linked only",
+            ),
+        ];
+        for (body, change, endpoint, expected) in cases {
+            let message = refusal(body, change, endpoint);
+            assert!(
+                message.contains(expected),
+                "{message:?} should say {expected:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_certificate_choice_carries_nothing_to_sign() {
+        let body = json!({
+            "relyingPartyUUID": "00000000-0000-4000-8000-000000000000",
+            "relyingPartyName": "DEMO",
+            "nonce": "abc",
+            "initialCallbackUrl": "https://rp.example.com/cb?x=1",
+        });
+        let request = validate(body.clone(), CERT_LINK).unwrap();
+        assert!(request.protocol.is_none() && request.interactions.is_none());
+        assert_eq!(request.options.nonce.as_deref(), Some("abc"));
+        let message = refusal(body, |b| b["interactions"] = json!(INTERACTIONS), CERT_LINK);
+        assert_eq!(
+            message,
+            "interactions: does not belong to a certificate choice"
+        );
+    }
+
+    #[test]
+    fn the_code_choice_is_for_notifications_only() {
+        let choice = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            r#"[{"type":"confirmationMessageAndVerificationCodeChoice","displayText200":"Pay 10 EUR?"}]"#,
+        );
+        let mut body = authentication();
+        body["interactions"] = json!(choice);
+        body["vcType"] = json!("numeric4");
+        body.as_object_mut().unwrap().remove("initialCallbackUrl");
+        assert!(validate(body.clone(), AUTH_PUSH).is_ok());
+        assert!(
+            validate(body, AUTH_LINK)
+                .unwrap_err()
+                .contains("is not allowed here")
+        );
+    }
+}
+
+mod responses {
+    use serde_json::json;
+
+    use crate::rp_v3::FlowType;
+    use crate::rp_v3::requests::{HashAlgorithm, SignatureAlgorithm, SignatureScheme};
+    use crate::rp_v3::responses::{SessionSignature, SessionStatus, json_pointer};
+
+    #[test]
+    fn a_pss_signature_spells_out_its_parameters_as_the_spec_shows() {
+        let algorithm = SignatureAlgorithm {
+            scheme: SignatureScheme::RsassaPss,
+            hash: HashAlgorithm::Sha512,
+        };
+        let signature = SessionSignature::signed("AAEC".into(), algorithm, FlowType::Qr);
+        assert_eq!(
+            serde_json::to_value(&signature).unwrap(),
+            json!({
+                "value": "AAEC",
+                "flowType": "QR",
+                "signatureAlgorithm": "rsassa-pss",
+                "signatureAlgorithmParameters": {
+                    "hashAlgorithm": "SHA-512",
+                    "maskGenAlgorithm": {"algorithm": "id-mgf1", "parameters": {"hashAlgorithm": "SHA-512"}},
+                    "saltLength": 64,
+                    "trailerField": "0xbc"
+                }
+            })
+        );
+        let legacy = SignatureAlgorithm {
+            scheme: SignatureScheme::Pkcs1v15,
+            hash: HashAlgorithm::Sha256,
+        };
+        let signature = SessionSignature::signed("AAEC".into(), legacy, FlowType::Notification);
+        assert_eq!(
+            serde_json::to_value(&signature).unwrap(),
+            json!({"value": "AAEC", "flowType": "Notification", "signatureAlgorithm": "sha256WithRSAEncryption"})
+        );
+    }
+
+    #[test]
+    fn the_specs_status_example_reads() {
+        let example = json!({ "state": "COMPLETE",
+          "result": { "endResult": "USER_REFUSED_INTERACTION", "details": { "interaction": "displayTextAndPIN" } },
+          "signatureProtocol": "ACSP_V2",
+          "interactionTypeUsed": "displayTextAndPIN",
+          "deviceIpAddress": "203.0.113.34",
+          "ignoredProperties": [] });
+        let status: SessionStatus = serde_json::from_value(example.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&status).unwrap(), example);
+        assert_eq!(
+            serde_json::to_value(SessionStatus::running()).unwrap(),
+            json!({"state": "RUNNING"})
+        );
+    }
+
+    #[test]
+    fn fields_become_json_pointers() {
+        assert_eq!(json_pointer("nonce"), "/nonce");
+        assert_eq!(
+            json_pointer("signatureProtocolParameters.signatureAlgorithmParameters.hashAlgorithm"),
+            "/signatureProtocolParameters/signatureAlgorithmParameters/hashAlgorithm"
+        );
+        assert_eq!(json_pointer("interactions[1].type"), "/interactions/1/type");
+        assert_eq!(json_pointer("a/b~c"), "/a~1b~0c");
+    }
+}

@@ -543,6 +543,9 @@ pub(crate) fn digest(hash: HashAlgorithm, parts: &[&[u8]]) -> Vec<u8> {
         HashAlgorithm::Sha256 => &digest::SHA256,
         HashAlgorithm::Sha384 => &digest::SHA384,
         HashAlgorithm::Sha512 => &digest::SHA512,
+        HashAlgorithm::Sha3_256 => &digest::SHA3_256,
+        HashAlgorithm::Sha3_384 => &digest::SHA3_384,
+        HashAlgorithm::Sha3_512 => &digest::SHA3_512,
     };
     let mut context = digest::Context::new(algorithm);
     parts.iter().for_each(|part| context.update(part));

@@ -558,5 +558,8 @@ pub(crate) fn digest(hash: HashAlgorithm, parts: &[&[u8]]) -> Vec<u8> {
         HashAlgorithm::Sha256 => run::<sha2::Sha256>(parts),
         HashAlgorithm::Sha384 => run::<sha2::Sha384>(parts),
         HashAlgorithm::Sha512 => run::<sha2::Sha512>(parts),
+        HashAlgorithm::Sha3_256 => run::<sha3::Sha3_256>(parts),
+        HashAlgorithm::Sha3_384 => run::<sha3::Sha3_384>(parts),
+        HashAlgorithm::Sha3_512 => run::<sha3::Sha3_512>(parts),
     }
 }

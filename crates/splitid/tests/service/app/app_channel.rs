@@ -90,6 +90,8 @@ fn confirmation_body(app: &Registered, session: uuid::Uuid) -> Vec<u8> {
             &session.to_string(),
         )),
         chosen_code: None,
+        encoded_message: None,
+        user_challenge: None,
     })
     .unwrap()
 }
@@ -255,4 +257,82 @@ async fn a_mac_key_of_the_wrong_length_is_refused() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// With PSS the phone draws the salt and sends μ: a μ that does not encode the session's
+/// digest is refused with 400 before any PIN is judged (no attempt counted, the transaction
+/// still open), and the right one then completes.
+#[tokio::test]
+async fn a_pss_encoding_of_another_digest_is_refused_before_the_pin_is_judged() {
+    let (service, _data) = splitid_testkit::in_process::demo_service_with(|config| {
+        config.allow_2048_bit_halves = true
+    })
+    .await;
+    let app = register(&service).await;
+    let digest = [7u8; 32];
+    let body = serde_json::json!({
+        "relyingPartyUUID": "00000000-0000-4000-8000-000000000000", "relyingPartyName": "DEMO",
+        "signatureProtocol": "RAW_DIGEST_SIGNATURE",
+        "signatureProtocolParameters": {
+            "digest": BASE64.encode(digest), "signatureAlgorithm": "rsassa-pss",
+            "signatureAlgorithmParameters": {"hashAlgorithm": "SHA-256"}
+        },
+        "interactions": BASE64.encode(r#"[{"type":"displayTextAndPIN","displayText60":"Sign"}]"#),
+    });
+    let path = format!(
+        "/v3/signature/notification/document/{}",
+        app.account.document_number
+    );
+    let (status, started) = splitid_testkit::in_process::call(
+        &service,
+        axum::http::Method::POST,
+        &path,
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&started));
+    let started: serde_json::Value = serde_json::from_slice(&started).unwrap();
+    let session: uuid::Uuid = started["sessionID"].as_str().unwrap().parse().unwrap();
+
+    let confirmation = |signed: &[u8; 32]| {
+        let request = SignRequest::new(HALF, HashAlgorithm::Sha256, Padding::Pss, signed).unwrap();
+        let partial = app.sign.partial_sign(&app.pin2, &request).unwrap();
+        serde_json::to_vec(&Confirmation {
+            sealed_partial_signature: Some(app.seal_confirmation(
+                &partial,
+                "signing",
+                &session.to_string(),
+            )),
+            chosen_code: None,
+            encoded_message: Some(BASE64.encode(request.encoded())),
+            user_challenge: None,
+        })
+        .unwrap()
+    };
+    let now = service.wall_clock().unix_timestamp();
+    let path = answer_path(&app, session, "confirm");
+    let forged = AppRequest::new(
+        path.clone(),
+        confirmation(&[8u8; 32]),
+        &app.app.ratchet_token,
+        "n1",
+    );
+    let (status, answer) = forged.send(&service, &app, now).await;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&answer));
+    assert!(String::from_utf8_lossy(&answer).contains("encodedMessage"));
+    let signing_key = service
+        .store()
+        .key(app.account.id, splitid_domain::store::KeyPurpose::Signing)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(signing_key.pin, Default::default(), "no attempt counted");
+    let stored = service.store().session(session).await.unwrap().unwrap();
+    assert_eq!(stored.state, SessionState::Running);
+
+    let genuine = AppRequest::new(path, confirmation(&digest), &app.app.ratchet_token, "n2");
+    let (status, answer) = genuine.send(&service, &app, now).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    let stored = service.store().session(session).await.unwrap().unwrap();
+    assert_eq!(stored.state, SessionState::Complete);
 }

@@ -189,7 +189,10 @@ fn a_changed_transaction_is_refused_before_the_pin_is_used() {
         &login_body(display_text_and_pin("Pay 10 EUR")),
     );
     let refused = phone.confirm_next(&[], &format!("{PIN2}\n"));
-    assert_fails_with(&refused, "the verification code does not match the hash");
+    assert_fails_with(
+        &refused,
+        "the verification code does not match what is signed",
+    );
     let (_, running) = rp.status(&session, 1000);
     assert_eq!(running["state"], "RUNNING", "nothing was confirmed");
     assert!(

@@ -87,18 +87,7 @@ fn two_devices_wait_for_the_person_to_choose_or_refuse() {
     let mut body = certificate_choice_body();
     body["nonce"] = "second choice".into();
     let session = rp.start(&path, &body);
-    let refuse = first.run(
-        &[
-            "--json",
-            "refuse",
-            "--next",
-            "--wait",
-            "10",
-            "--screen",
-            "certificateChoice",
-        ],
-        "",
-    );
+    let refuse = first.refuse_next(Some("certificateChoice"));
     assert_success(&refuse);
     let result = rp.result(&session);
     assert_eq!(

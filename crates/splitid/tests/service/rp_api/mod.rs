@@ -1,4 +1,4 @@
-//! A relying party's sessions through the RP API v2: start, poll, results, refusals, bad input.
+//! A relying party's sessions through the RP API v2 and v3: start, poll, results, refusals, bad input.
 
 mod certificate_choice;
 mod login_and_signing;
@@ -9,3 +9,4 @@ mod refusals_and_codes;
 mod rp_sdk;
 mod timeout_and_restart;
 pub(crate) mod transaction_bytes;
+mod v3_notification;

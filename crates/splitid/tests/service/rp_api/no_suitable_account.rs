@@ -1,4 +1,5 @@
-//! HTTP 471: the person has an account, but not of the level the relying party asks for.
+//! No suitable account: the person has an account, but not of the level the relying party asks for
+//! (v2: HTTP 471; v3: 404 with NO_SUITABLE_ACCOUNT_FOUND).
 //! (Demo registrations are always QUALIFIED, so the ADVANCED account is written directly.)
 
 use axum::http::Method;
@@ -91,4 +92,32 @@ async fn a_person_with_only_an_advanced_account_gets_471_for_qualified() {
     // The demo relying party may not ask for ADVANCED accounts at all, as Smart-ID's demo.
     let (status, _) = start_login(&service, "ADVANCED").await;
     assert_eq!(status, 403);
+}
+
+/// RP API v3 (from 3.2.0): 404 with `errors[].code` `NO_SUITABLE_ACCOUNT_FOUND`, as a problem.
+#[tokio::test]
+async fn v3_answers_404_with_no_suitable_account_found() {
+    let (service, _data) = service_with_an_advanced_account().await;
+    let body = serde_json::json!({
+        "relyingPartyUUID": "00000000-0000-4000-8000-000000000000", "relyingPartyName": "DEMO",
+        "signatureProtocol": "ACSP_V2",
+        "signatureProtocolParameters": {
+            "rpChallenge": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            "signatureAlgorithm": "rsassa-pss",
+            "signatureAlgorithmParameters": {"hashAlgorithm": "SHA-512"}
+        },
+        "interactions": "W3sidHlwZSI6ImRpc3BsYXlUZXh0QW5kUElOIiwiZGlzcGxheVRleHQ2MCI6IkxvZyBpbiJ9XQ==",
+        "vcType": "numeric4",
+    });
+    let (status, bytes) = splitid_testkit::in_process::call(
+        &service,
+        Method::POST,
+        "/v3/authentication/notification/etsi/PNOEE-30303039914",
+        &body.to_string(),
+    )
+    .await;
+    let problem: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(status, 404, "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "NO_SUITABLE_ACCOUNT_FOUND");
+    assert_eq!(problem["type"], "about:blank");
 }

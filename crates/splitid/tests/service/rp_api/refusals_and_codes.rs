@@ -16,14 +16,6 @@ fn interaction(kind: &str) -> Value {
     json!([{ "type": kind, field: format!("Shown with {kind}") }])
 }
 
-fn refuse(phone: &Phone, screen: Option<&str>) -> std::process::Output {
-    let mut args = vec!["--json", "refuse", "--next", "--wait", "10"];
-    if let Some(screen) = screen {
-        args.extend(["--screen", screen]);
-    }
-    phone.run(&args, "")
-}
-
 #[test]
 fn each_refusal_screen_has_its_end_result() {
     let server = Server::start(&[]);
@@ -62,7 +54,7 @@ fn each_refusal_screen_has_its_end_result() {
     ];
     for (kind, screen, expected) in cases {
         let session = rp.start(&login, &login_body(interaction(kind)));
-        let refused = refuse(&phone, screen);
+        let refused = phone.refuse_next(screen);
         assert_success(&refused);
         assert_eq!(
             outcome(&refused)["endResult"],
@@ -93,7 +85,7 @@ fn a_screen_the_transaction_does_not_show_cannot_be_refused() {
         "certificateChoice",
         "noSuchScreen",
     ] {
-        let refused = refuse(&phone, Some(screen));
+        let refused = phone.refuse_next(Some(screen));
         assert!(!refused.status.success(), "{screen} refused");
         let message = stderr(&refused);
         assert!(
@@ -203,6 +195,6 @@ fn verification_code_choice_right_and_wrong() {
         assert!(stderr(&confirmed).contains("not one of the offered codes"));
         let (_, running) = rp.status(&session, 1000);
         assert_eq!(running["state"], "RUNNING");
-        assert_success(&refuse(&phone, None));
+        assert_success(&phone.refuse_next(None));
     }
 }
