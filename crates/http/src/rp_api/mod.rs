@@ -47,6 +47,14 @@ pub(crate) async fn wrong_method<E: From<HttpError>>(
     HttpError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path())).into()
 }
 
+/// A version's machine-readable description (OpenAPI 3.1), kept next to the code.
+pub(crate) fn description(openapi: &'static str) -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi,
+    )
+}
+
 /// A requested level in the domain's words.
 pub(crate) fn level(level: CertificateLevel) -> Level {
     match level {

@@ -215,10 +215,7 @@ fn created(session: Uuid) -> V2Result<Json<SessionCreated>> {
 const OPENAPI: &str = include_str!("../../api/rp-v2.openapi.json");
 
 async fn openapi() -> impl axum::response::IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        OPENAPI,
-    )
+    super::description(OPENAPI)
 }
 
 async fn session_status(

@@ -87,6 +87,7 @@ pub fn router() -> Router<Service> {
         )
         .route("/signature/certificate/{id}", post(signing_certificate))
         .route("/session/{id}", get(session_status))
+        .route("/openapi.json", get(openapi))
         .fallback(no_such_endpoint::<V3Error>)
         .method_not_allowed_fallback(wrong_method::<V3Error>)
 }
@@ -332,6 +333,13 @@ async fn signing_certificate(
             cert: None,
         },
     }))
+}
+
+/// The machine-readable description of this API (OpenAPI 3.1), kept next to the code.
+const OPENAPI: &str = include_str!("../../api/rp-v3.openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    super::description(OPENAPI)
 }
 
 async fn session_status(
