@@ -34,6 +34,9 @@ pub struct RpConfig {
     pub long_poll: Duration,
     /// Give up waiting for a session after this long.
     pub give_up_after: Duration,
+    /// The scheme name RP API v3 signs: `smart-id` (Smart-ID's production, the default),
+    /// `smart-id-demo` (SK's demo and `splitid serve --demo`), or the service's setting.
+    pub scheme_name: String,
 }
 
 impl RpConfig {
@@ -48,6 +51,7 @@ impl RpConfig {
             relying_party_name: relying_party_name.into(),
             long_poll: Duration::from_secs(30),
             give_up_after: Duration::from_secs(300),
+            scheme_name: "smart-id".to_owned(),
         }
     }
 }
@@ -62,7 +66,7 @@ pub enum Target {
 }
 
 impl Target {
-    fn path(&self, kind: &str) -> String {
+    pub(crate) fn path(&self, kind: &str) -> String {
         match self {
             Target::Person(id) => format!("/{kind}/etsi/{id}"),
             Target::Document(number) => format!("/{kind}/document/{number}"),
@@ -76,6 +80,16 @@ pub enum SessionKind {
     Authentication,
     Signature,
     CertificateChoice,
+}
+
+impl SessionKind {
+    /// The key a session of this kind is answered with.
+    pub(crate) fn key_role(self) -> KeyRole {
+        match self {
+            SessionKind::Authentication => KeyRole::Authentication,
+            SessionKind::Signature | SessionKind::CertificateChoice => KeyRole::Signing,
+        }
+    }
 }
 
 /// A started session: show the verification code, then [`RpClient::wait`]. It serialises, so
@@ -125,6 +139,18 @@ impl RpClient {
             http,
             ocsp_cache: Arc::default(),
         })
+    }
+
+    pub(crate) fn config(&self) -> &RpConfig {
+        &self.config
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn trust(&self) -> &TrustConfig {
+        &self.trust
     }
 
     fn common(&self, level: CertificateLevel) -> CommonBody {
@@ -303,21 +329,31 @@ impl RpClient {
     }
 
     async fn poll_until_complete(&self, session_id: &str) -> RpResult<SessionStatus> {
+        let url = format!("{}/session/{session_id}", self.config.base_url);
+        self.poll_json_until(&url, |status: &SessionStatus| {
+            status.state == SessionState::Complete
+        })
+        .await
+    }
+
+    /// Long-polls a session's `url` until `done` says its status is final.
+    pub(crate) async fn poll_json_until<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        done: impl Fn(&T) -> bool,
+    ) -> RpResult<T> {
         let give_up = tokio::time::Instant::now() + self.config.give_up_after;
         let timeout_ms = self.config.long_poll.as_millis();
         loop {
             let response = self
                 .http
-                .get(format!(
-                    "{}/session/{session_id}?timeoutMs={timeout_ms}",
-                    self.config.base_url
-                ))
+                .get(format!("{url}?timeoutMs={timeout_ms}"))
                 .timeout(self.config.long_poll + Duration::from_secs(10))
                 .send()
                 .await
                 .map_err(|e| RpError::Transport(e.to_string()))?;
-            let status: SessionStatus = read_answer(response, false).await?;
-            if status.state == SessionState::Complete {
+            let status: T = read_answer(response, false).await?;
+            if done(&status) {
                 return Ok(status);
             }
             if tokio::time::Instant::now() >= give_up {
@@ -349,10 +385,7 @@ impl RpClient {
             .cert
             .ok_or_else(|| RpError::InvalidResponse("OK without cert".into()))?;
         let der = decode("cert.value", &cert.value)?;
-        let role = match pending.kind {
-            SessionKind::Authentication => KeyRole::Authentication,
-            SessionKind::Signature | SessionKind::CertificateChoice => KeyRole::Signing,
-        };
+        let role = pending.kind.key_role();
         let certificate = validate_certificate(
             &self.trust,
             &der,
@@ -381,14 +414,14 @@ impl RpClient {
     }
 }
 
-fn decode(field: &str, value: &str) -> RpResult<Vec<u8>> {
+pub(crate) fn decode(field: &str, value: &str) -> RpResult<Vec<u8>> {
     BASE64
         .decode(value)
         .map_err(|_| RpError::InvalidResponse(format!("{field} is not base64")))
 }
 
 /// The JSON body of a 200, or the typed error of any other status.
-async fn read_answer<T: serde::de::DeserializeOwned>(
+pub(crate) async fn read_answer<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
     starting: bool,
 ) -> RpResult<T> {

@@ -48,6 +48,10 @@ pub enum RpError {
     Maintenance,
     #[error("service error (HTTP {status}): {detail}")]
     Service { status: u16, detail: String },
+    /// RP API v3's PROTOCOL_FAILURE, EXPECTED_LINKED_SESSION or SERVER_ERROR: the session
+    /// failed on the service's or the app's side; start a new one.
+    #[error("the session failed ({0}); start a new one")]
+    SessionFailed(&'static str),
     #[error("cannot reach the service: {0}")]
     Transport(String),
 

@@ -39,12 +39,14 @@ mod error;
 mod identity;
 pub mod ocsp;
 mod signable;
+mod v3;
 mod validate;
 
 pub use client::{Completed, PendingSession, RpClient, RpConfig, SessionKind, Target};
 pub use error::{RpError, RpResult};
 pub use identity::{Identity, date_of_birth};
 pub use signable::SignableData;
+pub use v3::PendingV3;
 pub use validate::{RevocationPolicy, TrustConfig, ValidatedCertificate, pem_certificates};
 
 /// The wire types, for interactions, levels and hash types.

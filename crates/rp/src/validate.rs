@@ -197,6 +197,18 @@ fn rank(level: CertificateLevel) -> u8 {
     }
 }
 
+/// The certificate's RSA public key (PKCS#1 `RSAPublicKey` DER), for a verifier.
+pub(crate) fn parse_certificate_key(certificate_der: &[u8]) -> RpResult<Vec<u8>> {
+    let certificate = parse_certificate(certificate_der)?;
+    certificate
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .as_bytes()
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| RpError::InvalidResponse("certificate: malformed public key".into()))
+}
+
 /// Verifies an RSA signature over the signed data with the certificate's key, checking the
 /// announced algorithm is the one the hash type calls for.
 pub(crate) fn verify_signature(
@@ -217,14 +229,7 @@ pub(crate) fn verify_signature(
         HashType::Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
         HashType::Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
     };
-    let certificate = parse_certificate(certificate_der)?;
-    let public_key = certificate
-        .tbs_certificate
-        .subject_public_key_info
-        .subject_public_key
-        .as_bytes()
-        .ok_or_else(|| RpError::InvalidResponse("certificate: malformed public key".into()))?;
-    UnparsedPublicKey::new(parameters, public_key)
+    UnparsedPublicKey::new(parameters, parse_certificate_key(certificate_der)?)
         .verify(signed.data(), signature_bytes)
         .map_err(|_| {
             RpError::InvalidSignature("not made by the certificate's key over the data sent".into())

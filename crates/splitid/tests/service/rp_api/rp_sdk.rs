@@ -314,3 +314,78 @@ fn revoked_certificates_are_refused_and_the_policy_decides_when_no_responder_ans
     let lenient = session(trust_of(&silent).with_revocation(RevocationPolicy::IfAvailable));
     assert!(lenient.is_ok(), "{lenient:?}");
 }
+
+/// RP API v3 through the SDK: a push login (ACSP_V2) and a push signature (RAW_DIGEST), both
+/// RSASSA-PSS, come back verified; an answer whose payload or flow differs from what was
+/// asked is refused.
+#[test]
+fn v3_push_login_and_signature_come_back_verified_and_tampering_is_refused() {
+    let mut setup = Setup::new();
+    let mut config = RpConfig::new(format!("{}/v2", setup.server.url), DEMO_RP_UUID, "DEMO");
+    config.long_poll = Duration::from_secs(5);
+    config.scheme_name = "smart-id-demo".into();
+    setup.client = RpClient::new(config, trust_of(&setup.server)).unwrap();
+    let login = setup
+        .runtime
+        .block_on(setup.client.start_notification_authentication(
+            &Target::Person(PERSON.into()),
+            CertificateLevel::Qualified,
+            &pin_text("Log in to DEMO"),
+        ))
+        .unwrap();
+    let shown = setup.phone.wait_for_transaction(10);
+    assert_eq!(
+        shown["verificationCode"],
+        login.verification_code.to_string()
+    );
+    assert_success(&setup.phone.confirm_next(&[], &format!("{PIN1}\n")));
+    let mut rp = RelyingParty::new(&setup.server);
+    rp.base = format!("{}/v3", setup.server.url);
+    let status: splitid_rp::proto::rp_v3::responses::SessionStatus =
+        serde_json::from_value(rp.result(&login.session_id)).unwrap();
+    let logged_in = setup
+        .client
+        .check_v3(&login, status.clone(), SystemTime::now())
+        .unwrap();
+    assert_eq!(logged_in.certificate.identity.semantics_identifier, PERSON);
+    assert_eq!(logged_in.document_number, setup.document);
+
+    let mut other_random = status.clone();
+    other_random.signature.as_mut().unwrap().server_random = Some("A".repeat(32));
+    let mut other_flow = status.clone();
+    other_flow.signature.as_mut().unwrap().flow_type = "QR".into();
+    let mut other_interaction = status;
+    other_interaction.interaction_type_used = Some("confirmationMessage".into());
+    for tampered in [other_random, other_flow, other_interaction] {
+        let refused = setup.client.check_v3(&login, tampered, SystemTime::now());
+        assert!(
+            matches!(
+                refused,
+                Err(RpError::InvalidSignature(_) | RpError::InvalidResponse(_))
+            ),
+            "{refused:?}"
+        );
+    }
+
+    let contract = SignableData::new("the contract", HashType::Sha384);
+    let signing = setup
+        .runtime
+        .block_on(setup.client.start_notification_signature(
+            &Target::Document(setup.document.clone()),
+            CertificateLevel::Qualified,
+            contract,
+            &pin_text("Sign the contract"),
+        ))
+        .unwrap();
+    let shown = setup.phone.wait_for_transaction(10);
+    assert_eq!(
+        shown["verificationCode"],
+        signing.verification_code.to_string()
+    );
+    assert_success(&setup.phone.confirm_next(&[], &format!("{PIN2}\n")));
+    let signed = setup
+        .runtime
+        .block_on(setup.client.wait_v3(&signing))
+        .unwrap();
+    assert!(signed.signature.is_some());
+}
