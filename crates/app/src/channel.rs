@@ -127,6 +127,19 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
         read(self.exchange(request).await?)
     }
 
+    /// An authenticated POST outside the ratchet: one that moves no secret and cannot be
+    /// carried out twice (a device link opens once), answered with a body.
+    pub async fn post_signed<B: Serialize, Q: DeserializeOwned>(
+        &self,
+        account: &StoredAccount,
+        path: &str,
+        body: &B,
+    ) -> Result<Q, AppError> {
+        let body = serde_json::to_vec(body).map_err(|e| AppError::Protocol(e.to_string()))?;
+        let request = self.signed(account, Method::Post, path, "", body, None)?;
+        read(self.exchange(request).await?)
+    }
+
     /// An authenticated request outside the ratchet whose answer has no body (204): one that
     /// sets a value, so that sending it again (with a fresh nonce) sets the same value.
     pub async fn put_or_delete<B: Serialize>(

@@ -10,11 +10,11 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
-    AccountStatus, AcspTransaction, CodeOrigin, Confirmation, KeyHandover, MAC_KEY_LEN,
-    PendingTransaction, PendingTransactions, Proofing, ProofingChallenge, ProofingMethods, PushKey,
-    PushSubscription, Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof,
-    RegistrationRequest, SealedSecret, ServerKeyDocument, TransactionOutcome, Vouch, VouchSession,
-    VouchSessionRequest, VouchState, vouch_message,
+    AccountStatus, AcspTransaction, CodeOrigin, Confirmation, DeviceLinkClaim, KeyHandover,
+    MAC_KEY_LEN, PendingTransaction, PendingTransactions, Proofing, ProofingChallenge,
+    ProofingMethods, PushKey, PushSubscription, Refusal, RegisteredAccount, RegistrationChallenge,
+    RegistrationProof, RegistrationRequest, SealedSecret, ServerKeyDocument, TransactionOutcome,
+    Vouch, VouchSession, VouchSessionRequest, VouchState, vouch_message,
 };
 use splitid_proto::rp_v3::device_link::user_challenge;
 use splitid_proto::rp_v3::interactions::{InteractionFlow, Interactions};
@@ -567,6 +567,51 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
         Ok(())
     }
 
+    /// Presents a device link (RP API v3: a scanned QR code, a Web2App or App2App link) to
+    /// the server of the account it is meant for: the session it opens becomes that
+    /// account's transaction, returned to be confirmed or refused. `document_number` picks
+    /// the account when this device has several at that server.
+    pub async fn open_link(
+        &self,
+        link: &str,
+        document_number: Option<&str>,
+    ) -> Result<Pending, AppError> {
+        let link = link.trim();
+        let base = link.split('?').next().unwrap_or_default();
+        let server = base.strip_suffix("/device-link").ok_or_else(|| {
+            AppError::Usage("this is not a SplitID device link (…/device-link?…)".into())
+        })?;
+        let at_server: Vec<StoredAccount> = self
+            .accounts()
+            .await?
+            .into_iter()
+            .filter(|account| account.server.trim_end_matches('/') == server)
+            .filter(|account| document_number.is_none_or(|doc| account.document_number == doc))
+            .collect();
+        let account = match &at_server[..] {
+            [only] => only.clone(),
+            [] => {
+                return Err(AppError::Usage(format!(
+                    "no account on this device at {server}, which the link is for"
+                )));
+            }
+            _ => {
+                return Err(AppError::Usage(format!(
+                    "this device has several accounts at {server}: choose one"
+                )));
+            }
+        };
+        let path = format!("/app/v1/accounts/{}/device-links", account.account_id);
+        let claim = DeviceLinkClaim {
+            link: link.to_owned(),
+        };
+        let transaction = self.channel.post_signed(&account, &path, &claim).await?;
+        Ok(Pending {
+            account,
+            transaction,
+        })
+    }
+
     /// Confirms a transaction. For signing transactions the PIN opens the key share and the
     /// device checks, before using it, that what it signs encodes the hash shown. The server
     /// completes the signature and verifies it against the composite key (a wrong PIN's does
@@ -577,6 +622,19 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
         pin: Option<&Pin>,
         chosen_code: Option<String>,
     ) -> Result<TransactionOutcome, AppError> {
+        let (outcome, _) = self.confirm_returning(pending, pin, chosen_code).await?;
+        Ok(outcome)
+    }
+
+    /// [`confirm`](Self::confirm), with where a device link's flow returns: the transaction's
+    /// `callbackUrl`, and for an ACSP_V2 login its `userChallengeVerifier` appended (the
+    /// relying party checks it against the signed `userChallenge`).
+    pub async fn confirm_returning(
+        &self,
+        pending: &Pending,
+        pin: Option<&Pin>,
+        chosen_code: Option<String>,
+    ) -> Result<(TransactionOutcome, Option<String>), AppError> {
         let transaction = &pending.transaction;
         let mut confirmation = Confirmation {
             sealed_partial_signature: None,
@@ -584,6 +642,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             encoded_message: None,
             user_challenge: None,
         };
+        let mut verifier = None;
         if let Some(key_use) = transaction.key {
             let stored = match key_use {
                 splitid_proto::app_v1::KeyUse::Authentication => &pending.account.authentication,
@@ -599,6 +658,7 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
                 confirmation.encoded_message = Some(BASE64.encode(request.encoded()));
             }
             confirmation.user_challenge = user_challenge_verifier.as_deref().map(user_challenge);
+            verifier = user_challenge_verifier;
             let server_key = self
                 .server_key(&pending.account, transaction.server_key_id.as_deref())
                 .await?;
@@ -616,8 +676,17 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
             "/app/v1/accounts/{}/transactions/{}/confirm",
             pending.account.account_id, transaction.transaction_id
         );
-        self.ratcheted(&pending.account, Method::Post, &path, Some(&confirmation))
-            .await
+        let outcome = self
+            .ratcheted(&pending.account, Method::Post, &path, Some(&confirmation))
+            .await?;
+        let callback = transaction
+            .callback_url
+            .as_ref()
+            .map(|url| match &verifier {
+                Some(verifier) => format!("{url}&userChallengeVerifier={}", verifier.as_str()),
+                None => url.clone(),
+            });
+        Ok((outcome, callback))
     }
 
     /// Refuses a transaction on the given screen (an interaction name or
@@ -1119,6 +1188,7 @@ mod tests {
                 flow_type: "Notification".into(),
             }),
             expires_at: "2026-12-04T00:00:00Z".into(),
+            callback_url: None,
             server_key_id: None,
         }
     }

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 pub use crate::store::{Level, SessionKind};
 
 /// Whom a session is for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Target {
     /// Every suitable account of a person (ETSI semantics identifier).
     Person(String),
     /// One account (document number).
     Document(String),
     /// Nobody yet: the phone that claims the session (from a link or a QR code) names the
-    /// account. No API starts such sessions yet; RP API v3's device links will.
+    /// account (RP API v3's anonymous device links).
     Anonymous,
 }
 

@@ -22,7 +22,7 @@ use crate::model::{
     DigestAlgorithm, EndResult, Flow, InteractionKind, Outcome, Padding as ModelPadding,
     SignatureProtocol,
 };
-use crate::sessions::{Answer, SessionSpec, is_past, key_for, signed_outcome};
+use crate::sessions::{Answer, SessionSpec, callback_of, is_past, key_for, signed_outcome};
 use crate::store::{
     AccountRecord, ChannelAdvance, KeyPurpose, KeyRecord, Serialised, SessionKind, SessionRecord,
 };
@@ -114,16 +114,25 @@ impl Service {
             }
             open.push(self.describe(&session)?);
         }
-        if open.iter().any(|t| t.key.is_some()) {
-            let current = self.current_channel_key_id().await?;
-            for transaction in open.iter_mut().filter(|t| t.key.is_some()) {
-                transaction.server_key_id = Some(current.clone());
-            }
-        }
+        self.stamp_channel_key(&mut open).await?;
         Ok(open)
     }
 
-    fn describe(&self, session: &SessionRecord) -> ServiceResult<PendingTransaction> {
+    /// Names the current channel key in every transaction the app seals a secret for.
+    pub(crate) async fn stamp_channel_key(
+        &self,
+        transactions: &mut [PendingTransaction],
+    ) -> ServiceResult<()> {
+        if transactions.iter().any(|t| t.key.is_some()) {
+            let current = self.current_channel_key_id().await?;
+            for transaction in transactions.iter_mut().filter(|t| t.key.is_some()) {
+                transaction.server_key_id = Some(current.clone());
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn describe(&self, session: &SessionRecord) -> ServiceResult<PendingTransaction> {
         let spec = spec_of(session)?;
         let kind = crate::push::transaction_kind(session.kind);
         let mut transaction = PendingTransaction {
@@ -146,6 +155,10 @@ impl Service {
             code_origin: spec.code_drawn.then_some(CodeOrigin::Service),
             acsp: None,
             expires_at: rfc3339(session.deadline),
+            callback_url: spec
+                .link
+                .as_ref()
+                .and_then(|link| link.callback_url.clone()),
             server_key_id: None,
         };
         if let Some(interaction) = &spec.interaction {
@@ -213,7 +226,7 @@ impl Service {
                 .ok_or_else(|| ServiceError::internal("an ACSP_V2 session without serverRandom"))?,
             rp_challenge: rp_challenge.to_owned(),
             interactions: bound.interactions,
-            initial_callback_url: bound.initial_callback_url,
+            initial_callback_url: callback_of(spec, spec.flow).map(str::to_owned),
             flow_type: flow_type(spec.flow.unwrap_or(Flow::Notification))
                 .as_str()
                 .to_owned(),

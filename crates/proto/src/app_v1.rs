@@ -355,6 +355,11 @@ pub struct PendingTransaction {
     pub acsp: Option<AcspTransaction>,
     /// RFC 3339.
     pub expires_at: String,
+    /// A Web2App or App2App device link's return: the relying party's `initialCallbackUrl`
+    /// with `sessionSecretDigest` appended. The app opens it when the transaction is done,
+    /// appending `userChallengeVerifier` to an ACSP_V2 login's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
     /// The server's current channel key ([`ServerKey::key_id`]): an app whose pinned key
     /// differs fetches `GET /app/v1/server-key` and follows the rotation before it seals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -423,6 +428,15 @@ impl AcspTransaction {
 #[serde(rename_all = "camelCase")]
 pub struct PendingTransactions {
     pub transactions: Vec<PendingTransaction>,
+}
+
+/// `POST /accounts/{id}/device-links`: a device link the phone scanned (a QR code) or was
+/// opened with (Web2App, App2App), exactly as it arrived. The answer is the transaction it
+/// opens for this account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceLinkClaim {
+    pub link: String,
 }
 
 /// `POST …/transactions/{id}/confirm`.

@@ -74,6 +74,20 @@ enum AppCommand {
         #[arg(long)]
         vc: Option<String>,
     },
+    /// Open an RP API v3 device link (a QR code's, a Web2App or App2App link), then confirm
+    /// its transaction (reads PIN1 for a login, PIN2 for a signature) or refuse it, and print
+    /// where to return to the e-service (Web2App, App2App).
+    Open {
+        /// The link, exactly as scanned or opened.
+        link: String,
+        /// The account to open it with, when this device has several at its server.
+        #[arg(long)]
+        account: Option<String>,
+        /// Refuse instead of confirming, on this screen (an interaction name or
+        /// certificateChoice; `plain` for a plain refusal).
+        #[arg(long)]
+        refuse: Option<String>,
+    },
     /// Refuse a transaction.
     Refuse {
         #[command(flatten)]
@@ -250,24 +264,27 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
         }
         AppCommand::Confirm { which, vc } => {
             let pending = choose(&app, &which).await?;
-            if !args.json {
-                println!("{}", describe(&pending));
-            }
-            let pin = match pending.transaction.kind {
-                TransactionKind::Authentication => Some(pins.read("PIN1")?),
-                TransactionKind::Signature => Some(pins.read("PIN2")?),
-                TransactionKind::CertificateChoice => None,
-            };
-            let chosen = if pending.transaction.code_choices.is_empty() {
-                None
-            } else {
-                Some(choose_code(&pending, vc)?)
-            };
-            let outcome = app
-                .confirm(&pending, pin.as_ref(), chosen)
+            let (outcome, _) = confirm(&app, &pending, &mut pins, vc, args.json).await?;
+            report(args.json, &pending, &outcome)?;
+        }
+        AppCommand::Open {
+            link,
+            account,
+            refuse,
+        } => {
+            let pending = app
+                .open_link(&link, account.as_deref())
                 .await
                 .map_err(explain)?;
-            report(args.json, &pending, &outcome)?;
+            let (outcome, callback) = match refuse {
+                Some(screen) => {
+                    let screen = (screen != "plain").then_some(screen);
+                    let outcome = app.refuse(&pending, screen).await.map_err(explain)?;
+                    (outcome, pending.transaction.callback_url.clone())
+                }
+                None => confirm(&app, &pending, &mut pins, None, args.json).await?,
+            };
+            report_returning(args.json, &pending, &outcome, callback.as_deref())?;
         }
         AppCommand::Refuse { which, screen } => {
             let pending = choose(&app, &which).await?;
@@ -571,6 +588,33 @@ fn describe(pending: &Pending) -> String {
     line
 }
 
+/// Shows a transaction and confirms it with the PIN it needs (and the chosen code for
+/// verification-code choice); returns the outcome and where a device link's flow returns.
+async fn confirm(
+    app: &App,
+    pending: &Pending,
+    pins: &mut PinReader,
+    vc: Option<String>,
+    json: bool,
+) -> anyhow::Result<(TransactionOutcome, Option<String>)> {
+    if !json {
+        println!("{}", describe(pending));
+    }
+    let pin = match pending.transaction.kind {
+        TransactionKind::Authentication => Some(pins.read("PIN1")?),
+        TransactionKind::Signature => Some(pins.read("PIN2")?),
+        TransactionKind::CertificateChoice => None,
+    };
+    let chosen = if pending.transaction.code_choices.is_empty() {
+        None
+    } else {
+        Some(choose_code(pending, vc)?)
+    };
+    app.confirm_returning(pending, pin.as_ref(), chosen)
+        .await
+        .map_err(explain)
+}
+
 async fn choose(app: &App, which: &Which) -> anyhow::Result<Pending> {
     let pending = app
         .pending(Duration::from_secs(which.wait))
@@ -608,15 +652,35 @@ fn choose_code(pending: &Pending, vc: Option<String>) -> anyhow::Result<String> 
 }
 
 fn report(json: bool, pending: &Pending, outcome: &TransactionOutcome) -> anyhow::Result<()> {
-    output(json, &serde_json::json!(outcome), || match outcome {
-        TransactionOutcome::Completed { end_result, .. } if end_result == "OK" => {
-            "Done.".to_owned()
-        }
-        TransactionOutcome::Completed { end_result, .. } => format!("Finished: {end_result}"),
-        TransactionOutcome::WrongPin { pin } => wrong_pin_text(pending, pin),
-        TransactionOutcome::Gone => {
-            "The transaction is no longer open (answered elsewhere, withdrawn or timed out)."
-                .to_owned()
+    report_returning(json, pending, outcome, None)
+}
+
+/// [`report`], with where a device link's flow returns to the e-service (`callbackUrl`).
+fn report_returning(
+    json: bool,
+    pending: &Pending,
+    outcome: &TransactionOutcome,
+    callback: Option<&str>,
+) -> anyhow::Result<()> {
+    let mut value = serde_json::json!(outcome);
+    if let Some(callback) = callback {
+        value["callbackUrl"] = serde_json::json!(callback);
+    }
+    output(json, &value, || {
+        let text = match outcome {
+            TransactionOutcome::Completed { end_result, .. } if end_result == "OK" => {
+                "Done.".to_owned()
+            }
+            TransactionOutcome::Completed { end_result, .. } => format!("Finished: {end_result}"),
+            TransactionOutcome::WrongPin { pin } => wrong_pin_text(pending, pin),
+            TransactionOutcome::Gone => {
+                "The transaction is no longer open (answered elsewhere, withdrawn or timed out)."
+                    .to_owned()
+            }
+        };
+        match callback {
+            Some(callback) => format!("{text}\nReturn to the e-service: {callback}"),
+            None => text,
         }
     });
     match outcome {

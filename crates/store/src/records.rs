@@ -184,6 +184,8 @@ pub struct SessionRecord {
     pub created_at: OffsetDateTime,
     pub deadline: OffsetDateTime,
     pub completed_at: Option<OffsetDateTime>,
+    /// A device-link session not yet claimed: the SHA-256 of its sessionToken (base64url).
+    pub link_token: Option<String>,
 }
 
 /// How a session completes.

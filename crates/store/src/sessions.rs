@@ -28,6 +28,7 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
         created_at: parse_time(row.try_get("created_at")?)?,
         deadline: parse_time(row.try_get("deadline")?)?,
         completed_at: parse_optional_time(row.try_get("completed_at")?)?,
+        link_token: row.try_get("link_token")?,
     })
 }
 impl Store {
@@ -41,8 +42,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO sessions (id, rp_uuid, kind, request, fingerprint, state, result, created_at, deadline, completed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO sessions (id, rp_uuid, kind, request, fingerprint, state, result, created_at, deadline, completed_at, link_token)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(session.id.to_string())
         .bind(session.rp_uuid.to_string())
@@ -54,6 +55,7 @@ impl Store {
         .bind(format_time(session.created_at))
         .bind(format_time(session.deadline))
         .bind(session.completed_at.map(format_time))
+        .bind(&session.link_token)
         .execute(&mut *tx)
         .await?;
         for account in targets {
@@ -221,6 +223,51 @@ impl Store {
         row.as_ref().map(session_from_row).transpose()
     }
 
+    /// The running device-link session whose sessionToken has this digest, unclaimed.
+    pub async fn session_by_link_token(
+        &self,
+        token_digest: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM sessions WHERE link_token = $1 AND state = 'running'")
+            .bind(token_digest)
+            .fetch_optional(&self.readers)
+            .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// Gives an unclaimed device-link session to the account whose phone presented its link:
+    /// the token is cleared, the request rewritten with what the claim settled (the flow, the
+    /// interaction) and the account asked, in one transaction. `false` when the session was
+    /// claimed, completed or never had this token (the first phone wins).
+    pub async fn claim_linked_session(
+        &self,
+        session: Uuid,
+        token_digest: &str,
+        account: Uuid,
+        request: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE sessions SET link_token = NULL, request = $1
+             WHERE id = $2 AND link_token = $3 AND state = 'running'",
+        )
+        .bind(request.to_string())
+        .bind(session.to_string())
+        .bind(token_digest)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO session_targets (session_id, account_id, state) VALUES ($1, $2, 'pending')")
+            .bind(session.to_string())
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Running sessions whose deadline has passed (to be completed with TIMEOUT).
     pub async fn overdue_sessions(&self, now: OffsetDateTime) -> Result<Vec<Uuid>, StoreError> {
         let rows =
@@ -340,6 +387,65 @@ mod tests {
                 .await
                 .unwrap()
                 .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_device_link_session_is_claimed_once_and_only_with_its_token() {
+        let (store, _database) = Store::for_tests().await;
+        let (phone, other) = (
+            insert_account(&store, "PNOEE-1", "PNOEE-1-AAAA-Q").await,
+            insert_account(&store, "PNOEE-2", "PNOEE-2-AAAA-Q").await,
+        );
+        let linked = crate::SessionRecord {
+            link_token: Some("token-digest".into()),
+            ..session(Uuid::new_v4(), NOW + time::Duration::seconds(90))
+        };
+        store.insert_session(&linked, &[]).await.unwrap();
+        // Unclaimed, it is nobody's transaction.
+        assert!(
+            store
+                .pending_sessions_for(phone.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.session_by_link_token("token-digest").await.unwrap(),
+            Some(linked.clone())
+        );
+        assert_eq!(store.session_by_link_token("other").await.unwrap(), None);
+        let settled = serde_json::json!({"relying_party_name": "DEMO", "flow": "Qr"});
+        let claim = |account, token: &'static str| {
+            let (store, settled) = (store.clone(), settled.clone());
+            async move {
+                store
+                    .claim_linked_session(linked.id, token, account, &settled)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(!claim(phone.id, "wrong-digest").await);
+        assert!(claim(phone.id, "token-digest").await);
+        // The second phone, or the same one again, finds the link spent.
+        assert!(!claim(other.id, "token-digest").await);
+        assert!(!claim(phone.id, "token-digest").await);
+        assert_eq!(
+            store.session_by_link_token("token-digest").await.unwrap(),
+            None
+        );
+        let pending = store.pending_sessions_for(phone.id).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            (pending[0].link_token.as_deref(), &pending[0].request),
+            (None, &settled)
+        );
+        assert!(
+            store
+                .pending_sessions_for(other.id)
+                .await
+                .unwrap()
+                .is_empty()
         );
     }
 }

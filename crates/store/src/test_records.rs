@@ -77,5 +77,6 @@ pub fn session(rp_uuid: Uuid, deadline: OffsetDateTime) -> SessionRecord {
         created_at: NOW,
         deadline,
         completed_at: None,
+        link_token: None,
     }
 }

@@ -4,6 +4,7 @@
 //! device to answer completes it and the others are withdrawn. Completion is one transaction
 //! (result, withdrawals, billing count) and wakes the relying party's long poll at once.
 
+mod device_links;
 mod waiters;
 
 use std::time::Duration as StdDuration;
@@ -20,6 +21,8 @@ pub use crate::model::{
     InteractionKind, Level, Outcome, Progress, Signature, SignatureProtocol, SigningRequest,
     Target,
 };
+pub(crate) use device_links::callback_of;
+pub use device_links::{LinkSpec, LinkStarted, QR_MAX_AGE_SECONDS, QR_MAX_LEAD_SECONDS};
 pub use waiters::Waiters;
 
 use crate::Service;
@@ -83,6 +86,9 @@ pub struct SessionSpec {
     /// ACSP_V2's random value of the service (base64), drawn at the start.
     #[serde(default)]
     pub server_random: Option<String>,
+    /// A device-link session's secret and claim.
+    #[serde(default)]
+    pub link: Option<LinkSpec>,
 }
 
 /// A session as its start answers: its id, and the code the relying party shows when the
@@ -159,6 +165,21 @@ impl Service {
         if let Some(existing) = self.recent_identical_session(&fingerprint).await? {
             return Ok(existing);
         }
+        let spec = self.signing_spec(&request)?;
+        self.start_session(
+            rp_uuid,
+            kind,
+            target,
+            spec,
+            fingerprint,
+            &request.interactions,
+        )
+        .await
+    }
+
+    /// What a signing session asks, as stored with it: the verification code and ACSP_V2's
+    /// `serverRandom` drawn now, the interaction chosen when the session starts.
+    fn signing_spec(&self, request: &SigningRequest) -> ServiceResult<SessionSpec> {
         let code = match &request.verification_code {
             CodeRule::DerivedFrom(bytes) => Some(VerificationCode::from_hash(bytes)),
             CodeRule::Drawn => Some(self.random_code()?),
@@ -168,7 +189,7 @@ impl Service {
             SignatureProtocol::AcspV2 { .. } => Some(self.server_random()?),
             _ => None,
         };
-        let spec = SessionSpec {
+        Ok(SessionSpec {
             relying_party_name: request.relying_party_name.clone(),
             level: request.level,
             protocol: Some(request.protocol.clone()),
@@ -181,16 +202,8 @@ impl Service {
             bound: request.bound.clone(),
             flow: request.flow,
             server_random,
-        };
-        self.start_session(
-            rp_uuid,
-            kind,
-            target,
-            spec,
-            fingerprint,
-            &request.interactions,
-        )
-        .await
+            link: None,
+        })
     }
 
     /// Starts a certificate choice: completes at once when the person has exactly one eligible
@@ -211,19 +224,7 @@ impl Service {
         if let Some(existing) = self.recent_identical_session(&fingerprint).await? {
             return Ok(existing);
         }
-        let spec = SessionSpec {
-            relying_party_name: request.relying_party_name.clone(),
-            level: request.level,
-            protocol: None,
-            interaction: None,
-            verification_code: None,
-            code_choices: Vec::new(),
-            ignored_properties: request.ignored_properties.clone(),
-            code_drawn: false,
-            bound: None,
-            flow: request.flow,
-            server_random: None,
-        };
+        let spec = choice_spec(&request);
         self.start_session(
             rp_uuid,
             SessionKind::CertificateChoice,
@@ -305,6 +306,7 @@ impl Service {
             created_at: now,
             deadline: now + self.config().session_timeout,
             completed_at: None,
+            link_token: None,
         };
         let targets: Vec<Uuid> = usable.iter().map(|a| a.id).collect();
         self.store().insert_session(&record, &targets).await?;
@@ -679,6 +681,24 @@ impl Service {
         self.keys().random(&mut position)?;
         codes.swap(0, usize::from(position[0]) % 3);
         Ok(codes.iter().map(ToString::to_string).collect())
+    }
+}
+
+/// What a certificate choice asks, as stored with it.
+fn choice_spec(request: &CertificateChoiceRequest) -> SessionSpec {
+    SessionSpec {
+        relying_party_name: request.relying_party_name.clone(),
+        level: request.level,
+        protocol: None,
+        interaction: None,
+        verification_code: None,
+        code_choices: Vec::new(),
+        ignored_properties: request.ignored_properties.clone(),
+        code_drawn: false,
+        bound: None,
+        flow: request.flow,
+        server_random: None,
+        link: None,
     }
 }
 

@@ -14,10 +14,10 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use splitid_proto::app_v1::{
-    AccountStatus, Confirmation, PendingTransactions, ProofingChallenge, ProofingMethods, PushKey,
-    PushSubscription, Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof,
-    RegistrationRequest, ServerKeyDocument, Vouch, VouchSession, VouchSessionRequest, VouchState,
-    headers,
+    AccountStatus, Confirmation, DeviceLinkClaim, PendingTransaction, PendingTransactions,
+    ProofingChallenge, ProofingMethods, PushKey, PushSubscription, Refusal, RegisteredAccount,
+    RegistrationChallenge, RegistrationProof, RegistrationRequest, ServerKeyDocument, Vouch,
+    VouchSession, VouchSessionRequest, VouchState, headers,
 };
 
 pub use splitid_domain::app_channel::Ratcheted;
@@ -61,6 +61,7 @@ pub fn router() -> Router<Service> {
             put(subscribe_push).delete(unsubscribe_push),
         )
         .route("/accounts/{account}/vouch", post(vouch))
+        .route("/accounts/{account}/device-links", post(claim_device_link))
         .route(
             "/accounts/{account}/transactions/{transaction}/{action}",
             post(answer),
@@ -109,6 +110,26 @@ async fn unsubscribe_push(
         .await?;
     service.unsubscribe_push(&request.account).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// `POST /accounts/{id}/device-links`: the phone presents a device link; the session it
+/// opens becomes this account's transaction. Outside the ratchet (no secret moves; the link
+/// opens once, and a replayed request is refused by its nonce).
+async fn claim_device_link(
+    State(service): State<Service>,
+    Path(account): Path<String>,
+    signed: Signed,
+    body: Bytes,
+) -> HttpResult<Json<PendingTransaction>> {
+    let request = service
+        .authenticate_app(signed.request(&account, &body), false)
+        .await?;
+    let claim: DeviceLinkClaim = parse_json(&body)?;
+    Ok(Json(
+        service
+            .claim_device_link(&request.account, &claim.link)
+            .await?,
+    ))
 }
 
 /// `GET /proofing-methods`: what an app may offer for registration here.

@@ -17,9 +17,10 @@ use splitid_proto::rp_v3::requests::{
     VC_TYPE_NUMERIC4,
 };
 use splitid_proto::rp_v3::responses::{
-    self as wire, CertificateResponse, CertificateState, NO_SUITABLE_ACCOUNT_FOUND,
-    NotificationSessionCreated, Problem, ProblemError, ResultDetails, SessionResult,
-    SessionSignature, SessionState, SessionStatus, VerificationCodeBody, json_pointer,
+    self as wire, CertificateResponse, CertificateState, DeviceLinkSessionCreated,
+    NO_SUITABLE_ACCOUNT_FOUND, NotificationSessionCreated, Problem, ProblemError, ResultDetails,
+    SessionResult, SessionSignature, SessionState, SessionStatus, VerificationCodeBody,
+    json_pointer,
 };
 use splitid_proto::rp_v3::{FlowType, requests};
 
@@ -60,31 +61,84 @@ const fn endpoint(purpose: Purpose, delivery: Delivery) -> Endpoint {
     Endpoint { purpose, delivery }
 }
 
-pub fn router() -> Router<Service> {
-    use Delivery::Notification;
+/// Every session-starting path, with what it starts and whom its identifier names (`None`:
+/// anonymous, no identifier).
+const STARTS: [(&str, Endpoint, Option<PathTarget>); 11] = {
+    use Delivery::{DeviceLink, Notification};
     use PathTarget::{Document, Person};
     use Purpose::{Authentication, CertificateChoice, Signature};
-    Router::new()
-        .route(
+    [
+        (
+            "/authentication/device-link/anonymous",
+            endpoint(Authentication, DeviceLink),
+            None,
+        ),
+        (
+            "/authentication/device-link/etsi/{id}",
+            endpoint(Authentication, DeviceLink),
+            Some(Person),
+        ),
+        (
+            "/authentication/device-link/document/{id}",
+            endpoint(Authentication, DeviceLink),
+            Some(Document),
+        ),
+        (
             "/authentication/notification/etsi/{id}",
-            start(endpoint(Authentication, Notification), Person),
-        )
-        .route(
+            endpoint(Authentication, Notification),
+            Some(Person),
+        ),
+        (
             "/authentication/notification/document/{id}",
-            start(endpoint(Authentication, Notification), Document),
-        )
-        .route(
+            endpoint(Authentication, Notification),
+            Some(Document),
+        ),
+        (
+            "/signature/device-link/etsi/{id}",
+            endpoint(Signature, DeviceLink),
+            Some(Person),
+        ),
+        (
+            "/signature/device-link/document/{id}",
+            endpoint(Signature, DeviceLink),
+            Some(Document),
+        ),
+        (
             "/signature/notification/etsi/{id}",
-            start(endpoint(Signature, Notification), Person),
-        )
-        .route(
+            endpoint(Signature, Notification),
+            Some(Person),
+        ),
+        (
             "/signature/notification/document/{id}",
-            start(endpoint(Signature, Notification), Document),
-        )
-        .route(
+            endpoint(Signature, Notification),
+            Some(Document),
+        ),
+        (
+            "/signature/certificate-choice/device-link/anonymous",
+            endpoint(CertificateChoice, DeviceLink),
+            None,
+        ),
+        (
             "/signature/certificate-choice/notification/etsi/{id}",
-            start(endpoint(CertificateChoice, Notification), Person),
-        )
+            endpoint(CertificateChoice, Notification),
+            Some(Person),
+        ),
+    ]
+};
+
+pub fn router() -> Router<Service> {
+    let starts = STARTS
+        .into_iter()
+        .fold(Router::new(), |router, (path, endpoint, target)| {
+            router.route(
+                path,
+                match target {
+                    Some(target) => start(endpoint, target),
+                    None => start_anonymous(endpoint),
+                },
+            )
+        });
+    starts
         .route("/signature/certificate/{id}", post(signing_certificate))
         .route("/session/{id}", get(session_status))
         .route("/openapi.json", get(openapi))
@@ -179,26 +233,49 @@ fn start(endpoint: Endpoint, target: PathTarget) -> MethodRouter<Service> {
     )
 }
 
+/// The route that starts an anonymous device-link session of `endpoint`.
+fn start_anonymous(endpoint: Endpoint) -> MethodRouter<Service> {
+    post(
+        move |state: State<Service>, ip: ClientIp, Body(body): Body| async move {
+            start_session(state, ip, Target::Anonymous, endpoint, body).await
+        },
+    )
+}
+
 async fn start_session(
     State(service): State<Service>,
     ClientIp(ip): ClientIp,
     target: Target,
     endpoint: Endpoint,
     body: Bytes,
-) -> V3Result<Json<NotificationSessionCreated>> {
+) -> V3Result<Response> {
     let request = parse_json::<RequestBody>(&body)?.validate(endpoint)?;
     let rp = authorize(&service, &request.relying_party, ip, &request.options).await?;
+    if endpoint.delivery == Delivery::DeviceLink {
+        let started = match endpoint.purpose {
+            Purpose::CertificateChoice => {
+                service
+                    .start_device_link_certificate_choice(rp.uuid, target, choice_request(request))
+                    .await?
+            }
+            Purpose::Authentication | Purpose::Signature => {
+                service
+                    .start_device_link_signing(rp.uuid, target, signing_request(request)?)
+                    .await?
+            }
+        };
+        return Ok(Json(DeviceLinkSessionCreated {
+            session_id: started.id.to_string(),
+            session_token: started.session_token,
+            session_secret: started.session_secret.to_string(),
+            device_link_base: service.device_link_base(),
+        })
+        .into_response());
+    }
     let started = match endpoint.purpose {
         Purpose::CertificateChoice => {
-            let choice = CertificateChoiceRequest {
-                relying_party_name: request.relying_party.name,
-                level: level(request.options.certificate_level),
-                nonce: request.options.nonce,
-                ignored_properties: request.options.ignored_properties,
-                flow: flow_of(endpoint),
-            };
             service
-                .start_certificate_choice(rp.uuid, target, choice)
+                .start_certificate_choice(rp.uuid, target, choice_request(request))
                 .await?
         }
         Purpose::Authentication | Purpose::Signature => {
@@ -213,7 +290,19 @@ async fn start_session(
             kind: VC_TYPE_NUMERIC4.to_owned(),
             value,
         }),
-    }))
+    })
+    .into_response())
+}
+
+/// A v3 certificate choice in the domain's words.
+fn choice_request(request: StartRequest) -> CertificateChoiceRequest {
+    CertificateChoiceRequest {
+        relying_party_name: request.relying_party.name,
+        level: level(request.options.certificate_level),
+        nonce: request.options.nonce,
+        ignored_properties: request.options.ignored_properties,
+        flow: flow_of(request.endpoint),
+    }
 }
 
 /// How the phone gets a session of this endpoint; a device link's is known when a phone

@@ -175,7 +175,7 @@ fn links_that_break_the_format_are_refused() {
     let protected = good.protect(&code);
     assert!(DeviceLink::parse(&protected).is_ok());
     let broken = [
-        protected.replace("https://", "http://"),
+        protected.replace("https://", "ftp://"),
         protected.replace("?", "#?"),
         protected.replace(
             "deviceLinkType=Web2App&",

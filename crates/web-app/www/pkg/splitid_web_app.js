@@ -402,7 +402,7 @@ function __wbg_get_imports() {
             return ret;
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 171, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 172, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen_d1d36bc1c0d5b9c3___convert__closures_____invoke___wasm_bindgen_d1d36bc1c0d5b9c3___JsValue__core_c4124321cdeb024c___result__Result_____wasm_bindgen_d1d36bc1c0d5b9c3___JsError___true_);
             return ret;
         },

@@ -9,25 +9,25 @@ use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BAS
 use serde_json::{Value, json};
 use splitid_testkit::*;
 
-const PERSON: &str = "PNOEE-30303039914";
+pub(super) const PERSON: &str = "PNOEE-30303039914";
 
-fn v3(server: &Server) -> RelyingParty {
+pub(super) fn v3(server: &Server) -> RelyingParty {
     let mut rp = RelyingParty::new(server);
     rp.base = format!("{}/v3", server.url);
     rp
 }
 
-fn interactions(list: Value) -> String {
+pub(super) fn interactions(list: Value) -> String {
     BASE64.encode(list.to_string())
 }
 
-fn random_challenge() -> String {
+pub(super) fn random_challenge() -> String {
     let mut bytes = [0u8; 64];
     aws_lc_rs::rand::fill(&mut bytes).unwrap();
     BASE64.encode(bytes)
 }
 
-fn authentication_body(rp_challenge: &str, hash: &str, interactions: &str) -> Value {
+pub(super) fn authentication_body(rp_challenge: &str, hash: &str, interactions: &str) -> Value {
     json!({
         "relyingPartyUUID": DEMO_RP_UUID,
         "relyingPartyName": "DEMO",
@@ -43,7 +43,7 @@ fn authentication_body(rp_challenge: &str, hash: &str, interactions: &str) -> Va
 }
 
 /// A RAW_DIGEST_SIGNATURE body; `algorithm` holds `signatureAlgorithm` and its parameters.
-fn signature_body(digest: &[u8], mut algorithm: Value, interactions: &str) -> Value {
+pub(super) fn signature_body(digest: &[u8], mut algorithm: Value, interactions: &str) -> Value {
     algorithm["digest"] = json!(BASE64.encode(digest));
     json!({
         "relyingPartyUUID": DEMO_RP_UUID,
@@ -54,16 +54,26 @@ fn signature_body(digest: &[u8], mut algorithm: Value, interactions: &str) -> Va
     })
 }
 
-/// The ACSP_V2 payload as §2.6 writes it, built here from the status fields (not with the
-/// service's code).
+/// The ACSP_V2 payload of a notification, as §2.6 writes it.
 fn acsp_payload(result: &Value, rp_challenge: &str, interactions: &str) -> Vec<u8> {
+    acsp_payload_returning(result, rp_challenge, interactions, "")
+}
+
+/// The ACSP_V2 payload as §2.6 writes it, built here from the status fields (not with the
+/// service's code); `callback` is the `initialCallbackUrl` of a Web2App or App2App flow.
+pub(super) fn acsp_payload_returning(
+    result: &Value,
+    rp_challenge: &str,
+    interactions: &str,
+    callback: &str,
+) -> Vec<u8> {
     let signature = &result["signature"];
     let interactions_digest = BASE64.encode(aws_lc_rs::digest::digest(
         &aws_lc_rs::digest::SHA256,
         interactions.as_bytes(),
     ));
     format!(
-        "smart-id-demo|ACSP_V2|{}|{rp_challenge}|{}|{}||{interactions_digest}|{}||{}",
+        "smart-id-demo|ACSP_V2|{}|{rp_challenge}|{}|{}||{interactions_digest}|{}|{callback}|{}",
         signature["serverRandom"].as_str().unwrap(),
         signature["userChallenge"].as_str().unwrap(),
         BASE64.encode("DEMO"),
@@ -73,12 +83,19 @@ fn acsp_payload(result: &Value, rp_challenge: &str, interactions: &str) -> Vec<u
     .into_bytes()
 }
 
-/// The certificate's modulus, after the checks a relying party makes of the result.
+/// The certificate's modulus, after the checks a relying party makes of a notification's
+/// result.
 fn checked_certificate(result: &Value, protocol: &str) -> Vec<u8> {
+    checked_flow_certificate(result, protocol, "Notification")
+}
+
+/// The certificate's modulus, after the checks a relying party makes of the result of a
+/// session the phone got by `flow`.
+pub(super) fn checked_flow_certificate(result: &Value, protocol: &str, flow: &str) -> Vec<u8> {
     assert_eq!(result["state"], "COMPLETE", "{result}");
     assert_eq!(result["result"]["endResult"], "OK", "{result}");
     assert_eq!(result["signatureProtocol"], protocol, "{result}");
-    assert_eq!(result["signature"]["flowType"], "Notification");
+    assert_eq!(result["signature"]["flowType"], flow, "{result}");
     let certificate = b64decode(result["cert"]["value"].as_str().unwrap());
     let identity = splitid_pki::parse_identity(&certificate).unwrap();
     assert_eq!(identity.semantics_identifier, PERSON);
@@ -89,7 +106,7 @@ fn checked_certificate(result: &Value, protocol: &str) -> Vec<u8> {
     identity.rsa_modulus
 }
 
-fn aws_lc_verifies(
+pub(super) fn aws_lc_verifies(
     modulus: &[u8],
     algorithm: &'static signature::RsaParameters,
     message: &[u8],
