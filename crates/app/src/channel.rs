@@ -76,6 +76,11 @@ impl<T: Transport, C: Clock, R: Random> Channel<T, C, R> {
         self.body_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
+    /// The clock, for the flows too (how long to wait).
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
     /// Randomness, for the flows too (key identifiers).
     pub fn random(&self) -> &R {
         &self.random

@@ -10,11 +10,12 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
-    AccountStatus, AcspTransaction, CodeOrigin, Confirmation, DeviceLinkClaim, KeyHandover,
-    MAC_KEY_LEN, PendingTransaction, PendingTransactions, Proofing, ProofingChallenge,
-    ProofingMethods, PushKey, PushSubscription, Refusal, RegisteredAccount, RegistrationChallenge,
-    RegistrationProof, RegistrationRequest, SealedSecret, ServerKeyDocument, TransactionOutcome,
-    Vouch, VouchSession, VouchSessionRequest, VouchState, vouch_message,
+    AccountStatus, AcspTransaction, CodeOrigin, Confirmation, DeviceLinkClaim,
+    EXPECTED_LINKED_SESSION_SCREEN, KeyHandover, MAC_KEY_LEN, PendingTransaction,
+    PendingTransactions, Proofing, ProofingChallenge, ProofingMethods, PushKey, PushSubscription,
+    Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest,
+    SealedSecret, ServerKeyDocument, TransactionOutcome, Vouch, VouchSession, VouchSessionRequest,
+    VouchState, vouch_message,
 };
 use splitid_proto::rp_v3::device_link::user_challenge;
 use splitid_proto::rp_v3::interactions::{InteractionFlow, Interactions};
@@ -612,6 +613,36 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
         })
     }
 
+    /// After a device link's certificate choice (`choice`, confirmed): waits up to `wait` for
+    /// the signature linked to it, which goes to the same account, and returns it. Any other
+    /// transaction of that account arriving meanwhile is refused with the screen
+    /// [`EXPECTED_LINKED_SESSION_SCREEN`] (its relying party gets EXPECTED_LINKED_SESSION).
+    /// `None` when no linked signature came.
+    pub async fn await_linked(
+        &self,
+        choice: &Pending,
+        wait: Duration,
+    ) -> Result<Option<Pending>, AppError> {
+        let clock = self.channel.clock();
+        let deadline = clock.unix_seconds() + wait.as_secs();
+        loop {
+            let left = deadline.saturating_sub(clock.unix_seconds());
+            let query = format!("?waitMs={}", left * 1000);
+            for pending in self.pending_on(choice.account.clone(), &query).await? {
+                if pending.transaction.linked_to.as_ref()
+                    == Some(&choice.transaction.transaction_id)
+                {
+                    return Ok(Some(pending));
+                }
+                let screen = Some(EXPECTED_LINKED_SESSION_SCREEN.to_owned());
+                self.refuse(&pending, screen).await?;
+            }
+            if left == 0 {
+                return Ok(None);
+            }
+        }
+    }
+
     /// Confirms a transaction. For signing transactions the PIN opens the key share and the
     /// device checks, before using it, that what it signs encodes the hash shown. The server
     /// completes the signature and verifies it against the composite key (a wrong PIN's does
@@ -1189,6 +1220,7 @@ mod tests {
             }),
             expires_at: "2026-12-04T00:00:00Z".into(),
             callback_url: None,
+            linked_to: None,
             server_key_id: None,
         }
     }

@@ -296,6 +296,8 @@ pub struct CertificateChoiceRequest {
     pub ignored_properties: Vec<String>,
     /// How the phone gets it; `None` before RP API v3.
     pub flow: Option<Flow>,
+    /// Where a device link's phone returns to (RP API v3's Web2App, App2App).
+    pub initial_callback_url: Option<String>,
 }
 
 named_enum!(
@@ -313,6 +315,9 @@ named_enum!(
         UserRefusedVcChoice => "USER_REFUSED_VC_CHOICE",
         UserRefusedConfirmationmessage => "USER_REFUSED_CONFIRMATIONMESSAGE",
         UserRefusedConfirmationmessageWithVcChoice => "USER_REFUSED_CONFIRMATIONMESSAGE_WITH_VC_CHOICE",
+        /// The app waited for the signature linked to a certificate choice and got this
+        /// session instead (RP API v3; v2 reports USER_REFUSED).
+        ExpectedLinkedSession => "EXPECTED_LINKED_SESSION",
     }
 );
 

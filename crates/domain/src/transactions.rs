@@ -6,8 +6,8 @@ use std::time::Duration as StdDuration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_proto::app_v1::{
-    AcspTransaction, CodeOrigin, Confirmation, KeyUse, PendingTransaction, Refusal,
-    TransactionOutcome,
+    AcspTransaction, CodeOrigin, Confirmation, EXPECTED_LINKED_SESSION_SCREEN, KeyUse,
+    PendingTransaction, Refusal, TransactionOutcome,
 };
 use splitid_proto::rp_v3::FlowType;
 use splitid_sealing::Binding;
@@ -155,10 +155,8 @@ impl Service {
             code_origin: spec.code_drawn.then_some(CodeOrigin::Service),
             acsp: None,
             expires_at: rfc3339(session.deadline),
-            callback_url: spec
-                .link
-                .as_ref()
-                .and_then(|link| link.callback_url.clone()),
+            callback_url: spec.callback_url.clone(),
+            linked_to: spec.linked_session.map(|id| id.to_string()),
             server_key_id: None,
         };
         if let Some(interaction) = &spec.interaction {
@@ -503,6 +501,9 @@ fn refusal_result(
     let Some(screen) = screen else {
         return Ok(EndResult::UserRefused);
     };
+    if screen == EXPECTED_LINKED_SESSION_SCREEN {
+        return Ok(EndResult::ExpectedLinkedSession);
+    }
     if session.kind == SessionKind::CertificateChoice {
         return if screen == CERTIFICATE_CHOICE_SCREEN {
             Ok(EndResult::UserRefusedCertChoice)

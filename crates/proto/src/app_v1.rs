@@ -360,6 +360,11 @@ pub struct PendingTransaction {
     /// appending `userChallengeVerifier` to an ACSP_V2 login's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
+    /// The certificate choice (its transaction id) this signature follows: after a device
+    /// link's certificate choice the app waits for this one, and refuses any other transaction
+    /// meanwhile with the screen [`EXPECTED_LINKED_SESSION_SCREEN`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked_to: Option<String>,
     /// The server's current channel key ([`ServerKey::key_id`]): an app whose pinned key
     /// differs fetches `GET /app/v1/server-key` and follows the rotation before it seals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -457,6 +462,10 @@ pub struct Confirmation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_challenge: Option<String>,
 }
+
+/// The refusal "screen" of a transaction that arrived while the app waited for the
+/// signature linked to a certificate choice: the relying party gets EXPECTED_LINKED_SESSION.
+pub const EXPECTED_LINKED_SESSION_SCREEN: &str = "expectedLinkedSession";
 
 /// Which screen the person pressed Cancel on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

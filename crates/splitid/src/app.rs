@@ -87,6 +87,10 @@ enum AppCommand {
         /// certificateChoice; `plain` for a plain refusal).
         #[arg(long)]
         refuse: Option<String>,
+        /// After a certificate choice: seconds to wait for the signature linked to it (then
+        /// confirmed with PIN2); other transactions meanwhile are refused as not expected.
+        #[arg(long, default_value_t = 30)]
+        linked_wait: u64,
     },
     /// Refuse a transaction.
     Refuse {
@@ -271,6 +275,7 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
             link,
             account,
             refuse,
+            linked_wait,
         } => {
             let pending = app
                 .open_link(&link, account.as_deref())
@@ -284,6 +289,23 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
                 }
                 None => confirm(&app, &pending, &mut pins, None, args.json).await?,
             };
+            let chose = pending.transaction.kind == TransactionKind::CertificateChoice
+                && matches!(&outcome, TransactionOutcome::Completed { end_result } if end_result == "OK");
+            if chose {
+                let linked = app
+                    .await_linked(&pending, Duration::from_secs(linked_wait))
+                    .await
+                    .map_err(explain)?;
+                if let Some(linked) = linked {
+                    let (signed, returning) =
+                        confirm(&app, &linked, &mut pins, None, args.json).await?;
+                    let callback = returning.or(callback);
+                    return report_returning(args.json, &linked, &signed, callback.as_deref());
+                }
+                if linked_wait > 0 {
+                    eprintln!("No signature followed the certificate choice.");
+                }
+            }
             report_returning(args.json, &pending, &outcome, callback.as_deref())?;
         }
         AppCommand::Refuse { which, screen } => {

@@ -56,10 +56,6 @@ pub struct LinkSpec {
     /// phone claims the session (its app's are known only then).
     #[serde(default)]
     pub interactions: Vec<Interaction>,
-    /// Set by the claim of a Web2App or App2App link: where the phone returns, with the
-    /// `sessionSecretDigest` already appended.
-    #[serde(default)]
-    pub callback_url: Option<String>,
 }
 
 /// A device-link session as its start answers.
@@ -218,6 +214,57 @@ impl Service {
         .await
     }
 
+    /// Starts the signature that follows a device-link certificate choice (RP API v3's
+    /// linked signature): pushed to the account that chose, reported with the choice's flow,
+    /// returning to the choice's callback. The choice must be this relying party's, have
+    /// ended OK with this document, and still be readable.
+    pub async fn start_linked_signature(
+        &self,
+        rp_uuid: Uuid,
+        document_number: &str,
+        linked: Uuid,
+        request: SigningRequest,
+    ) -> ServiceResult<super::Started> {
+        let refused = |why: &str| ServiceError::Invalid(format!("linkedSessionID: {why}"));
+        let choice = self
+            .readable_session(linked)
+            .await
+            .ok()
+            .filter(|session| session.rp_uuid == rp_uuid)
+            .ok_or_else(|| refused("no such session of this relying party"))?;
+        let choice_spec: SessionSpec =
+            serde_json::from_value(choice.request.clone()).map_err(ServiceError::internal)?;
+        if choice.kind != SessionKind::CertificateChoice || choice_spec.link.is_none() {
+            return Err(refused("is not a device-link certificate choice"));
+        }
+        let outcome = self
+            .outcome(&choice)
+            .await?
+            .ok_or_else(|| refused("the certificate choice has not ended yet"))?;
+        if outcome.end_result != EndResult::Ok
+            || outcome.document_number.as_deref() != Some(document_number)
+        {
+            return Err(refused(&format!(
+                "the certificate choice did not choose {document_number}"
+            )));
+        }
+        let mut spec = self.signing_spec(&request)?;
+        spec.flow = outcome.flow;
+        spec.callback_url = choice_spec.callback_url;
+        spec.linked_session = Some(linked);
+        let target = Target::Document(document_number.to_owned());
+        let fingerprint = format!("linked {linked} {}", Uuid::new_v4());
+        self.start_session(
+            rp_uuid,
+            request.kind,
+            target,
+            spec,
+            fingerprint,
+            &request.interactions,
+        )
+        .await
+    }
+
     /// Stores a session nobody is asked yet. A named person or document must have a suitable
     /// account (404 as for a notification); whether that account's PIN is usable is judged
     /// when its phone claims the session. No idempotency rule: every start has its own token
@@ -244,7 +291,6 @@ impl Service {
             sealed_secret: BASE64.encode(sealed),
             target,
             interactions,
-            callback_url: None,
         });
         let now = self.now();
         let record = SessionRecord {
@@ -345,9 +391,7 @@ impl Service {
                 &session_secret_digest(secret.as_ref()),
             )
         });
-        if let Some(link_spec) = spec.link.as_mut() {
-            link_spec.callback_url = callback;
-        }
+        spec.callback_url = callback;
         let request = serde_json::to_value(&spec).map_err(ServiceError::internal)?;
         let claimed = self
             .store()

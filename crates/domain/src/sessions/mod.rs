@@ -86,9 +86,17 @@ pub struct SessionSpec {
     /// ACSP_V2's random value of the service (base64), drawn at the start.
     #[serde(default)]
     pub server_random: Option<String>,
-    /// A device-link session's secret and claim.
+    /// A device-link session's secret and whose phone may claim it.
     #[serde(default)]
     pub link: Option<LinkSpec>,
+    /// Where a Web2App or App2App flow returns, `sessionSecretDigest` appended: set by the
+    /// claim, and passed on to the signature linked to a certificate choice.
+    #[serde(default)]
+    pub callback_url: Option<String>,
+    /// The device-link certificate choice this signature follows (RP API v3's linked
+    /// signature).
+    #[serde(default)]
+    pub linked_session: Option<Uuid>,
 }
 
 /// A session as its start answers: its id, and the code the relying party shows when the
@@ -203,6 +211,8 @@ impl Service {
             flow: request.flow,
             server_random,
             link: None,
+            callback_url: None,
+            linked_session: None,
         })
     }
 
@@ -695,10 +705,15 @@ fn choice_spec(request: &CertificateChoiceRequest) -> SessionSpec {
         code_choices: Vec::new(),
         ignored_properties: request.ignored_properties.clone(),
         code_drawn: false,
-        bound: None,
+        bound: request.initial_callback_url.as_ref().map(|url| BoundTexts {
+            interactions: String::new(),
+            initial_callback_url: Some(url.clone()),
+        }),
         flow: request.flow,
         server_random: None,
         link: None,
+        callback_url: None,
+        linked_session: None,
     }
 }
 

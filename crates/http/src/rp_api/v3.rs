@@ -63,8 +63,8 @@ const fn endpoint(purpose: Purpose, delivery: Delivery) -> Endpoint {
 
 /// Every session-starting path, with what it starts and whom its identifier names (`None`:
 /// anonymous, no identifier).
-const STARTS: [(&str, Endpoint, Option<PathTarget>); 11] = {
-    use Delivery::{DeviceLink, Notification};
+const STARTS: [(&str, Endpoint, Option<PathTarget>); 12] = {
+    use Delivery::{DeviceLink, LinkedNotification, Notification};
     use PathTarget::{Document, Person};
     use Purpose::{Authentication, CertificateChoice, Signature};
     [
@@ -111,6 +111,11 @@ const STARTS: [(&str, Endpoint, Option<PathTarget>); 11] = {
         (
             "/signature/notification/document/{id}",
             endpoint(Signature, Notification),
+            Some(Document),
+        ),
+        (
+            "/signature/notification/linked/{id}",
+            endpoint(Signature, LinkedNotification),
             Some(Document),
         ),
         (
@@ -272,13 +277,22 @@ async fn start_session(
         })
         .into_response());
     }
-    let started = match endpoint.purpose {
-        Purpose::CertificateChoice => {
+    let started = match (endpoint.purpose, endpoint.delivery, &target) {
+        (_, Delivery::LinkedNotification, Target::Document(number)) => {
+            let linked = request.linked_session.ok_or_else(|| {
+                ServiceError::internal("a validated linked signature without its session")
+            })?;
+            let number = number.clone();
+            service
+                .start_linked_signature(rp.uuid, &number, linked, signing_request(request)?)
+                .await?
+        }
+        (Purpose::CertificateChoice, _, _) => {
             service
                 .start_certificate_choice(rp.uuid, target, choice_request(request))
                 .await?
         }
-        Purpose::Authentication | Purpose::Signature => {
+        (Purpose::Authentication | Purpose::Signature, _, _) => {
             service
                 .start_signing_session(rp.uuid, target, signing_request(request)?)
                 .await?
@@ -302,6 +316,7 @@ fn choice_request(request: StartRequest) -> CertificateChoiceRequest {
         nonce: request.options.nonce,
         ignored_properties: request.options.ignored_properties,
         flow: flow_of(request.endpoint),
+        initial_callback_url: request.initial_callback_url,
     }
 }
 
@@ -455,6 +470,7 @@ fn end_result(end: EndResult) -> (wire::EndResult, Option<InteractionKind>) {
             (V3::RequiredInteractionNotSupportedByApp, None)
         }
         EndResult::UserRefusedCertChoice => (V3::UserRefusedCertChoice, None),
+        EndResult::ExpectedLinkedSession => (V3::ExpectedLinkedSession, None),
         EndResult::UserRefusedDisplaytextandpin => refused(InteractionKind::DisplayTextAndPin),
         EndResult::UserRefusedVcChoice => refused(InteractionKind::VerificationCodeChoice),
         EndResult::UserRefusedConfirmationmessage => refused(InteractionKind::ConfirmationMessage),

@@ -6,7 +6,7 @@
 //! allows compiling the module, not `eval`), and requests to this origin only.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -53,6 +53,32 @@ fn file(path: &str) -> Response {
 }
 
 /// `/`: what this service is, and where to go.
+/// `GET /device-link?…`: where an RP API v3 device link lands when no SplitID app took it
+/// (a phone's camera app opened the QR code's address in the browser, or the app is not
+/// installed). It says what to do, and shows the link for the command-line app; it changes
+/// nothing (a link opens a session only when an app presents it).
+pub async fn device_link(State(base): State<String>, uri: OriginalUri) -> impl IntoResponse {
+    let link = match uri.query() {
+        Some(query) => format!("{base}?{query}"),
+        None => base,
+    };
+    super::page(
+        "SplitID",
+        "Open this in the SplitID app",
+        None,
+        html! {
+            p { "An e-service asks you to log in or sign with SplitID. This page opened because the link reached your browser instead of the SplitID app." }
+            ol {
+                li { "Open " a href="/app/" { "the SplitID app" } " (install it from there if you have not)." }
+                li { "Scan the code on the e-service's screen again from the app, or go back to the e-service and choose to open SplitID on this device." }
+            }
+            p { "With the command-line app:" }
+            pre { code { "splitid app open '" (link) "'" } }
+            p.hint { "A code changes every second and opens one session once: if it has expired, the e-service shows a new one." }
+        },
+    )
+}
+
 pub async fn landing(State(demo): State<bool>) -> impl IntoResponse {
     super::page(
         "SplitID",

@@ -34,6 +34,10 @@ pub fn router(service: &Service) -> Router {
         Router::new()
             .route(STYLESHEET_PATH, get(stylesheet))
             .route("/", get(app::landing).with_state(service.config().demo))
+            .route(
+                "/device-link",
+                get(app::device_link).with_state(service.device_link_base()),
+            )
             .nest("/portal", portal::router(service)),
     )
     // The app sets its own, broader policy (scripts, workers, WebAssembly).

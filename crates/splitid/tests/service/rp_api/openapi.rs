@@ -65,7 +65,7 @@ async fn every_v2_operation_exists_and_answers_as_documented() {
 async fn every_v3_operation_exists_and_answers_as_documented() {
     // Five notification starts, the certificate lookup, the status and the description.
     let body = r#"{"relyingPartyUUID":"00000000-0000-4000-8000-000000000000","relyingPartyName":"DEMO","signatureProtocol":"ACSP_V2","signatureProtocolParameters":{"rpChallenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","signatureAlgorithm":"rsassa-pss","signatureAlgorithmParameters":{"hashAlgorithm":"SHA-512"}},"interactions":"W3sidHlwZSI6ImRpc3BsYXlUZXh0QW5kUElOIiwiZGlzcGxheVRleHQ2MCI6IngifV0=","vcType":"numeric4"}"#;
-    check_description("v3", 14, body).await;
+    check_description("v3", 15, body).await;
 }
 
 #[tokio::test]

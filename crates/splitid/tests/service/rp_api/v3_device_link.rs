@@ -110,9 +110,10 @@ fn device_link_login(rp_challenge: &str, sent: &str, callback: Option<&str>) -> 
     body
 }
 
-/// `splitid app --json open LINK` with `stdin` as the PIN: its JSON answer.
+/// `splitid app --json open LINK` with `stdin` as the PIN, not waiting for a linked
+/// signature: its JSON answer.
 fn open(phone: &Phone, link: &str, stdin: &str) -> Value {
-    let output = phone.run(&["--json", "open", link], stdin);
+    let output = phone.run(&["--json", "open", "--linked-wait", "0", link], stdin);
     assert_success(&output);
     serde_json::from_slice(&output.stdout).unwrap()
 }
@@ -288,6 +289,16 @@ fn altered_stale_foreign_and_spent_links_are_refused_and_change_nothing() {
     );
     server.advance_clock(30);
     refused(&phone, &session.link("QR", Some(0)), "seconds old");
+    // A browser that lands on the link (no app took it) gets a page that says what to do,
+    // and claims nothing.
+    let page = reqwest::blocking::get(&good).unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().unwrap();
+    assert!(html.contains("Open this in the SplitID app"), "{html}");
+    assert!(
+        html.contains(&good.replace('&', "&amp;")),
+        "the page shows the link: {html}"
+    );
     assert_eq!(rp.status(&session.id, 1000).1["state"], "RUNNING");
 
     // The right phone with the right link: once.
@@ -302,4 +313,103 @@ fn altered_stale_foreign_and_spent_links_are_refused_and_change_nothing() {
         &good.replace(&server.url, "https://id.example.org"),
         "no account on this device at https://id.example.org",
     );
+}
+
+#[test]
+fn a_certificate_choice_by_web2app_then_its_linked_signature_with_another_session_refused() {
+    let server = Server::start(&[]);
+    let phone = Phone::new();
+    let document = phone.register(&server, PERSON, "1234", "12345");
+    let rp = v3(&server);
+    let mut body = json!({"relyingPartyUUID": DEMO_RP_UUID, "relyingPartyName": "DEMO"});
+    body["initialCallbackUrl"] = json!(CALLBACK);
+    let choice = LinkSession::start(
+        &rp,
+        "/signature/certificate-choice/device-link/anonymous",
+        &body,
+    );
+    // The phone chooses, then waits for the signature that follows.
+    let opened = phone.spawn(
+        &["--json", "open", &choice.link("Web2App", None)],
+        "12345\n",
+    );
+    let chosen = rp.result(&choice.id);
+    assert_eq!(chosen["result"]["documentNumber"], document.as_str());
+    assert_eq!(chosen["signature"], json!({"flowType": "Web2App"}));
+
+    // A session that is not the linked one, meanwhile: the waiting app refuses it.
+    let sent = interactions(json!([{"type": "displayTextAndPIN", "displayText60": "Log in?"}]));
+    let (status, other) = rp.post(
+        &format!("/authentication/notification/document/{document}"),
+        &authentication_body(&random_challenge(), "SHA-256", &sent),
+    );
+    assert_eq!(status, 200, "{other}");
+    let other = rp.result(other["sessionID"].as_str().unwrap());
+    assert_eq!(
+        other["result"]["endResult"], "EXPECTED_LINKED_SESSION",
+        "{other}"
+    );
+
+    let sent = interactions(json!([{"type": "displayTextAndPIN", "displayText60": "Sign?"}]));
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, b"the contract");
+    let mut body = signature_body(
+        digest.as_ref(),
+        json!({"signatureAlgorithm": "rsassa-pss", "signatureAlgorithmParameters": {"hashAlgorithm": "SHA-512"}}),
+        &sent,
+    );
+    let path = format!("/signature/notification/linked/{document}");
+    for (linked, problem) in [
+        (json!(uuid::Uuid::new_v4().to_string()), "no such session"),
+        (
+            json!(other_session_of(&rp)),
+            "not a device-link certificate choice",
+        ),
+    ] {
+        body["linkedSessionID"] = linked;
+        let (status, refused) = rp.post(&path, &body);
+        assert_eq!(status, 400, "{refused}");
+        assert!(
+            refused["detail"].as_str().unwrap().contains(problem),
+            "{refused}"
+        );
+    }
+    body["linkedSessionID"] = json!(choice.id);
+    let (status, started) = rp.post(&path, &body);
+    assert_eq!(status, 200, "{started}");
+    assert!(
+        started.get("vc").is_none(),
+        "a linked signature shows no code: {started}"
+    );
+
+    let output = opened.join().unwrap();
+    assert_success(&output);
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["endResult"], "OK", "{answer}");
+    let expected = format!("{CALLBACK}&sessionSecretDigest={}", choice.secret_digest());
+    assert_eq!(
+        answer["callbackUrl"],
+        expected.as_str(),
+        "returns after the signature"
+    );
+    let result = rp.result(started["sessionID"].as_str().unwrap());
+    let modulus = checked_flow_certificate(&result, "RAW_DIGEST_SIGNATURE", "Web2App");
+    assert!(aws_lc_verifies(
+        &modulus,
+        &signature::RSA_PSS_2048_8192_SHA512,
+        b"the contract",
+        &result
+    ));
+}
+
+/// A finished notification certificate choice of this relying party: not one a signature can
+/// be linked to.
+fn other_session_of(rp: &RelyingParty) -> String {
+    let (status, started) = rp.post(
+        &format!("/signature/certificate-choice/notification/etsi/{PERSON}"),
+        &json!({"relyingPartyUUID": DEMO_RP_UUID, "relyingPartyName": "DEMO"}),
+    );
+    assert_eq!(status, 200, "{started}");
+    let id = started["sessionID"].as_str().unwrap().to_owned();
+    rp.result(&id);
+    id
 }
