@@ -54,6 +54,10 @@ pub enum RpError {
     SessionFailed(&'static str),
     #[error("cannot reach the service: {0}")]
     Transport(String),
+    /// The SDK was asked for something that does not fit the session (a same-device link
+    /// of a session without a callback, a link of a notification).
+    #[error("{0}")]
+    Usage(String),
 
     // ---- validation of the answer ----
     #[error("the service's answer is invalid: {0}")]

@@ -35,6 +35,7 @@
 //! SK's root and intermediate certificates as trust anchors.
 
 mod client;
+pub mod device_link;
 mod error;
 mod identity;
 pub mod ocsp;

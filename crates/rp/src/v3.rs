@@ -23,6 +23,7 @@ use splitid_proto::rp_v3::{FlowType, SessionTexts};
 use splitid_proto::verification_code::VerificationCode;
 
 use crate::client::{Completed, RpClient, SessionKind, Target, decode, read_answer};
+use crate::device_link::{LinkSession, Returned, verifier_matches};
 use crate::error::{RpError, RpResult};
 use crate::signable::SignableData;
 use crate::validate::{parse_certificate_key, validate_certificate};
@@ -33,8 +34,11 @@ use crate::validate::{parse_certificate_key, validate_certificate};
 pub struct PendingV3 {
     pub session_id: String,
     pub kind: SessionKind,
-    pub verification_code: VerificationCode,
-    level: CertificateLevel,
+    /// What to show beside a notification's session; none for a device link.
+    pub verification_code: Option<VerificationCode>,
+    /// A device-link session's token and secret, to build its links with.
+    pub link: Option<crate::device_link::LinkSession>,
+    pub(crate) level: CertificateLevel,
     /// The `interactions` text as sent: the payload binds it byte for byte.
     interactions: String,
     /// A login's `rpChallenge` as sent.
@@ -43,7 +47,62 @@ pub struct PendingV3 {
     signed: Option<SignableData>,
 }
 
-fn hash_algorithm(hash_type: HashType) -> HashAlgorithm {
+impl PendingV3 {
+    /// A device-link session as its start answered.
+    pub(crate) fn linked(
+        kind: SessionKind,
+        level: CertificateLevel,
+        interactions: String,
+        rp_challenge: Option<String>,
+        signed: Option<SignableData>,
+        (session_id, link): (String, LinkSession),
+    ) -> Self {
+        PendingV3 {
+            session_id,
+            kind,
+            verification_code: None,
+            link: Some(link),
+            level,
+            interactions,
+            rp_challenge,
+            signed,
+        }
+    }
+
+    /// The signature protocol and what it signs, as sent (empty for a certificate choice).
+    pub(crate) fn challenge_text(&self) -> (&'static str, String) {
+        match (&self.rp_challenge, &self.signed) {
+            (Some(rp_challenge), _) => (ACSP_V2, rp_challenge.clone()),
+            (None, Some(signed)) => (RAW_DIGEST_SIGNATURE, BASE64.encode(signed.hash())),
+            (None, None) => ("", String::new()),
+        }
+    }
+
+    /// The `interactions` text as sent (empty for a certificate choice).
+    pub(crate) fn interactions_text(&self) -> &str {
+        &self.interactions
+    }
+
+    /// Whether the phone may report `flow` for this session: the flows it was offered.
+    fn offers(&self, flow: FlowType) -> bool {
+        match &self.link {
+            Some(link) => link.offers(flow),
+            None => flow == FlowType::Notification,
+        }
+    }
+
+    /// The callback URL a flow's ACSP_V2 payload binds: a same-device flow's only.
+    fn bound_callback(&self, flow: FlowType) -> &str {
+        match (flow, &self.link) {
+            (FlowType::Web2App | FlowType::App2App, Some(link)) => {
+                link.callback_url.as_deref().unwrap_or_default()
+            }
+            _ => "",
+        }
+    }
+}
+
+pub(crate) fn hash_algorithm(hash_type: HashType) -> HashAlgorithm {
     match hash_type {
         HashType::Sha256 => HashAlgorithm::Sha256,
         HashType::Sha384 => HashAlgorithm::Sha384,
@@ -64,7 +123,7 @@ fn pss_verifier(hash: HashAlgorithm) -> RpResult<&'static RsaParameters> {
 }
 
 /// The hash logins sign their payload with.
-const LOGIN_HASH: HashAlgorithm = HashAlgorithm::Sha512;
+pub(crate) const LOGIN_HASH: HashAlgorithm = HashAlgorithm::Sha512;
 
 impl RpClient {
     /// The RP API v3 base: the configured one's `/v2` as `/v3`.
@@ -76,7 +135,7 @@ impl RpClient {
         }
     }
 
-    fn v3_body(
+    pub(crate) fn v3_body(
         &self,
         level: CertificateLevel,
         protocol: &str,
@@ -97,11 +156,11 @@ impl RpClient {
         }
     }
 
-    async fn start_v3(
+    pub(crate) async fn start_v3<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         body: &RequestBody,
-    ) -> RpResult<NotificationSessionCreated> {
+    ) -> RpResult<T> {
         let response = self
             .http()
             .post(format!("{}{path}", self.v3_base()))
@@ -129,13 +188,14 @@ impl RpClient {
         };
         let mut body = self.v3_body(level, ACSP_V2, parameters, &sent);
         body.vc_type = Some(VC_TYPE_NUMERIC4.to_owned());
-        let created = self
+        let created: NotificationSessionCreated = self
             .start_v3(&target.path("authentication/notification"), &body)
             .await?;
         Ok(PendingV3 {
             session_id: created.session_id,
             kind: SessionKind::Authentication,
-            verification_code: VerificationCode::from_hash(challenge.data()),
+            verification_code: Some(VerificationCode::from_hash(challenge.data())),
+            link: None,
             level,
             interactions: sent,
             rp_challenge: Some(rp_challenge),
@@ -158,7 +218,7 @@ impl RpClient {
             ..pss_parameters(hash_algorithm(data.hash_type()))
         };
         let body = self.v3_body(level, RAW_DIGEST_SIGNATURE, parameters, &sent);
-        let created = self
+        let created: NotificationSessionCreated = self
             .start_v3(&target.path("signature/notification"), &body)
             .await?;
         let code = created
@@ -170,7 +230,8 @@ impl RpClient {
         Ok(PendingV3 {
             session_id: created.session_id,
             kind: SessionKind::Signature,
-            verification_code: code,
+            verification_code: Some(code),
+            link: None,
             level,
             interactions: sent,
             rp_challenge: None,
@@ -181,13 +242,24 @@ impl RpClient {
     /// Long-polls the session until it completes, then checks it and the certificate's
     /// revocation status.
     pub async fn wait_v3(&self, pending: &PendingV3) -> RpResult<Completed> {
+        self.wait_v3_returned(pending, None).await
+    }
+
+    /// [`wait_v3`](Self::wait_v3) for a session whose phone returned through a Web2App or
+    /// App2App callback: `returned` is what [`verify_callback`](Self::verify_callback) found
+    /// in it (a login's signed `userChallenge` must match its verifier).
+    pub async fn wait_v3_returned(
+        &self,
+        pending: &PendingV3,
+        returned: Option<&Returned>,
+    ) -> RpResult<Completed> {
         let url = format!("{}/session/{}", self.v3_base(), pending.session_id);
         let status: SessionStatus = self
             .poll_json_until(&url, |s: &SessionStatus| {
                 s.state == wire::SessionState::Complete
             })
             .await?;
-        let completed = self.check_v3(pending, status, SystemTime::now())?;
+        let completed = self.check_v3_returned(pending, status, SystemTime::now(), returned)?;
         self.check_revocation(&completed.certificate).await?;
         Ok(completed)
     }
@@ -198,6 +270,17 @@ impl RpClient {
         pending: &PendingV3,
         status: SessionStatus,
         at: SystemTime,
+    ) -> RpResult<Completed> {
+        self.check_v3_returned(pending, status, at, None)
+    }
+
+    /// [`check_v3`](Self::check_v3) with what a same-device flow's callback returned.
+    pub fn check_v3_returned(
+        &self,
+        pending: &PendingV3,
+        status: SessionStatus,
+        at: SystemTime,
+        returned: Option<&Returned>,
     ) -> RpResult<Completed> {
         let result = status
             .result
@@ -224,19 +307,46 @@ impl RpClient {
             .signature
             .ok_or_else(|| invalid("OK without signature"))?;
         // §2.7: the flow must be one this relying party offered.
-        if signature.flow_type != FlowType::Notification.as_str() {
-            return Err(invalid(&format!(
-                "flowType {:?} was not offered",
-                signature.flow_type
-            )));
+        let flow = FlowType::parse(&signature.flow_type)
+            .filter(|flow| pending.offers(*flow))
+            .ok_or_else(|| {
+                invalid(&format!(
+                    "flowType {:?} was not offered",
+                    signature.flow_type
+                ))
+            })?;
+        if pending.kind == SessionKind::CertificateChoice {
+            if status.signature_protocol.is_some() || signature.value.is_some() {
+                return Err(invalid("a certificate choice with a signature"));
+            }
+            return Ok(Completed {
+                document_number,
+                certificate,
+                signature: None,
+                interaction_flow_used: None,
+            });
         }
         let (protocol, hash, message) = match (&pending.rp_challenge, &pending.signed) {
             (Some(rp_challenge), _) => {
+                let same_device = matches!(flow, FlowType::Web2App | FlowType::App2App);
+                if same_device {
+                    // §2.10 step 3: the callback's verifier commits to the signed challenge.
+                    let verifier = returned
+                        .and_then(|r| r.user_challenge_verifier.as_deref())
+                        .ok_or_else(|| {
+                            invalid("a same-device login checked without its callback")
+                        })?;
+                    let signed = signature.user_challenge.as_deref().unwrap_or_default();
+                    if !verifier_matches(verifier, signed) {
+                        return Err(invalid("userChallenge is not the callback verifier's"));
+                    }
+                }
                 let payload = self.acsp_payload(
                     pending,
                     rp_challenge,
                     &signature,
                     status.interaction_type_used.as_deref(),
+                    flow,
                 )?;
                 (ACSP_V2, LOGIN_HASH, payload)
             }
@@ -287,6 +397,7 @@ impl RpClient {
         rp_challenge: &str,
         signature: &wire::SessionSignature,
         interaction_type_used: Option<&str>,
+        flow: FlowType,
     ) -> RpResult<Vec<u8>> {
         let invalid = |what: &str| RpError::InvalidResponse(what.to_owned());
         let server_random = signature
@@ -307,20 +418,20 @@ impl RpClient {
                 relying_party_name: &self.config().relying_party_name,
                 brokered_rp_name: "",
                 interactions: &pending.interactions,
-                initial_callback_url: "",
+                initial_callback_url: pending.bound_callback(flow),
             },
             server_random,
             rp_challenge,
             user_challenge,
             interaction_type_used: interaction,
-            flow_type: FlowType::Notification,
+            flow_type: flow,
         }
         .payload())
     }
 }
 
 /// `signatureAlgorithm` rsassa-pss with `hash`.
-fn pss_parameters(hash: HashAlgorithm) -> ProtocolParametersBody {
+pub(crate) fn pss_parameters(hash: HashAlgorithm) -> ProtocolParametersBody {
     ProtocolParametersBody {
         signature_algorithm: Some("rsassa-pss".to_owned()),
         signature_algorithm_parameters: Some(AlgorithmParametersBody {

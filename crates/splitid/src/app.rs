@@ -79,7 +79,11 @@ enum AppCommand {
     /// where to return to the e-service (Web2App, App2App).
     Open {
         /// The link, exactly as scanned or opened.
-        link: String,
+        #[arg(required_unless_present = "qr", conflicts_with = "qr")]
+        link: Option<String>,
+        /// A PNG image of the QR code to read the link from (a screenshot, a photo's crop).
+        #[arg(long)]
+        qr: Option<PathBuf>,
         /// The account to open it with, when this device has several at its server.
         #[arg(long)]
         account: Option<String>,
@@ -273,10 +277,16 @@ async fn run_async(args: AppArgs) -> anyhow::Result<()> {
         }
         AppCommand::Open {
             link,
+            qr,
             account,
             refuse,
             linked_wait,
         } => {
+            let link = match (link, qr) {
+                (Some(link), _) => link,
+                (None, Some(image)) => read_qr(&image)?,
+                (None, None) => bail!("give the link, or --qr IMAGE.png"),
+            };
             let pending = app
                 .open_link(&link, account.as_deref())
                 .await
@@ -608,6 +618,49 @@ fn describe(pending: &Pending) -> String {
         line.push_str(&format!("\n    Verification code: {code}"));
     }
     line
+}
+
+/// The text of the QR code in a PNG image (any colour type; the first code found).
+fn read_qr(path: &std::path::Path) -> anyhow::Result<String> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder
+        .read_info()
+        .with_context(|| format!("{} is not a PNG image", path.display()))?;
+    let mut pixels = vec![
+        0;
+        reader
+            .output_buffer_size()
+            .context("the image is too large")?
+    ];
+    let frame = reader
+        .next_frame(&mut pixels)
+        .context("the PNG image is damaged")?;
+    let channels = frame.color_type.samples();
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    // Luma of the first three channels (or the one); alpha is ignored.
+    let grey = |x: usize, y: usize| {
+        let at = (y * width + x) * channels;
+        match channels {
+            1 | 2 => pixels[at],
+            _ => {
+                let sum =
+                    u16::from(pixels[at]) + u16::from(pixels[at + 1]) + u16::from(pixels[at + 2]);
+                u8::try_from(sum / 3).unwrap_or(u8::MAX)
+            }
+        }
+    };
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, grey);
+    let grids = image.detect_grids();
+    let grid = grids
+        .first()
+        .with_context(|| format!("no QR code found in {}", path.display()))?;
+    let (_, text) = grid
+        .decode()
+        .map_err(|e| anyhow::anyhow!("the QR code in {} cannot be read: {e}", path.display()))?;
+    Ok(text)
 }
 
 /// Shows a transaction and confirms it with the PIN it needs (and the chosen code for

@@ -35,6 +35,14 @@ fn client(server: &Server, trust: TrustConfig) -> RpClient {
     RpClient::new(config, trust).unwrap()
 }
 
+/// The SDK configured for `serve --demo`'s RP API v3 (scheme name `smart-id-demo`).
+fn v3_client(server: &Server) -> RpClient {
+    let mut config = RpConfig::new(format!("{}/v2", server.url), DEMO_RP_UUID, "DEMO");
+    config.long_poll = Duration::from_secs(5);
+    config.scheme_name = "smart-id-demo".into();
+    RpClient::new(config, trust_of(server)).unwrap()
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -321,10 +329,7 @@ fn revoked_certificates_are_refused_and_the_policy_decides_when_no_responder_ans
 #[test]
 fn v3_push_login_and_signature_come_back_verified_and_tampering_is_refused() {
     let mut setup = Setup::new();
-    let mut config = RpConfig::new(format!("{}/v2", setup.server.url), DEMO_RP_UUID, "DEMO");
-    config.long_poll = Duration::from_secs(5);
-    config.scheme_name = "smart-id-demo".into();
-    setup.client = RpClient::new(config, trust_of(&setup.server)).unwrap();
+    setup.client = v3_client(&setup.server);
     let login = setup
         .runtime
         .block_on(setup.client.start_notification_authentication(
@@ -336,7 +341,7 @@ fn v3_push_login_and_signature_come_back_verified_and_tampering_is_refused() {
     let shown = setup.phone.wait_for_transaction(10);
     assert_eq!(
         shown["verificationCode"],
-        login.verification_code.to_string()
+        login.verification_code.unwrap().to_string()
     );
     assert_success(&setup.phone.confirm_next(&[], &format!("{PIN1}\n")));
     let mut rp = RelyingParty::new(&setup.server);
@@ -380,7 +385,7 @@ fn v3_push_login_and_signature_come_back_verified_and_tampering_is_refused() {
     let shown = setup.phone.wait_for_transaction(10);
     assert_eq!(
         shown["verificationCode"],
-        signing.verification_code.to_string()
+        signing.verification_code.unwrap().to_string()
     );
     assert_success(&setup.phone.confirm_next(&[], &format!("{PIN2}\n")));
     let signed = setup
@@ -388,4 +393,127 @@ fn v3_push_login_and_signature_come_back_verified_and_tampering_is_refused() {
         .block_on(setup.client.wait_v3(&signing))
         .unwrap();
     assert!(signed.signature.is_some());
+}
+
+/// RP API v3's device links through the SDK: a QR login the phone reads from the PNG the SDK
+/// drew, a Web2App login whose callback the SDK verifies (and refuses altered), and a
+/// certificate choice by QR followed by its linked signature.
+#[test]
+fn v3_device_links_through_the_sdk_from_a_qr_image_a_web2app_callback_and_a_linked_signature() {
+    use splitid_rp::device_link::{qr_png, qr_svg};
+    use splitid_rp::proto::rp_v3::device_link::DeviceLinkType;
+    const CALLBACK: &str = "https://bank.example/return?state=xyz";
+    let mut setup = Setup::new();
+    setup.client = v3_client(&setup.server);
+    let (client, runtime, phone) = (&setup.client, &setup.runtime, &setup.phone);
+    let images = tempfile::tempdir().unwrap();
+
+    let login = runtime
+        .block_on(client.start_device_link_authentication(
+            None,
+            CertificateLevel::Qualified,
+            &pin_text("Log in to DEMO"),
+            None,
+        ))
+        .unwrap();
+    assert!(login.verification_code.is_none());
+    let link = client.qr_link(&login, SystemTime::now()).unwrap();
+    assert!(
+        link.contains("deviceLinkType=QR&elapsedSeconds=0&"),
+        "{link}"
+    );
+    assert!(qr_svg(&link).unwrap().contains("<svg"));
+    let image = images.path().join("qr.png");
+    std::fs::write(&image, qr_png(&link).unwrap()).unwrap();
+    let opened = phone.run(
+        &[
+            "open",
+            "--linked-wait",
+            "0",
+            "--qr",
+            image.to_str().unwrap(),
+        ],
+        &format!("{PIN1}\n"),
+    );
+    assert_success(&opened);
+    let done = runtime.block_on(client.wait_v3(&login)).unwrap();
+    assert_eq!(done.certificate.identity.semantics_identifier, PERSON);
+    assert!(matches!(
+        client.same_device_link(&login, DeviceLinkType::Web2App),
+        Err(RpError::Usage(_))
+    ));
+
+    let login = runtime
+        .block_on(client.start_device_link_authentication(
+            Some(&Target::Person(PERSON.into())),
+            CertificateLevel::Qualified,
+            &pin_text("Log in to DEMO"),
+            Some(CALLBACK),
+        ))
+        .unwrap();
+    let link = client
+        .same_device_link(&login, DeviceLinkType::Web2App)
+        .unwrap();
+    let opened = phone.run(&["--json", "open", &link], &format!("{PIN1}\n"));
+    assert_success(&opened);
+    let answer: serde_json::Value = serde_json::from_slice(&opened.stdout).unwrap();
+    let callback = answer["callbackUrl"].as_str().unwrap();
+    for altered in [
+        callback.replace("sessionSecretDigest=", "sessionSecretDigest=A"),
+        callback.replace("state=xyz", "state=abc"),
+        callback
+            .split("&userChallengeVerifier")
+            .next()
+            .unwrap()
+            .to_owned(),
+    ] {
+        assert!(
+            matches!(
+                client.verify_callback(&login, &altered),
+                Err(RpError::InvalidResponse(_))
+            ),
+            "{altered}"
+        );
+    }
+    let returned = client.verify_callback(&login, callback).unwrap();
+    let mut rp = RelyingParty::new(&setup.server);
+    rp.base = format!("{}/v3", setup.server.url);
+    let status: splitid_rp::proto::rp_v3::responses::SessionStatus =
+        serde_json::from_value(rp.result(&login.session_id)).unwrap();
+    assert!(
+        matches!(
+            client.check_v3(&login, status, SystemTime::now()),
+            Err(RpError::InvalidResponse(_))
+        ),
+        "a same-device login is not accepted without its callback"
+    );
+    let done = runtime
+        .block_on(client.wait_v3_returned(&login, Some(&returned)))
+        .unwrap();
+    assert_eq!(done.document_number, setup.document);
+
+    let choice = runtime
+        .block_on(client.start_device_link_certificate_choice(CertificateLevel::Qualified, None))
+        .unwrap();
+    let link = client.qr_link(&choice, SystemTime::now()).unwrap();
+    let waiting = phone.spawn(&["open", &link], &format!("{PIN2}\n"));
+    let chosen = runtime.block_on(client.wait_v3(&choice)).unwrap();
+    assert_eq!(chosen.document_number, setup.document);
+    let signing = runtime
+        .block_on(client.start_linked_signature(
+            &choice,
+            &chosen.document_number,
+            SignableData::new("the contract", HashType::Sha256),
+            &pin_text("Sign the contract"),
+        ))
+        .unwrap();
+    let signed = runtime.block_on(client.wait_v3(&signing)).unwrap();
+    assert!(signed.signature.is_some());
+    let output = waiting.join().unwrap();
+    assert_success(&output);
+    assert!(
+        stdout(&output).contains("Sign the contract"),
+        "{}",
+        stdout(&output)
+    );
 }
