@@ -264,6 +264,36 @@ impl RpClient {
         Ok(completed)
     }
 
+    /// One look at the session, waiting at most `wait` (RP API v3's minimum, 1 s, at least):
+    /// `None` while it runs, else the checked result (revocation too). For a page that shows a
+    /// QR code and rebuilds it each second while it waits.
+    pub async fn status_v3(
+        &self,
+        pending: &PendingV3,
+        wait: std::time::Duration,
+        returned: Option<&Returned>,
+    ) -> RpResult<Option<Completed>> {
+        let timeout = wait.as_millis().clamp(1_000, 120_000);
+        let url = format!(
+            "{}/session/{}?timeoutMs={timeout}",
+            self.v3_base(),
+            pending.session_id
+        );
+        let response = self
+            .http()
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| RpError::Transport(e.to_string()))?;
+        let status: SessionStatus = read_answer(response, false).await?;
+        if status.state != wire::SessionState::Complete {
+            return Ok(None);
+        }
+        let completed = self.check_v3_returned(pending, status, SystemTime::now(), returned)?;
+        self.check_revocation(&completed.certificate).await?;
+        Ok(Some(completed))
+    }
+
     /// Checks a completed v3 session as of `at`, offline (everything but revocation).
     pub fn check_v3(
         &self,

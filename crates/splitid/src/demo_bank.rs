@@ -1,9 +1,12 @@
 //! "Demo Bank" (`/demo`, demo mode only): an e-service that uses SplitID the way a real one
-//! would, through the relying-party SDK over the RP API, so it is also the SDK's living
-//! example. Log in with PIN1, see who you are (from the validated certificate), sign a
-//! transfer with PIN2 whose details are the text on the phone and what the hash covers.
+//! would, through the relying-party SDK over RP API v3, so it is also the SDK's living
+//! example. Log in with PIN1 — by personal code (a push, with the code to compare) or by
+//! scanning a QR code that the bank's backend rebuilds every second — see who you are (from
+//! the validated certificate), sign a transfer with PIN2 whose details are the text on the
+//! phone and what the signature covers.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::State;
@@ -14,7 +17,7 @@ use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 use splitid_proto::rp_v2::{CertificateLevel, HashType, Interaction};
 use splitid_rp::{
-    Identity, PendingSession, RpClient, RpConfig, RpError, SignableData, Target, TrustConfig,
+    Identity, PendingV3, RpClient, RpConfig, RpError, SignableData, Target, TrustConfig,
 };
 use time::OffsetDateTime;
 
@@ -33,7 +36,19 @@ const LARGEST_TRANSFER_CENTS: u64 = 100_000_000;
 struct Bank {
     sessions: Sessions<BankState>,
     client: Arc<RpClient>,
+    /// QR logins the backend finished waiting for, by session id, until the page that shows
+    /// the code takes the result (a real e-service keeps these in its session store).
+    finished: Arc<Mutex<HashMap<String, Finished>>>,
 }
+
+/// A QR login's result, and when it came.
+struct Finished {
+    result: Result<splitid_rp::Completed, String>,
+    at: std::time::Instant,
+}
+
+/// A result nobody took is forgotten after this long (the browser went away).
+const FINISHED_KEPT: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl PageState for BankState {
     fn notice_mut(&mut self) -> &mut Option<Notice> {
@@ -58,12 +73,17 @@ struct Customer {
 
 #[derive(Clone, Serialize, Deserialize)]
 enum Pending {
-    Login(PendingSession),
+    Login(PendingV3),
+    /// A login by QR code: the page shows it until a phone has scanned it and answered.
+    QrLogin(PendingV3),
     Transfer {
-        session: PendingSession,
+        session: PendingV3,
         transfer: Transfer,
     },
 }
+
+/// The login's text on the phone.
+const LOGIN_TEXT: &str = "Log in to Demo Bank";
 
 /// A transfer as the customer entered it, checked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,10 +135,12 @@ pub fn router(service: &Service) -> Router {
             service.store().clone(),
         ),
         client: Arc::new(bank_client(service)),
+        finished: Arc::default(),
     };
     Router::new()
         .route("/", get(index))
         .route("/login", post(login))
+        .route("/qr", post(start_qr_login).get(qr_login))
         .route("/wait", get(wait))
         .route("/finish", get(finish))
         .route("/transfer", post(transfer))
@@ -135,8 +157,9 @@ fn bank_client(service: &Service) -> RpClient {
         .expect("the service's own root certificate is valid")
         .with_intermediates(vec![ca.issuing_certificate_der()]);
     let base = format!("{}/v2", service.config().public_url.trim_end_matches('/'));
-    RpClient::new(RpConfig::new(base, DEMO_BANK_UUID, DEMO_BANK_NAME), trust)
-        .expect("an HTTP client can be built")
+    let mut config = RpConfig::new(base, DEMO_BANK_UUID, DEMO_BANK_NAME);
+    config.scheme_name = service.config().scheme_name().to_owned();
+    RpClient::new(config, trust).expect("an HTTP client can be built")
 }
 
 async fn index(State(bank): State<Bank>, headers: HeaderMap) -> Response {
@@ -159,6 +182,11 @@ fn login_page(csrf: &str, shown: &Option<Notice>) -> Markup {
             p { "Log in with SplitID: we send a request to your phone." }
             (login_form("/demo/login", csrf))
             p.hint { "Demo: use the identity your SplitID app registered with." }
+            h2 { "Or scan a code" }
+            form method="post" action="/demo/qr" {
+                input type="hidden" name="csrf" value=(csrf);
+                button.secondary type="submit" { "Log in with a QR code" }
+            }
         },
     )
 }
@@ -218,11 +246,11 @@ async fn login(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields)
     };
     let started = bank
         .client
-        .start_authentication(
+        .start_notification_authentication(
             &Target::Person(person),
             CertificateLevel::Qualified,
             &[Interaction::DisplayTextAndPin {
-                text: "Log in to Demo Bank".into(),
+                text: LOGIN_TEXT.into(),
             }],
         )
         .await;
@@ -241,6 +269,129 @@ async fn login(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields)
     }
 }
 
+/// `POST /demo/qr`: an anonymous device-link login; its QR code is shown at `GET /demo/qr`.
+async fn start_qr_login(
+    State(bank): State<Bank>,
+    headers: HeaderMap,
+    fields: FormFields,
+) -> Response {
+    let (mut session, _) = match bank.sessions.posted(SITE, &headers, fields).await {
+        Ok(posted) => posted,
+        Err(expired) => return *expired,
+    };
+    let started = bank
+        .client
+        .start_device_link_authentication(
+            None,
+            CertificateLevel::Qualified,
+            &[Interaction::DisplayTextAndPin {
+                text: LOGIN_TEXT.into(),
+            }],
+            None,
+        )
+        .await;
+    match started {
+        Ok(pending) => {
+            bank.wait_in_backend(pending.clone());
+            session.state.pending = Some(Pending::QrLogin(pending));
+            bank.sessions
+                .respond(&session, Redirect::to("/demo/qr"))
+                .await
+        }
+        Err(error) => {
+            bank.sessions
+                .back_to(HOME, session, Notice::Error(explain(&error)))
+                .await
+        }
+    }
+}
+
+impl Bank {
+    /// Long-polls a QR login in the background: the page that shows the code only reads
+    /// whether it has finished, so it can be rebuilt every second.
+    fn wait_in_backend(&self, pending: PendingV3) {
+        let bank = self.clone();
+        tokio::spawn(async move {
+            let result = bank
+                .client
+                .wait_v3(&pending)
+                .await
+                .map_err(|error| login_failed(&error));
+            let mut finished = bank.finished.lock().unwrap_or_else(|e| e.into_inner());
+            finished.retain(|_, old| old.at.elapsed() < FINISHED_KEPT);
+            finished.insert(
+                pending.session_id,
+                Finished {
+                    result,
+                    at: std::time::Instant::now(),
+                },
+            );
+        });
+    }
+
+    fn take_finished(&self, session_id: &str) -> Option<Result<splitid_rp::Completed, String>> {
+        let mut finished = self.finished.lock().unwrap_or_else(|e| e.into_inner());
+        finished.remove(session_id).map(|done| done.result)
+    }
+}
+
+/// `GET /demo/qr`: the customer is logged in once a phone has scanned and answered; until
+/// then the QR code, rebuilt in the backend for this second (never ahead of time), on a page
+/// that asks again a second later.
+async fn qr_login(State(bank): State<Bank>, headers: HeaderMap) -> Response {
+    let mut session = bank.sessions.load(&headers).await;
+    let Some(Pending::QrLogin(pending)) = session.state.pending.clone() else {
+        return bank.sessions.respond(&session, Redirect::to("/demo")).await;
+    };
+    match bank.take_finished(&pending.session_id) {
+        Some(Ok(done)) => {
+            session.state.pending = None;
+            bank.sessions.renew(&mut session).await;
+            session.state.customer = Some(Customer {
+                identity: done.certificate.identity.clone(),
+                document_number: done.document_number,
+                level: done.certificate.level,
+            });
+            return bank.sessions.respond(&session, Redirect::to("/demo")).await;
+        }
+        Some(Err(message)) => {
+            session.state.pending = None;
+            session.state.notice = Some(Notice::Error(message));
+            return bank.sessions.respond(&session, Redirect::to("/demo")).await;
+        }
+        None => {}
+    }
+    let shown = bank
+        .client
+        .qr_link(&pending, std::time::SystemTime::now())
+        .and_then(|link| splitid_rp::device_link::qr_svg(&link));
+    match shown {
+        Ok(svg) => bank.sessions.respond(&session, qr_page(&svg)).await,
+        Err(error) => {
+            session.state.pending = None;
+            session.state.notice = Some(Notice::Error(login_failed(&error)));
+            bank.sessions.respond(&session, Redirect::to("/demo")).await
+        }
+    }
+}
+
+fn qr_page(svg: &str) -> Markup {
+    // The SVG document without its XML declaration, inline (no image request, no script).
+    let svg = svg.find("<svg").map_or(svg, |start| &svg[start..]);
+    page(
+        SITE,
+        "Scan with SplitID",
+        Some("/demo/qr"),
+        html! {
+            p { "Open the SplitID app on your phone and scan this code. It changes every second." }
+            div.qr role="img" aria-label="QR code for logging in with SplitID" {
+                (maud::PreEscaped(svg))
+            }
+            p { a href="/demo" { "Cancel" } }
+        },
+    )
+}
+
 async fn wait(State(bank): State<Bank>, headers: HeaderMap) -> Response {
     let session = bank.sessions.load(&headers).await;
     let (what, pending) = match &session.state.pending {
@@ -257,6 +408,12 @@ async fn wait(State(bank): State<Bank>, headers: HeaderMap) -> Response {
             ),
             pending,
         ),
+        Some(Pending::QrLogin(_)) => {
+            return bank
+                .sessions
+                .respond(&session, Redirect::to("/demo/qr"))
+                .await;
+        }
         None => return bank.sessions.respond(&session, Redirect::to("/demo")).await,
     };
     let code = pending.verification_code.map(|c| c.to_string());
@@ -271,8 +428,14 @@ async fn finish(State(bank): State<Bank>, headers: HeaderMap) -> Response {
         return bank.sessions.respond(&session, Redirect::to("/demo")).await;
     };
     match pending {
+        Pending::QrLogin(_) => {
+            session.state.pending = Some(pending);
+            bank.sessions
+                .respond(&session, Redirect::to("/demo/qr"))
+                .await
+        }
         Pending::Login(login) => {
-            match bank.client.wait(&login).await {
+            match bank.client.wait_v3(&login).await {
                 Ok(done) => {
                     bank.sessions.renew(&mut session).await;
                     session.state.customer = Some(Customer {
@@ -288,7 +451,7 @@ async fn finish(State(bank): State<Bank>, headers: HeaderMap) -> Response {
         Pending::Transfer {
             session: signing,
             transfer,
-        } => match bank.client.wait(&signing).await {
+        } => match bank.client.wait_v3(&signing).await {
             Ok(done) => {
                 let details = transfer.details();
                 let signed = SignableData::new(details.as_bytes(), HashType::Sha256);
@@ -346,7 +509,7 @@ async fn transfer(State(bank): State<Bank>, headers: HeaderMap, fields: FormFiel
     };
     let started = bank
         .client
-        .start_signature(
+        .start_notification_signature(
             &Target::Document(customer.document_number.clone()),
             CertificateLevel::Qualified,
             SignableData::new(transfer.details().into_bytes(), HashType::Sha256),

@@ -370,6 +370,41 @@ fn a_person_logs_in_to_the_demo_bank_and_signs_a_transfer() {
     browser.screenshot("bank-4-transfer-signed");
 }
 
+/// The Demo Bank's QR login (RP API v3): the page shows a code its backend rebuilds every
+/// second, and the phone reads the link from a screenshot of the page, as a camera would.
+#[test]
+fn a_person_logs_in_to_the_demo_bank_by_scanning_its_qr_code() {
+    let server = Server::start(&[]);
+    let phone = Phone::new();
+    phone.register(&server, PERSON, PIN1, PIN2);
+    let browser = Browser::open();
+    browser.goto(&format!("{}/demo", server.url));
+    browser.click("form[action='/demo/qr'] button");
+    browser.wait_for_text("Scan with SplitID");
+    let first = std::fs::read(browser.screenshot("bank-7-qr")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    let later = browser.screenshot("bank-8-qr-later");
+    assert_ne!(
+        first,
+        std::fs::read(&later).unwrap(),
+        "the code changes as the seconds pass"
+    );
+    let opened = phone.run(
+        &[
+            "--json",
+            "open",
+            "--linked-wait",
+            "0",
+            "--qr",
+            later.to_str().unwrap(),
+        ],
+        &format!("{PIN1}\n"),
+    );
+    assert_success(&opened);
+    let account = browser.wait_for_text("Welcome, MARY ÄNN");
+    assert!(account.contains(PERSON_CODE), "{account}");
+}
+
 #[test]
 fn refusals_locked_keys_and_bad_input_get_clear_messages() {
     let server = Server::start(&[]);

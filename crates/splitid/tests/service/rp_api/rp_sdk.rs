@@ -423,6 +423,12 @@ fn v3_device_links_through_the_sdk_from_a_qr_image_a_web2app_callback_and_a_link
         "{link}"
     );
     assert!(qr_svg(&link).unwrap().contains("<svg"));
+    let look = |pending| {
+        runtime
+            .block_on(client.status_v3(pending, Duration::from_secs(1), None))
+            .unwrap()
+    };
+    assert!(look(&login).is_none(), "running until a phone scans");
     let image = images.path().join("qr.png");
     std::fs::write(&image, qr_png(&link).unwrap()).unwrap();
     let opened = phone.run(
@@ -436,7 +442,7 @@ fn v3_device_links_through_the_sdk_from_a_qr_image_a_web2app_callback_and_a_link
         &format!("{PIN1}\n"),
     );
     assert_success(&opened);
-    let done = runtime.block_on(client.wait_v3(&login)).unwrap();
+    let done = look(&login).expect("complete once the phone answered");
     assert_eq!(done.certificate.identity.semantics_identifier, PERSON);
     assert!(matches!(
         client.same_device_link(&login, DeviceLinkType::Web2App),
