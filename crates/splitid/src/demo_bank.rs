@@ -23,8 +23,8 @@ use time::OffsetDateTime;
 
 use splitid_domain::{DEMO_BANK_NAME, DEMO_BANK_UUID, Service};
 use splitid_http::web::{
-    CsrfForm, FormFields, Notice, PageState, Sessions, login_form, notice, page, person_from_form,
-    waiting_page,
+    CsrfForm, FormFields, Notice, PageState, Sessions, WebSession, login_form, notice, page,
+    person_from_form, waiting_page,
 };
 
 const HOME: &str = "/demo";
@@ -231,7 +231,7 @@ fn account_page(csrf: &str, customer: &Customer, shown: &Option<Notice>) -> Mark
 }
 
 async fn login(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields) -> Response {
-    let (mut session, form) = match bank.sessions.posted(SITE, &headers, fields).await {
+    let (session, form) = match bank.sessions.posted(SITE, &headers, fields).await {
         Ok(posted) => posted,
         Err(expired) => return *expired,
     };
@@ -254,17 +254,36 @@ async fn login(State(bank): State<Bank>, headers: HeaderMap, fields: FormFields)
             }],
         )
         .await;
+    pursue(&bank, session, started.map(Pending::Login), "/demo/wait").await
+}
+
+/// Keeps a started login in the browser's session and goes on to `next`, or back home with
+/// what went wrong.
+async fn pursue(
+    bank: &Bank,
+    mut session: WebSession<BankState>,
+    started: Result<Pending, RpError>,
+    next: &str,
+) -> Response {
     match started {
         Ok(pending) => {
-            session.state.pending = Some(Pending::Login(pending));
-            bank.sessions
-                .respond(&session, Redirect::to("/demo/wait"))
-                .await
+            session.state.pending = Some(pending);
+            bank.sessions.respond(&session, Redirect::to(next)).await
         }
         Err(error) => {
             bank.sessions
                 .back_to(HOME, session, Notice::Error(explain(&error)))
                 .await
+        }
+    }
+}
+
+impl From<splitid_rp::Completed> for Customer {
+    fn from(done: splitid_rp::Completed) -> Self {
+        Customer {
+            identity: done.certificate.identity.clone(),
+            document_number: done.document_number,
+            level: done.certificate.level,
         }
     }
 }
@@ -275,7 +294,7 @@ async fn start_qr_login(
     headers: HeaderMap,
     fields: FormFields,
 ) -> Response {
-    let (mut session, _) = match bank.sessions.posted(SITE, &headers, fields).await {
+    let (session, _) = match bank.sessions.posted(SITE, &headers, fields).await {
         Ok(posted) => posted,
         Err(expired) => return *expired,
     };
@@ -290,20 +309,10 @@ async fn start_qr_login(
             None,
         )
         .await;
-    match started {
-        Ok(pending) => {
-            bank.wait_in_backend(pending.clone());
-            session.state.pending = Some(Pending::QrLogin(pending));
-            bank.sessions
-                .respond(&session, Redirect::to("/demo/qr"))
-                .await
-        }
-        Err(error) => {
-            bank.sessions
-                .back_to(HOME, session, Notice::Error(explain(&error)))
-                .await
-        }
+    if let Ok(pending) = &started {
+        bank.wait_in_backend(pending.clone());
     }
+    pursue(&bank, session, started.map(Pending::QrLogin), "/demo/qr").await
 }
 
 impl Bank {
@@ -347,11 +356,7 @@ async fn qr_login(State(bank): State<Bank>, headers: HeaderMap) -> Response {
         Some(Ok(done)) => {
             session.state.pending = None;
             bank.sessions.renew(&mut session).await;
-            session.state.customer = Some(Customer {
-                identity: done.certificate.identity.clone(),
-                document_number: done.document_number,
-                level: done.certificate.level,
-            });
+            session.state.customer = Some(Customer::from(done));
             return bank.sessions.respond(&session, Redirect::to("/demo")).await;
         }
         Some(Err(message)) => {
@@ -438,11 +443,7 @@ async fn finish(State(bank): State<Bank>, headers: HeaderMap) -> Response {
             match bank.client.wait_v3(&login).await {
                 Ok(done) => {
                     bank.sessions.renew(&mut session).await;
-                    session.state.customer = Some(Customer {
-                        identity: done.certificate.identity.clone(),
-                        document_number: done.document_number,
-                        level: done.certificate.level,
-                    });
+                    session.state.customer = Some(Customer::from(done));
                 }
                 Err(error) => session.state.notice = Some(Notice::Error(login_failed(&error))),
             }
