@@ -4,6 +4,7 @@ mod admin;
 mod app;
 mod demo;
 mod demo_bank;
+mod demo_phone;
 mod eid;
 mod loadtest;
 mod serve;

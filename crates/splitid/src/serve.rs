@@ -78,6 +78,15 @@ async fn serve(
     let scheme = settings.scheme();
     print_banner(service.config(), scheme, address, &fingerprint);
     service.spawn_background_tasks();
+    if service.config().demo && settings.demo_phone() {
+        let half = if service.config().allow_2048_bit_halves {
+            splitkey::HalfSize::Bits2048
+        } else {
+            splitkey::HalfSize::Bits3072
+        };
+        let server = service.config().public_url.clone();
+        crate::demo_phone::spawn(server, &service.config().data_dir, half);
+    }
     let interrupted = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -66,6 +66,11 @@ pub struct Settings {
     #[arg(long, env = "SPLITID_DEMO", num_args = 0..=1, require_equals = true,
           default_missing_value = "true")]
     pub demo: Option<bool>,
+    /// In demo mode, a phone that answers by itself for the README's test identities (OK,
+    /// USER_REFUSED, TIMEOUT, …) [default: true].
+    #[arg(long, env = "SPLITID_DEMO_PHONE", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true")]
+    pub demo_phone: Option<bool>,
     /// The URL this service is reached at (written into certificates) [default: http://LISTEN].
     #[arg(long, env = "SPLITID_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -298,6 +303,10 @@ impl Settings {
 
     pub fn demo(&self) -> bool {
         self.demo.unwrap_or(false)
+    }
+
+    pub fn demo_phone(&self) -> bool {
+        self.demo_phone.unwrap_or(true)
     }
 
     pub fn allow_2048(&self) -> bool {
@@ -733,6 +742,7 @@ mod tests {
             Some(splitid_domain::store::DEFAULT_POSTGRES_CONNECTIONS)
         );
         assert_eq!(example.demo(), defaults.demo());
+        assert_eq!(example.demo_phone(), defaults.demo_phone());
         assert_eq!(example.session_timeout(), defaults.session_timeout());
         assert_eq!(example.allow_2048(), defaults.allow_2048());
         assert_eq!(example.log_format(), defaults.log_format());

@@ -43,6 +43,7 @@ fn start_from_file_with_env(config: &str, env: &[(&str, &str)]) -> (Running, Str
     let child = Command::new(env!("CARGO_BIN_EXE_splitid"))
         .args(["serve", "--config"])
         .arg(&path)
+        .env("SPLITID_DEMO_PHONE", "false")
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -1,6 +1,7 @@
 //! A relying party's sessions through the RP API v2 and v3: start, poll, results, refusals, bad input.
 
 mod certificate_choice;
+mod demo_phone;
 mod login_and_signing;
 mod malformed_requests;
 mod no_suitable_account;

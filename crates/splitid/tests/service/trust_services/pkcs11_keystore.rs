@@ -43,6 +43,7 @@ impl SoftHsm {
             .args(["--init-token", "--free", "--label", TOKEN])
             .args(["--so-pin", "1234", "--pin", TOKEN_PIN])
             .env("SOFTHSM2_CONF", softhsm.conf())
+            .env("SPLITID_DEMO_PHONE", "false")
             .output()
             .expect("softhsm2-util (Debian package softhsm2) must be installed");
         assert_success(&output);
