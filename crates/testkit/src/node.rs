@@ -67,6 +67,21 @@ impl Cluster {
 }
 
 impl Server {
+    /// CPU time the server process has used so far (user + system, every thread), from
+    /// `/proc` (Linux; its clock ticks are 1/100 s).
+    pub fn cpu_time(&self) -> std::time::Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // Fields after the command name (which may hold spaces) start at its closing ')'.
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<u64> = after
+            .split(' ')
+            .skip(11)
+            .take(2)
+            .map(|field| field.parse().unwrap())
+            .collect();
+        std::time::Duration::from_millis((fields[0] + fields[1]) * 10)
+    }
+
     /// Starts a demo server accepting 2048-bit halves (fast keys for tests) with a test clock.
     pub fn start(extra: &[&str]) -> Server {
         Self::start_with_env(extra, &[])
