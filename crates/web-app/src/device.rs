@@ -26,6 +26,8 @@ pub struct Device<S: Storage, T: Transport, C: Clock> {
     server: String,
     /// The transactions last found, so that the page answers one by its id.
     pending: Mutex<Vec<Pending>>,
+    /// Where a device link's answered transaction returns to the e-service, by id.
+    returns: Mutex<Vec<(String, String)>>,
     key_size: HalfSize,
     kdf: KdfParams,
 }
@@ -110,6 +112,7 @@ impl<S: Storage, T: Transport, C: Clock> Device<S, T, C> {
             app: App::with_ports(vault, transport, clock, OsRandom),
             server: server.trim_end_matches('/').to_owned(),
             pending: Mutex::new(Vec::new()),
+            returns: Mutex::new(Vec::new()),
             key_size: HalfSize::default(),
             kdf: KdfParams::default(),
         }
@@ -171,6 +174,35 @@ impl<S: Storage, T: Transport, C: Clock> Device<S, T, C> {
         Ok(views)
     }
 
+    /// Opens an RP API v3 device link (a QR code's, a Web2App link the browser opened in the
+    /// app's scope): its session becomes the transaction returned, answered like one found by
+    /// [`pending`](Self::pending).
+    pub async fn open_link(&self, link: &str) -> Result<TransactionView, AppError> {
+        let pending = self.app.open_link(link, None).await?;
+        let view = TransactionView {
+            document_number: pending.account.document_number.clone(),
+            transaction: pending.transaction.clone(),
+        };
+        let mut known = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        known.retain(|other| other.transaction.transaction_id != view.transaction.transaction_id);
+        known.push(pending);
+        Ok(view)
+    }
+
+    /// Where an answered device-link transaction returns to the e-service (once).
+    pub fn take_return(&self, transaction_id: &str) -> Option<String> {
+        let mut returns = self.returns.lock().unwrap_or_else(|e| e.into_inner());
+        let at = returns.iter().position(|(id, _)| id == transaction_id)?;
+        Some(returns.remove(at).1)
+    }
+
+    fn keep_return(&self, transaction_id: &str, url: Option<String>) {
+        if let Some(url) = url {
+            let mut returns = self.returns.lock().unwrap_or_else(|e| e.into_inner());
+            returns.push((transaction_id.to_owned(), url));
+        }
+    }
+
     /// Confirms a transaction found by [`pending`](Self::pending), with the PIN it needs
     /// (none for a certificate choice) and the code chosen where the person chooses one.
     pub async fn confirm(
@@ -181,10 +213,13 @@ impl<S: Storage, T: Transport, C: Clock> Device<S, T, C> {
     ) -> Result<TransactionOutcome, AppError> {
         let pending = self.found(transaction_id)?;
         let pin = pin.map(|pin| Pin::new(&pin)).transpose()?;
-        let outcome = self
+        let (outcome, returning) = self
             .app
-            .confirm(&pending, pin.as_ref(), chosen_code)
+            .confirm_returning(&pending, pin.as_ref(), chosen_code)
             .await?;
+        if !matches!(outcome, TransactionOutcome::WrongPin { .. }) {
+            self.keep_return(transaction_id, returning);
+        }
         self.forget_unless_open(transaction_id, &outcome);
         Ok(outcome)
     }
@@ -193,6 +228,7 @@ impl<S: Storage, T: Transport, C: Clock> Device<S, T, C> {
     pub async fn refuse(&self, transaction_id: &str) -> Result<TransactionOutcome, AppError> {
         let pending = self.found(transaction_id)?;
         let outcome = self.app.refuse(&pending, None).await?;
+        self.keep_return(transaction_id, pending.transaction.callback_url.clone());
         self.forget_unless_open(transaction_id, &outcome);
         Ok(outcome)
     }

@@ -114,7 +114,17 @@ impl WebApp {
         })
     }
 
-    /// Resolves with the `TransactionOutcome`.
+    /// Opens a device link; resolves with its `TransactionView`.
+    pub fn open_link(&self, link: String) -> js_sys::Promise {
+        let device = self.0.clone();
+        future_to_promise(async move {
+            let view = device.open_link(&link).await.map_err(failure)?;
+            json(&view)
+        })
+    }
+
+    /// Resolves with the `TransactionOutcome`, and `callbackUrl` where a device link's flow
+    /// returns to the e-service.
     pub fn confirm(
         &self,
         transaction_id: String,
@@ -128,16 +138,22 @@ impl WebApp {
                 .confirm(&transaction_id, pin, chosen_code)
                 .await
                 .map_err(failure)?;
-            json(&outcome)
+            json(&Answered {
+                callback_url: device.take_return(&transaction_id),
+                outcome,
+            })
         })
     }
 
-    /// Resolves with the `TransactionOutcome`.
+    /// Resolves with the `TransactionOutcome` (and `callbackUrl`, as for `confirm`).
     pub fn refuse(&self, transaction_id: String) -> js_sys::Promise {
         let device = self.0.clone();
         future_to_promise(async move {
             let outcome = device.refuse(&transaction_id).await.map_err(failure)?;
-            json(&outcome)
+            json(&Answered {
+                callback_url: device.take_return(&transaction_id),
+                outcome,
+            })
         })
     }
 
@@ -258,6 +274,16 @@ impl WebApp {
             Ok(JsValue::from_f64(resumed as f64))
         })
     }
+}
+
+/// A transaction's answer as the page reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Answered {
+    #[serde(flatten)]
+    outcome: splitid_proto::app_v1::TransactionOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callback_url: Option<String>,
 }
 
 /// Turns a JavaScript exception into the same failure shape (for the worker's own errors).

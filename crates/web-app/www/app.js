@@ -274,7 +274,29 @@ function showOutcome(transaction, outcome, done) {
     $("result-title").textContent = t("result.done");
     $("result-text").textContent = t(`result.${done}`, { rp });
   }
+  // A device link's flow returns to the e-service (Web2App, App2App).
+  const back = $("result-return");
+  back.hidden = !outcome.callbackUrl;
+  if (outcome.callbackUrl) {
+    back.href = outcome.callbackUrl;
+    back.textContent = t("result.return", { rp });
+  }
   show("result-view");
+}
+
+// A device link opened in the app's scope (the /device-link page's "Open in the app"):
+// `#link=` and the link, percent-encoded. The address is cleared at once: a link opens once.
+async function openLinkFromAddress() {
+  const prefix = "#link=";
+  if (!location.hash.startsWith(prefix)) return false;
+  const link = decodeURIComponent(location.hash.slice(prefix.length));
+  history.replaceState(null, "", location.pathname);
+  busy(true);
+  let found;
+  try { found = await coreJson("open_link", link); } catch (failure) { showError(failure); return true; }
+  busy(false);
+  showTransaction(found);
+  return true;
 }
 
 function startCountdown(until) {
@@ -619,6 +641,7 @@ async function start() {
   }
   await showAccounts();
   sharePushSubscription();
+  if (await openLinkFromAddress()) return;
   if (accounts.length > 0) await checkForTransactions(0);
 }
 

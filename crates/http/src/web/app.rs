@@ -68,6 +68,8 @@ pub async fn device_link(State(base): State<String>, uri: OriginalUri) -> impl I
         None,
         html! {
             p { "An e-service asks you to log in or sign with SplitID. This page opened because the link reached your browser instead of the SplitID app." }
+            p { a.button href=(format!("/app/#link={}", percent_encoded(&link))) { "Open in the SplitID app" } }
+            p { "If that does not work:" }
             ol {
                 li { "Open " a href="/app/" { "the SplitID app" } " (install it from there if you have not)." }
                 li { "Scan the code on the e-service's screen again from the app, or go back to the e-service and choose to open SplitID on this device." }
@@ -77,6 +79,18 @@ pub async fn device_link(State(base): State<String>, uri: OriginalUri) -> impl I
             p.hint { "A code changes every second and opens one session once: if it has expired, the e-service shows a new one." }
         },
     )
+}
+
+/// Every byte but unreserved ones as `%XX` (RFC 3986), for a link inside a fragment.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 pub async fn landing(State(demo): State<bool>) -> impl IntoResponse {

@@ -50,7 +50,8 @@ export class WebApp {
         return ret;
     }
     /**
-     * Resolves with the `TransactionOutcome`.
+     * Resolves with the `TransactionOutcome`, and `callbackUrl` where a device link's flow
+     * returns to the e-service.
      * @param {string} transaction_id
      * @param {string | null} [pin]
      * @param {string | null} [chosen_code]
@@ -120,6 +121,17 @@ export class WebApp {
         return this;
     }
     /**
+     * Opens a device link; resolves with its `TransactionView`.
+     * @param {string} link
+     * @returns {Promise<any>}
+     */
+    open_link(link) {
+        const ptr0 = passStringToWasm0(link, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.webapp_open_link(this.__wbg_ptr, ptr0, len0);
+        return ret;
+    }
+    /**
      * `[TransactionView]`, waiting up to `wait_ms` for one.
      * @param {number} wait_ms
      * @returns {Promise<any>}
@@ -145,7 +157,7 @@ export class WebApp {
         return ret;
     }
     /**
-     * Resolves with the `TransactionOutcome`.
+     * Resolves with the `TransactionOutcome` (and `callbackUrl`, as for `confirm`).
      * @param {string} transaction_id
      * @returns {Promise<any>}
      */
@@ -402,7 +414,7 @@ function __wbg_get_imports() {
             return ret;
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 172, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 177, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen_d1d36bc1c0d5b9c3___convert__closures_____invoke___wasm_bindgen_d1d36bc1c0d5b9c3___JsValue__core_c4124321cdeb024c___result__Result_____wasm_bindgen_d1d36bc1c0d5b9c3___JsError___true_);
             return ret;
         },

@@ -320,3 +320,45 @@ fn countdown(text: &str) -> u32 {
         .collect();
     parts[0] * 3600 + parts[1] * 60 + parts[2]
 }
+
+/// RP API v3's Web2App flow in the web app: the link lands on the service's /device-link page
+/// (no app took it), whose "Open in the SplitID app" opens it in the app's scope; the person
+/// confirms with PIN1 and is offered the way back to the e-service, with the digest of the
+/// session secret and the verifier of the signed userChallenge.
+#[test]
+fn the_web_app_opens_a_device_link_and_returns_to_the_e_service() {
+    use crate::rp_api::v3_device_link::{CALLBACK, LinkSession, device_link_login};
+    use crate::rp_api::v3_notification::{interactions, random_challenge, v3};
+    let server = Server::start(&[]);
+    let phone = Browser::open();
+    register_in_the_app(&phone, &server.url);
+    phone.click("#result-done");
+    phone.wait_for_text("PIN1: 3 attempts left");
+
+    let rp = v3(&server);
+    let sent = interactions(
+        serde_json::json!([{"type": "displayTextAndPIN", "displayText60": "Log in to the shop?"}]),
+    );
+    let session = LinkSession::start(
+        &rp,
+        "/authentication/device-link/anonymous",
+        &device_link_login(&random_challenge(), &sent, Some(CALLBACK)),
+    );
+    phone.goto(&session.link("Web2App", None));
+    phone.wait_for_text("Open this in the SplitID app");
+    phone.click("a.button");
+    phone.wait_for_text("Log in to the shop?");
+    enter_pin(&phone, PIN1);
+    phone.click("#tx-confirm");
+    phone.wait_for_text("Back to DEMO");
+    let back = phone.script("return document.getElementById('result-return').href");
+    let back = back.as_str().unwrap();
+    let prefix = format!(
+        "{CALLBACK}&sessionSecretDigest={}&userChallengeVerifier=",
+        session.secret_digest()
+    );
+    assert!(back.starts_with(&prefix), "{back}");
+    let result = rp.result(&session.id);
+    assert_eq!(result["result"]["endResult"], "OK", "{result}");
+    assert_eq!(result["signature"]["flowType"], "Web2App", "{result}");
+}

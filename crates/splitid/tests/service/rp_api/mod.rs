@@ -10,5 +10,5 @@ mod refusals_and_codes;
 mod rp_sdk;
 mod timeout_and_restart;
 pub(crate) mod transaction_bytes;
-mod v3_device_link;
-mod v3_notification;
+pub(crate) mod v3_device_link;
+pub(crate) mod v3_notification;

@@ -14,11 +14,11 @@ use super::v3_notification::{
     interactions, random_challenge, signature_body, v3,
 };
 
-const CALLBACK: &str = "https://rp.example.com/callback?state=RrKjjT4aggzu27YBddX1bQ";
+pub(crate) const CALLBACK: &str = "https://rp.example.com/callback?state=RrKjjT4aggzu27YBddX1bQ";
 
 /// A device-link session as the relying party's backend keeps it.
-struct LinkSession {
-    id: String,
+pub(crate) struct LinkSession {
+    pub(crate) id: String,
     token: String,
     secret: Vec<u8>,
     base: String,
@@ -31,7 +31,7 @@ struct LinkSession {
 }
 
 impl LinkSession {
-    fn start(rp: &RelyingParty, path: &str, body: &Value) -> LinkSession {
+    pub(crate) fn start(rp: &RelyingParty, path: &str, body: &Value) -> LinkSession {
         let (status, started) = rp.post(path, body);
         assert_eq!(status, 200, "{started}");
         let token = started["sessionToken"].as_str().unwrap().to_owned();
@@ -63,7 +63,7 @@ impl LinkSession {
     }
 
     /// The protected link of `link_type` (`QR` with `elapsed` seconds, `Web2App`, `App2App`).
-    fn link(&self, link_type: &str, elapsed: Option<u64>) -> String {
+    pub(crate) fn link(&self, link_type: &str, elapsed: Option<u64>) -> String {
         let elapsed = elapsed
             .map(|seconds| format!("&elapsedSeconds={seconds}"))
             .unwrap_or_default();
@@ -93,7 +93,7 @@ impl LinkSession {
     }
 
     /// `sessionSecretDigest` as §2.9 defines it.
-    fn secret_digest(&self) -> String {
+    pub(crate) fn secret_digest(&self) -> String {
         BASE64URL.encode(aws_lc_rs::digest::digest(
             &aws_lc_rs::digest::SHA256,
             &self.secret,
@@ -101,7 +101,7 @@ impl LinkSession {
     }
 }
 
-fn device_link_login(rp_challenge: &str, sent: &str, callback: Option<&str>) -> Value {
+pub(crate) fn device_link_login(rp_challenge: &str, sent: &str, callback: Option<&str>) -> Value {
     let mut body = authentication_body(rp_challenge, "SHA-512", sent);
     body.as_object_mut().unwrap().remove("vcType");
     if let Some(callback) = callback {

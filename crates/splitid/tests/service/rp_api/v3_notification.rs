@@ -9,25 +9,25 @@ use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BAS
 use serde_json::{Value, json};
 use splitid_testkit::*;
 
-pub(super) const PERSON: &str = "PNOEE-30303039914";
+pub(crate) const PERSON: &str = "PNOEE-30303039914";
 
-pub(super) fn v3(server: &Server) -> RelyingParty {
+pub(crate) fn v3(server: &Server) -> RelyingParty {
     let mut rp = RelyingParty::new(server);
     rp.base = format!("{}/v3", server.url);
     rp
 }
 
-pub(super) fn interactions(list: Value) -> String {
+pub(crate) fn interactions(list: Value) -> String {
     BASE64.encode(list.to_string())
 }
 
-pub(super) fn random_challenge() -> String {
+pub(crate) fn random_challenge() -> String {
     let mut bytes = [0u8; 64];
     aws_lc_rs::rand::fill(&mut bytes).unwrap();
     BASE64.encode(bytes)
 }
 
-pub(super) fn authentication_body(rp_challenge: &str, hash: &str, interactions: &str) -> Value {
+pub(crate) fn authentication_body(rp_challenge: &str, hash: &str, interactions: &str) -> Value {
     json!({
         "relyingPartyUUID": DEMO_RP_UUID,
         "relyingPartyName": "DEMO",
@@ -43,7 +43,7 @@ pub(super) fn authentication_body(rp_challenge: &str, hash: &str, interactions: 
 }
 
 /// A RAW_DIGEST_SIGNATURE body; `algorithm` holds `signatureAlgorithm` and its parameters.
-pub(super) fn signature_body(digest: &[u8], mut algorithm: Value, interactions: &str) -> Value {
+pub(crate) fn signature_body(digest: &[u8], mut algorithm: Value, interactions: &str) -> Value {
     algorithm["digest"] = json!(BASE64.encode(digest));
     json!({
         "relyingPartyUUID": DEMO_RP_UUID,
@@ -61,7 +61,7 @@ fn acsp_payload(result: &Value, rp_challenge: &str, interactions: &str) -> Vec<u
 
 /// The ACSP_V2 payload as §2.6 writes it, built here from the status fields (not with the
 /// service's code); `callback` is the `initialCallbackUrl` of a Web2App or App2App flow.
-pub(super) fn acsp_payload_returning(
+pub(crate) fn acsp_payload_returning(
     result: &Value,
     rp_challenge: &str,
     interactions: &str,
@@ -91,7 +91,7 @@ fn checked_certificate(result: &Value, protocol: &str) -> Vec<u8> {
 
 /// The certificate's modulus, after the checks a relying party makes of the result of a
 /// session the phone got by `flow`.
-pub(super) fn checked_flow_certificate(result: &Value, protocol: &str, flow: &str) -> Vec<u8> {
+pub(crate) fn checked_flow_certificate(result: &Value, protocol: &str, flow: &str) -> Vec<u8> {
     assert_eq!(result["state"], "COMPLETE", "{result}");
     assert_eq!(result["result"]["endResult"], "OK", "{result}");
     assert_eq!(result["signatureProtocol"], protocol, "{result}");
@@ -106,7 +106,7 @@ pub(super) fn checked_flow_certificate(result: &Value, protocol: &str, flow: &st
     identity.rsa_modulus
 }
 
-pub(super) fn aws_lc_verifies(
+pub(crate) fn aws_lc_verifies(
     modulus: &[u8],
     algorithm: &'static signature::RsaParameters,
     message: &[u8],
