@@ -18,6 +18,7 @@ pub mod error;
 pub mod flows;
 pub mod oidc;
 pub mod ports;
+pub mod qr;
 pub mod vault;
 
 pub use error::AppError;

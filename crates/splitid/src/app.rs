@@ -652,15 +652,12 @@ fn read_qr(path: &std::path::Path) -> anyhow::Result<String> {
             }
         }
     };
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, grey);
-    let grids = image.detect_grids();
-    let grid = grids
-        .first()
-        .with_context(|| format!("no QR code found in {}", path.display()))?;
-    let (_, text) = grid
-        .decode()
-        .map_err(|e| anyhow::anyhow!("the QR code in {} cannot be read: {e}", path.display()))?;
-    Ok(text)
+    let luma: Vec<u8> = (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .map(|(x, y)| grey(x, y))
+        .collect();
+    splitid_app::qr::read(width, height, &luma)
+        .with_context(|| format!("no readable QR code in {}", path.display()))
 }
 
 /// Shows a transaction and confirms it with the PIN it needs (and the chosen code for

@@ -114,6 +114,11 @@ impl WebApp {
         })
     }
 
+    /// The text of the QR code in a camera frame (greyscale, one byte a pixel), if any.
+    pub fn read_qr(&self, width: u32, height: u32, luma: Vec<u8>) -> Option<String> {
+        splitid_app::qr::read(width as usize, height as usize, &luma)
+    }
+
     /// Opens a device link; resolves with its `TransactionView`.
     pub fn open_link(&self, link: String) -> js_sys::Promise {
         let device = self.0.clone();

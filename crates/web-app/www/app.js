@@ -51,7 +51,7 @@ function coreWithProgress(onProgress, method, ...args) {
 const coreJson = async (method, ...args) => JSON.parse(await core(method, ...args));
 
 // --- screens -----------------------------------------------------------------------------
-const VIEWS = ["accounts-view", "register-view", "transaction-view", "result-view"];
+const VIEWS = ["accounts-view", "register-view", "transaction-view", "result-view", "scan-view"];
 function show(view) {
   VIEWS.forEach((id) => { $(id).hidden = id !== view; });
   $("error").hidden = true;
@@ -100,6 +100,7 @@ async function renderAccounts() {
     return;
   }
   for (const account of accounts) list.append(accountCard(account));
+  $("scan").hidden = !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
   show("accounts-view");
   renderNotifyButton();
 }
@@ -291,12 +292,56 @@ async function openLinkFromAddress() {
   if (!location.hash.startsWith(prefix)) return false;
   const link = decodeURIComponent(location.hash.slice(prefix.length));
   history.replaceState(null, "", location.pathname);
+  await openLink(link);
+  return true;
+}
+
+async function openLink(link) {
   busy(true);
   let found;
-  try { found = await coreJson("open_link", link); } catch (failure) { showError(failure); return true; }
+  try { found = await coreJson("open_link", link); } catch (failure) { showError(failure); return; }
   busy(false);
   showTransaction(found);
-  return true;
+}
+
+// --- scanning a QR code --------------------------------------------------------------------
+// Camera frames, five a second, greyscale, read by the core (rqrr in WebAssembly) until one
+// holds a code; nothing leaves the phone but the link itself, to this app's own server.
+const SCAN_EVERY_MS = 200;
+let scanAttempt = 0;
+
+async function scanQrCode() {
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+  } catch { $("busy").textContent = t("scan.unavailable"); return; }
+  const attempt = ++scanAttempt;
+  const video = $("scan-video");
+  video.srcObject = stream;
+  show("scan-view");
+  const stop = () => { stream.getTracks().forEach((track) => track.stop()); video.srcObject = null; };
+  try { await video.play(); } catch { stop(); $("busy").textContent = t("scan.unavailable"); return; }
+  const canvas = document.createElement("canvas");
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  while (attempt === scanAttempt) {
+    await new Promise((resolve) => setTimeout(resolve, SCAN_EVERY_MS));
+    const [width, height] = [video.videoWidth, video.videoHeight];
+    if (attempt !== scanAttempt || !width || !height) continue;
+    canvas.width = width;
+    canvas.height = height;
+    context.drawImage(video, 0, 0, width, height);
+    const { data } = context.getImageData(0, 0, width, height);
+    const luma = new Uint8Array(width * height);
+    for (let i = 0; i < luma.length; i++) luma[i] = (data[4 * i] + data[4 * i + 1] + data[4 * i + 2]) / 3;
+    const text = await core("read_qr", width, height, luma);
+    if (text && attempt === scanAttempt) {
+      scanAttempt++;
+      stop();
+      await openLink(text);
+      return;
+    }
+  }
+  stop();
 }
 
 function startCountdown(until) {
@@ -617,6 +662,8 @@ async function start() {
   // The button waits a few seconds for a transaction that is on its way.
   $("check").onclick = () => checkForTransactions(CHECK_WAIT_MS);
   $("add").onclick = showRegistration;
+  $("scan").onclick = scanQrCode;
+  $("scan-cancel").onclick = () => { scanAttempt++; showAccounts(); };
   $("notify").onclick = turnOnNotifications;
   $("register-form").onsubmit = register;
   $("register-cancel").onclick = showAccounts;

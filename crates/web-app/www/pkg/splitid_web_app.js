@@ -157,6 +157,26 @@ export class WebApp {
         return ret;
     }
     /**
+     * The text of the QR code in a camera frame (greyscale, one byte a pixel), if any.
+     * @param {number} width
+     * @param {number} height
+     * @param {Uint8Array | number[]} luma
+     * @returns {string | undefined}
+     */
+    read_qr(width, height, luma) {
+        const val2 = +width;
+        const val3 = +height;
+        const ptr0 = passArray8ToWasm0(luma, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.webapp_read_qr(this.__wbg_ptr, val2, val3, ptr0, len0);
+        let v4;
+        if (ret[0] !== 0) {
+            v4 = getStringFromWasm0(ret[0], ret[1]);
+            wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        }
+        return v4;
+    }
+    /**
      * Resolves with the `TransactionOutcome` (and `callbackUrl`, as for `confirm`).
      * @param {string} transaction_id
      * @returns {Promise<any>}
@@ -593,6 +613,13 @@ function makeMutClosure(arg0, arg1, f) {
     };
     CLOSURE_DTORS.register(real, state, state);
     return real;
+}
+
+function passArray8ToWasm0(arg, malloc) {
+    const ptr = malloc(arg.length * 1, 1) >>> 0;
+    getUint8ArrayMemory0().set(arg, ptr / 1);
+    WASM_VECTOR_LEN = arg.length;
+    return ptr;
 }
 
 function passStringToWasm0(arg, malloc, realloc) {

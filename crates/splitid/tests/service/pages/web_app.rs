@@ -327,23 +327,10 @@ fn countdown(text: &str) -> u32 {
 /// session secret and the verifier of the signed userChallenge.
 #[test]
 fn the_web_app_opens_a_device_link_and_returns_to_the_e_service() {
-    use crate::rp_api::v3_device_link::{CALLBACK, LinkSession, device_link_login};
-    use crate::rp_api::v3_notification::{interactions, random_challenge, v3};
+    use crate::rp_api::v3_device_link::CALLBACK;
     let server = Server::start(&[]);
     let phone = Browser::open();
-    register_in_the_app(&phone, &server.url);
-    phone.click("#result-done");
-    phone.wait_for_text("PIN1: 3 attempts left");
-
-    let rp = v3(&server);
-    let sent = interactions(
-        serde_json::json!([{"type": "displayTextAndPIN", "displayText60": "Log in to the shop?"}]),
-    );
-    let session = LinkSession::start(
-        &rp,
-        "/authentication/device-link/anonymous",
-        &device_link_login(&random_challenge(), &sent, Some(CALLBACK)),
-    );
+    let (rp, session) = device_link_login(&phone, &server, "Log in to the shop?", Some(CALLBACK));
     phone.goto(&session.link("Web2App", None));
     phone.wait_for_text("Open this in the SplitID app");
     phone.click("a.button");
@@ -361,4 +348,74 @@ fn the_web_app_opens_a_device_link_and_returns_to_the_e_service() {
     let result = rp.result(&session.id);
     assert_eq!(result["result"]["endResult"], "OK", "{result}");
     assert_eq!(result["signature"]["flowType"], "Web2App", "{result}");
+}
+
+/// A video file Chromium plays as the camera (`--use-file-for-fake-video-capture`): the QR
+/// code of `link`, as the SDK draws it, in a Y4M (4:2:0) frame.
+fn camera_showing(link: &str, path: &std::path::Path) {
+    let png = splitid_rp::device_link::qr_png(link).unwrap();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap();
+    let mut grey = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut grey).unwrap();
+    let side = frame.width as usize;
+    let even = side + side % 2;
+    let mut luma = vec![255u8; even * even];
+    for y in 0..side {
+        luma[y * even..y * even + side].copy_from_slice(&grey[y * side..(y + 1) * side]);
+    }
+    let mut video =
+        format!("YUV4MPEG2 W{even} H{even} F1:1 Ip A1:1 C420jpeg\nFRAME\n").into_bytes();
+    video.extend_from_slice(&luma);
+    video.extend(std::iter::repeat_n(128u8, even * even / 2));
+    std::fs::write(path, video).unwrap();
+}
+
+/// RP API v3's QR flow in the web app: the person scans the e-service's code with the camera
+/// (Chromium's fake camera plays the SDK's QR image) and confirms with PIN1.
+#[test]
+fn the_web_app_scans_a_qr_code_with_the_camera() {
+    let server = Server::start(&[]);
+    let camera = tempfile::tempdir().unwrap();
+    let video = camera.path().join("camera.y4m");
+    let phone = Browser::open_with(&[
+        "--use-fake-ui-for-media-stream".to_owned(),
+        "--use-fake-device-for-media-stream".to_owned(),
+        format!("--use-file-for-fake-video-capture={}", video.display()),
+    ]);
+    let (rp, session) = device_link_login(&phone, &server, "Log in by QR?", None);
+    camera_showing(&session.link("QR", Some(0)), &video);
+    phone.click("#scan");
+    phone.wait_for_text("Log in by QR?");
+    enter_pin(&phone, PIN1);
+    phone.click("#tx-confirm");
+    phone.wait_for_text("Confirmed");
+    let result = rp.result(&session.id);
+    assert_eq!(result["result"]["endResult"], "OK", "{result}");
+    assert_eq!(result["signature"]["flowType"], "QR", "{result}");
+}
+
+/// Registers the web app at `server`, then starts an anonymous RP API v3 device-link login
+/// showing `text` (returning to `callback` from Web2App): the relying party and the session.
+fn device_link_login(
+    phone: &Browser,
+    server: &Server,
+    text: &str,
+    callback: Option<&str>,
+) -> (RelyingParty, crate::rp_api::v3_device_link::LinkSession) {
+    use crate::rp_api::v3_device_link::{LinkSession, device_link_login};
+    use crate::rp_api::v3_notification::{interactions, random_challenge, v3};
+    register_in_the_app(phone, &server.url);
+    phone.click("#result-done");
+    phone.wait_for_text("PIN1: 3 attempts left");
+    let rp = v3(server);
+    let sent =
+        interactions(serde_json::json!([{"type": "displayTextAndPIN", "displayText60": text}]));
+    let session = LinkSession::start(
+        &rp,
+        "/authentication/device-link/anonymous",
+        &device_link_login(&random_challenge(), &sent, callback),
+    );
+    (rp, session)
 }
