@@ -11,11 +11,11 @@ use futures_util::{FutureExt, StreamExt};
 use splitid_proto::VerificationCode;
 use splitid_proto::app_v1::{
     AccountStatus, AcspTransaction, CodeOrigin, Confirmation, DeviceLinkClaim,
-    EXPECTED_LINKED_SESSION_SCREEN, KeyHandover, MAC_KEY_LEN, PendingTransaction,
-    PendingTransactions, Proofing, ProofingChallenge, ProofingMethods, PushKey, PushSubscription,
-    Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof, RegistrationRequest,
-    SealedSecret, ServerKeyDocument, TransactionOutcome, Vouch, VouchSession, VouchSessionRequest,
-    VouchState, vouch_message,
+    EXPECTED_LINKED_SESSION_SCREEN, KeyHandover, MAC_KEY_LEN, PROTOCOL_FAILURE_SCREEN,
+    PendingTransaction, PendingTransactions, Proofing, ProofingChallenge, ProofingMethods, PushKey,
+    PushSubscription, Refusal, RegisteredAccount, RegistrationChallenge, RegistrationProof,
+    RegistrationRequest, SealedSecret, ServerKeyDocument, TransactionOutcome, Vouch, VouchSession,
+    VouchSessionRequest, VouchState, vouch_message,
 };
 use splitid_proto::rp_v3::device_link::user_challenge;
 use splitid_proto::rp_v3::interactions::{InteractionFlow, Interactions};
@@ -680,10 +680,19 @@ impl<S: Storage, T: Transport, C: Clock, R: Random> App<S, T, C, R> {
                 splitid_proto::app_v1::KeyUse::Signing => &pending.account.signing,
             };
             let share = stored.to_share()?;
+            let checked = checked_request(transaction, share.half_size(), self.channel.random());
+            if let Err(AppError::Protocol(why)) = &checked {
+                // A transaction that does not add up is not left waiting for the timeout:
+                // the relying party hears PROTOCOL_FAILURE now. Whether that refusal arrives
+                // or not, the app signs nothing.
+                let screen = Some(PROTOCOL_FAILURE_SCREEN.to_owned());
+                let _ = self.refuse(pending, screen).await;
+                return Err(AppError::Protocol(why.clone()));
+            }
             let Checked {
                 request,
                 user_challenge_verifier,
-            } = checked_request(transaction, share.half_size(), self.channel.random())?;
+            } = checked?;
             let pin = pin.ok_or_else(|| AppError::Usage("this transaction needs a PIN".into()))?;
             if request.padding() == Padding::Pss {
                 confirmation.encoded_message = Some(BASE64.encode(request.encoded()));

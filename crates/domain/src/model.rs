@@ -318,6 +318,9 @@ named_enum!(
         /// The app waited for the signature linked to a certificate choice and got this
         /// session instead (RP API v3; v2 reports USER_REFUSED).
         ExpectedLinkedSession => "EXPECTED_LINKED_SESSION",
+        /// The app found the transaction inconsistent (its code, its texts or its interaction
+        /// not what is signed) and would not sign it (RP API v3; v2 reports USER_REFUSED).
+        ProtocolFailure => "PROTOCOL_FAILURE",
     }
 );
 

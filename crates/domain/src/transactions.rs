@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use splitid_proto::app_v1::{
     AcspTransaction, CodeOrigin, Confirmation, EXPECTED_LINKED_SESSION_SCREEN, KeyUse,
-    PendingTransaction, Refusal, TransactionOutcome,
+    PROTOCOL_FAILURE_SCREEN, PendingTransaction, Refusal, TransactionOutcome,
 };
 use splitid_proto::rp_v3::FlowType;
 use splitid_sealing::Binding;
@@ -503,6 +503,9 @@ fn refusal_result(
     };
     if screen == EXPECTED_LINKED_SESSION_SCREEN {
         return Ok(EndResult::ExpectedLinkedSession);
+    }
+    if screen == PROTOCOL_FAILURE_SCREEN {
+        return Ok(EndResult::ProtocolFailure);
     }
     if session.kind == SessionKind::CertificateChoice {
         return if screen == CERTIFICATE_CHOICE_SCREEN {

@@ -467,6 +467,11 @@ pub struct Confirmation {
 /// signature linked to a certificate choice: the relying party gets EXPECTED_LINKED_SESSION.
 pub const EXPECTED_LINKED_SESSION_SCREEN: &str = "expectedLinkedSession";
 
+/// The refusal "screen" of a transaction the app would not sign because it is inconsistent
+/// (its verification code, texts or interaction not what is signed): the relying party gets
+/// PROTOCOL_FAILURE, at once rather than at the timeout.
+pub const PROTOCOL_FAILURE_SCREEN: &str = "protocolFailure";
+
 /// Which screen the person pressed Cancel on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

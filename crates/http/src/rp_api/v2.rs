@@ -269,8 +269,10 @@ fn end_result(end: EndResult) -> wire::EndResult {
             wire::EndResult::RequiredInteractionNotSupportedByApp
         }
         EndResult::UserRefusedCertChoice => wire::EndResult::UserRefusedCertChoice,
-        // v2 has no linked signatures: its session was refused by an app waiting for one.
-        EndResult::ExpectedLinkedSession => wire::EndResult::UserRefused,
+        // v3's only: v2 has no linked signatures, and an app that would not sign refused.
+        EndResult::ExpectedLinkedSession | EndResult::ProtocolFailure => {
+            wire::EndResult::UserRefused
+        }
         EndResult::UserRefusedDisplaytextandpin => wire::EndResult::UserRefusedDisplaytextandpin,
         EndResult::UserRefusedVcChoice => wire::EndResult::UserRefusedVcChoice,
         EndResult::UserRefusedConfirmationmessage => {
@@ -330,7 +332,7 @@ mod tests {
         for &end in EndResult::ALL {
             let expected = match end {
                 // v3's only: a v2 session refused by an app waiting for a linked signature.
-                EndResult::ExpectedLinkedSession => "USER_REFUSED",
+                EndResult::ExpectedLinkedSession | EndResult::ProtocolFailure => "USER_REFUSED",
                 _ => end.name(),
             };
             assert_eq!(end_result(end).to_string(), expected);

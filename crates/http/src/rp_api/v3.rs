@@ -471,6 +471,7 @@ fn end_result(end: EndResult) -> (wire::EndResult, Option<InteractionKind>) {
         }
         EndResult::UserRefusedCertChoice => (V3::UserRefusedCertChoice, None),
         EndResult::ExpectedLinkedSession => (V3::ExpectedLinkedSession, None),
+        EndResult::ProtocolFailure => (V3::ProtocolFailure, None),
         EndResult::UserRefusedDisplaytextandpin => refused(InteractionKind::DisplayTextAndPin),
         EndResult::UserRefusedVcChoice => refused(InteractionKind::VerificationCodeChoice),
         EndResult::UserRefusedConfirmationmessage => refused(InteractionKind::ConfirmationMessage),

@@ -88,17 +88,22 @@ pub(super) async fn registered_app_with(
     }
 }
 
-/// What the relying party reads of a session.
+/// What the relying party reads of a session through RP API v2.
 async fn end_result(service: &Service, session: uuid::Uuid) -> Value {
+    session_status(service, "v2", session).await["result"]["endResult"].clone()
+}
+
+/// A session's status through RP API `version` (`v2`, `v3`).
+async fn session_status(service: &Service, version: &str, session: uuid::Uuid) -> Value {
     let (status, body) = call(
         service,
         Method::GET,
-        &format!("/v2/session/{session}?timeoutMs=1000"),
+        &format!("/{version}/session/{session}?timeoutMs=1000"),
         "",
     )
     .await;
     assert_eq!(status, 200);
-    serde_json::from_slice::<Value>(&body).unwrap()["result"]["endResult"].clone()
+    serde_json::from_slice(&body).unwrap()
 }
 
 /// Confirms a login with the right PIN1; the app and the relying party both see it done.
@@ -134,6 +139,29 @@ async fn a_login_confirmed_on_in_memory_ports_reaches_the_relying_party() {
         token_before,
         "the next ratchet token is saved"
     );
+}
+
+/// A transaction whose code is not the code of what is signed (a lying server, an altered
+/// answer): the app signs nothing, and the relying party hears PROTOCOL_FAILURE at once
+/// (USER_REFUSED in v2, which has no such result).
+#[tokio::test]
+async fn an_inconsistent_transaction_is_refused_as_a_protocol_failure() {
+    let f = registered_app().await;
+    let (app, service) = (&f.app, &f.service);
+    let session = start_login(service).await;
+    let mut pending = app.pending(Duration::ZERO).await.unwrap().remove(0);
+    let shown = pending.transaction.verification_code.clone().unwrap();
+    let other = if shown == "0000" { "0001" } else { "0000" };
+    pending.transaction.verification_code = Some(other.to_owned());
+    let refused = app.confirm(&pending, Some(&pins().0), None).await;
+    assert!(
+        matches!(&refused, Err(splitid_app::AppError::Protocol(_))),
+        "{refused:?}"
+    );
+    assert_eq!(end_result(service, session).await, "USER_REFUSED");
+    let v3 = session_status(service, "v3", session).await;
+    assert_eq!(v3["result"]["endResult"], "PROTOCOL_FAILURE", "{v3}");
+    assert!(app.pending(Duration::ZERO).await.unwrap().is_empty());
 }
 
 #[tokio::test]
