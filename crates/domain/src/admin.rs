@@ -29,6 +29,7 @@ pub struct RelyingPartyChange {
     pub allowed_levels: Option<Vec<Level>>,
     pub ip_ranges: Option<Vec<String>>,
     pub enabled: Option<bool>,
+    pub share_device_ip: Option<bool>,
 }
 
 /// An account as support sees it: no key material, the PIN states of both keys.
@@ -102,6 +103,7 @@ impl Service {
         names: Vec<String>,
         allowed_levels: Vec<Level>,
         ip_ranges: Vec<String>,
+        share_device_ip: bool,
     ) -> ServiceResult<RelyingPartyRecord> {
         let rp = RelyingPartyRecord {
             uuid: Uuid::new_v4(),
@@ -109,6 +111,7 @@ impl Service {
             allowed_levels,
             ip_ranges,
             enabled: true,
+            share_device_ip,
         };
         check_relying_party(&rp)?;
         self.store().put_relying_party(&rp, self.now()).await?;
@@ -141,6 +144,9 @@ impl Service {
         if let Some(enabled) = change.enabled {
             rp.enabled = enabled;
         }
+        if let Some(share) = change.share_device_ip {
+            rp.share_device_ip = share;
+        }
         check_relying_party(&rp)?;
         self.store().put_relying_party(&rp, self.now()).await?;
         self.log_relying_party(operator, AuditKind::RelyingPartyChanged, &rp)
@@ -161,6 +167,7 @@ impl Service {
                 "allowedLevels": rp.allowed_levels,
                 "ipRanges": rp.ip_ranges,
                 "enabled": rp.enabled,
+                "shareDeviceIp": rp.share_device_ip,
             }));
         Ok(self.store().append_audit(&event).await?)
     }

@@ -297,6 +297,8 @@ impl Service {
                 allowed_levels: vec![store::Level::Qualified, store::Level::Qscd],
                 ip_ranges: vec![],
                 enabled: true,
+                // So that an e-service can try deviceIpAddress in the demo.
+                share_device_ip: true,
             };
             self.store().put_relying_party(&record, self.now()).await?;
         }
@@ -306,6 +308,7 @@ impl Service {
             allowed_levels: vec![store::Level::Qualified, store::Level::Qscd],
             ip_ranges: vec![],
             enabled: true,
+            share_device_ip: false,
         };
         self.store().put_relying_party(&bank, self.now()).await?;
         Ok(())

@@ -255,6 +255,8 @@ pub struct SigningRequest {
     pub bound: Option<BoundTexts>,
     /// How the phone gets it; `None` before RP API v3 (which reports it).
     pub flow: Option<Flow>,
+    /// Report the address of the phone that answers (asked, and the relying party may).
+    pub share_device_ip: bool,
 }
 
 impl SigningRequest {
@@ -283,6 +285,7 @@ impl SigningRequest {
             ignored_properties: Vec::new(),
             bound: None,
             flow: None,
+            share_device_ip: false,
         }
     }
 }
@@ -298,6 +301,8 @@ pub struct CertificateChoiceRequest {
     pub flow: Option<Flow>,
     /// Where a device link's phone returns to (RP API v3's Web2App, App2App).
     pub initial_callback_url: Option<String>,
+    /// Report the address of the phone that answers.
+    pub share_device_ip: bool,
 }
 
 named_enum!(
@@ -372,6 +377,10 @@ pub struct Outcome {
     /// How the phone got the session (RP API v3's sessions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<Flow>,
+    /// The address the answering phone's confirmation came from, for a relying party with the
+    /// privilege that asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_ip_address: Option<String>,
 }
 
 impl Outcome {
@@ -385,6 +394,7 @@ impl Outcome {
             interaction_used: None,
             ignored_properties: Vec::new(),
             flow: None,
+            device_ip_address: None,
         }
     }
 }
@@ -449,6 +459,7 @@ mod tests {
             interaction_used: Some(InteractionKind::DisplayTextAndPin),
             ignored_properties: vec!["x".into()],
             flow: None,
+            device_ip_address: None,
         };
         let json = serde_json::to_value(&outcome).unwrap();
         assert_eq!(

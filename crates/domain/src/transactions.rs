@@ -326,14 +326,22 @@ impl Service {
         serialised: Serialised,
         transaction_id: &str,
         confirmation: Confirmation,
+        device_ip: Option<std::net::IpAddr>,
         channel: impl FnOnce(&TransactionOutcome) -> ServiceResult<ChannelAdvance>,
     ) -> ServiceResult<TransactionOutcome> {
         let Some(session) = self.answerable(account, transaction_id).await? else {
             return Ok(TransactionOutcome::Gone);
         };
         let spec = spec_of(&session)?;
+        // Reported only where the relying party asked and may know it.
+        let device_ip = device_ip
+            .filter(|_| spec.share_device_ip)
+            .map(|ip| ip.to_string());
         if session.kind == SessionKind::CertificateChoice {
-            let outcome = self.certificate_choice_result(account, &spec).await?;
+            let outcome = Outcome {
+                device_ip_address: device_ip,
+                ..self.certificate_choice_result(account, &spec).await?
+            };
             return self.finish_for_device(&session, &outcome, account).await;
         }
         if !spec.code_choices.is_empty() {
@@ -376,13 +384,16 @@ impl Service {
                 key,
                 right_pin,
             } => {
-                let result = signed_outcome(
-                    account,
-                    &key.certificate,
-                    &spec,
-                    signature.as_bytes(),
-                    user_challenge,
-                )?;
+                let result = Outcome {
+                    device_ip_address: device_ip,
+                    ..signed_outcome(
+                        account,
+                        &key.certificate,
+                        &spec,
+                        signature.as_bytes(),
+                        user_challenge,
+                    )?
+                };
                 let outcome = TransactionOutcome::Completed {
                     end_result: EndResult::Ok.to_string(),
                 };

@@ -116,6 +116,10 @@ struct RelyingPartySettings {
     /// A source address range (CIDR) it may call from (repeat for several).
     #[arg(long)]
     ip: Vec<String>,
+    /// May learn the address of the phone that answered, when a request asks for it
+    /// (`shareMdClientIpAddress`) [add: false; change: unchanged].
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    share_device_ip: Option<bool>,
 }
 
 #[derive(Subcommand)]
@@ -335,7 +339,13 @@ async fn relying_party(
                 parse_levels(&settings.levels)?
             };
             service
-                .add_relying_party(operator, settings.names, levels, settings.ip)
+                .add_relying_party(
+                    operator,
+                    settings.names,
+                    levels,
+                    settings.ip,
+                    settings.share_device_ip.unwrap_or(false),
+                )
                 .await?
         }
         RelyingPartyCommand::Change {
@@ -352,6 +362,7 @@ async fn relying_party(
                     Some(settings.ip).filter(|r| !r.is_empty())
                 },
                 enabled: None,
+                share_device_ip: settings.share_device_ip,
             };
             service.change_relying_party(operator, uuid, change).await?
         }

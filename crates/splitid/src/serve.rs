@@ -117,6 +117,7 @@ async fn register_relying_parties(
             allowed_levels: rp.levels.clone(),
             ip_ranges: rp.ip_ranges.clone(),
             enabled: true,
+            share_device_ip: rp.share_device_ip,
         };
         service
             .store()

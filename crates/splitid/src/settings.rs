@@ -188,6 +188,10 @@ pub struct RelyingPartySetting {
     /// The source addresses it calls from, as CIDR ranges [default: any].
     #[serde(default)]
     pub ip_ranges: Vec<String>,
+    /// May learn the address of the phone that answered (`shareMdClientIpAddress`)
+    /// [default: false].
+    #[serde(default)]
+    pub share_device_ip: bool,
 }
 
 /// A CIDR range as given (the command line checks it at once; the file's when it is used).
@@ -755,7 +759,9 @@ mod tests {
             example.keystore.key_label.as_deref(),
             Some(DEFAULT_KEY_LABEL)
         );
-        assert_eq!(example.relying_party.unwrap()[0].levels, default_levels());
+        let relying_party = &example.relying_party.clone().unwrap()[0];
+        assert_eq!(relying_party.levels, default_levels());
+        assert!(!relying_party.share_device_ip);
         let proofing = example.proofing.unwrap();
         let eid = proofing.eid_certificate.unwrap();
         assert_eq!((eid.level, eid.revocation), (qualified(), if_reachable()));

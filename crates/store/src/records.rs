@@ -54,6 +54,8 @@ pub struct RelyingPartyRecord {
     /// Source address ranges (CIDR) it may call from; empty means any.
     pub ip_ranges: Vec<String>,
     pub enabled: bool,
+    /// May learn the address of the phone that answered (`shareMdClientIpAddress`).
+    pub share_device_ip: bool,
 }
 
 macro_rules! text_enum {

@@ -16,6 +16,7 @@ fn relying_party_from_row(row: &AnyRow) -> Result<RelyingPartyRecord, StoreError
         allowed_levels: json_column(row, "allowed_levels")?,
         ip_ranges: json_column(row, "ip_ranges")?,
         enabled: flag(row, "enabled")?,
+        share_device_ip: flag(row, "share_device_ip")?,
     })
 }
 impl Store {
@@ -28,11 +29,11 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO relying_parties (uuid, names, allowed_levels, ip_ranges, enabled, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO relying_parties (uuid, names, allowed_levels, ip_ranges, enabled, created_at, share_device_ip)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (uuid) DO UPDATE SET names = excluded.names,
                  allowed_levels = excluded.allowed_levels, ip_ranges = excluded.ip_ranges,
-                 enabled = excluded.enabled",
+                 enabled = excluded.enabled, share_device_ip = excluded.share_device_ip",
         )
         .bind(rp.uuid.to_string())
         .bind(serde_json::to_string(&rp.names).map_err(damaged)?)
@@ -40,6 +41,7 @@ impl Store {
         .bind(serde_json::to_string(&rp.ip_ranges).map_err(damaged)?)
         .bind(rp.enabled)
         .bind(format_time(now))
+        .bind(rp.share_device_ip)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -79,6 +81,7 @@ mod tests {
             allowed_levels: vec![Level::Qualified, Level::Qscd],
             ip_ranges: vec!["10.0.0.0/8".into()],
             enabled: true,
+            share_device_ip: false,
         };
         assert_eq!(store.relying_party(rp.uuid).await.unwrap(), None);
         store.put_relying_party(&rp, NOW).await.unwrap();
@@ -87,6 +90,7 @@ mod tests {
             Some(rp.clone())
         );
         rp.enabled = false;
+        rp.share_device_ip = true;
         rp.names = vec!["Bank".into()];
         store.put_relying_party(&rp, NOW).await.unwrap();
         assert_eq!(

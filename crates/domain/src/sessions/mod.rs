@@ -97,6 +97,9 @@ pub struct SessionSpec {
     /// signature).
     #[serde(default)]
     pub linked_session: Option<Uuid>,
+    /// Report the answering phone's address (the relying party asked, and may know it).
+    #[serde(default)]
+    pub share_device_ip: bool,
 }
 
 /// A session as its start answers: its id, and the code the relying party shows when the
@@ -213,6 +216,7 @@ impl Service {
             link: None,
             callback_url: None,
             linked_session: None,
+            share_device_ip: request.share_device_ip,
         })
     }
 
@@ -638,6 +642,7 @@ impl Service {
             interaction_used: None,
             ignored_properties: spec.ignored_properties.clone(),
             flow: spec.flow,
+            device_ip_address: None,
         })
     }
 
@@ -714,6 +719,7 @@ fn choice_spec(request: &CertificateChoiceRequest) -> SessionSpec {
         link: None,
         callback_url: None,
         linked_session: None,
+        share_device_ip: request.share_device_ip,
     }
 }
 
@@ -749,6 +755,7 @@ pub(crate) fn signed_outcome(
         interaction_used: spec.interaction.as_ref().map(|i| i.kind),
         ignored_properties: spec.ignored_properties.clone(),
         flow: spec.flow,
+        device_ip_address: None,
     })
 }
 
@@ -761,6 +768,7 @@ fn request_fingerprint_parts(request: &SigningRequest) -> serde_json::Value {
         "nonce": request.nonce,
         "bound": request.bound,
         "flow": request.flow,
+        "shareDeviceIp": request.share_device_ip,
     })
 }
 

@@ -24,7 +24,7 @@ pub use splitid_domain::app_channel::Ratcheted;
 use splitid_domain::app_channel::{AppCredentials, AppRequest, ChannelMove};
 
 use crate::error::{HttpError, HttpResult};
-use crate::rp_api::parse_json;
+use crate::rp_api::{ClientIp, parse_json};
 use splitid_domain::Service;
 use splitid_domain::accounts::pin_policy::pin_status;
 use splitid_domain::accounts::rfc3339;
@@ -278,6 +278,7 @@ async fn events(
 /// `POST …/transactions/{id}/confirm` or `…/refuse`: the device's answer.
 async fn answer(
     State(service): State<Service>,
+    ClientIp(device_ip): ClientIp,
     Path((account, transaction, action)): Path<(String, String, String)>,
     signed: Signed,
     body: Bytes,
@@ -305,6 +306,7 @@ async fn answer(
                             serialised,
                             &transaction,
                             confirmation,
+                            device_ip,
                             |outcome| channel.carrying(outcome),
                         )
                         .await

@@ -98,13 +98,25 @@ pub(crate) async fn authorize(
     service: &Service,
     claim: &RelyingPartyClaim,
     ip: Option<IpAddr>,
-    options: &RequestOptions,
+    options: &mut RequestOptions,
 ) -> ServiceResult<RelyingPartyRecord> {
     let level = level(options.certificate_level);
-    service
+    let rp = service
         .authorize_relying_party(claim.uuid, &claim.name, ip, level)
-        .await
+        .await?;
+    // The phone's address only for a relying party with the privilege; another's request
+    // for it is reported back as ignored.
+    if options.share_device_ip_address && !rp.share_device_ip {
+        options.share_device_ip_address = false;
+        options
+            .ignored_properties
+            .push(SHARE_DEVICE_IP_PROPERTY.to_owned());
+    }
+    Ok(rp)
 }
+
+/// The request property that asks for the phone's address.
+const SHARE_DEVICE_IP_PROPERTY: &str = "shareMdClientIpAddress";
 
 /// Long poll when the relying party gives no `timeoutMs`: half way between the bounds.
 const DEFAULT_TIMEOUT_MS: u64 = 60_500;

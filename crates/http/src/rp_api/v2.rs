@@ -171,8 +171,8 @@ async fn signing(
     purpose: SigningPurpose,
     body: Bytes,
 ) -> V2Result<Json<SessionCreated>> {
-    let request = parse_json::<SigningBody>(&body)?.validate(purpose)?;
-    let rp = authorize(&service, &request.relying_party, ip, &request.options).await?;
+    let mut request = parse_json::<SigningBody>(&body)?.validate(purpose)?;
+    let rp = authorize(&service, &request.relying_party, ip, &mut request.options).await?;
     created(
         service
             .start_signing_session(rp.uuid, target, signing_request(request))
@@ -187,8 +187,8 @@ async fn certificate_choice(
     target: Target,
     body: Bytes,
 ) -> V2Result<Json<SessionCreated>> {
-    let request = parse_json::<CertificateChoiceBody>(&body)?.validate()?;
-    let rp = authorize(&service, &request.relying_party, ip, &request.options).await?;
+    let mut request = parse_json::<CertificateChoiceBody>(&body)?.validate()?;
+    let rp = authorize(&service, &request.relying_party, ip, &mut request.options).await?;
     let request = CertificateChoiceRequest {
         relying_party_name: request.relying_party.name,
         level: level(request.options.certificate_level),
@@ -196,6 +196,7 @@ async fn certificate_choice(
         ignored_properties: request.options.ignored_properties,
         flow: None,
         initial_callback_url: None,
+        share_device_ip: request.options.share_device_ip_address,
     };
     created(
         service
@@ -244,6 +245,7 @@ fn signing_request(request: wire::SigningRequest) -> SigningRequest {
         },
         interactions: interactions(&request.interactions),
         nonce: request.options.nonce,
+        share_device_ip: request.options.share_device_ip_address,
         ignored_properties: request.options.ignored_properties,
         bound: None,
         flow: None,
@@ -298,6 +300,7 @@ fn status(progress: Progress) -> SessionStatus {
         interaction_used,
         ignored_properties,
         flow: _,
+        device_ip_address,
     } = outcome;
     SessionStatus {
         state: SessionState::Complete,
@@ -315,7 +318,7 @@ fn status(progress: Progress) -> SessionStatus {
         }),
         interaction_flow_used: interaction_used.map(|kind| kind.name().to_owned()),
         ignored_properties: (end == EndResult::Ok).then_some(ignored_properties),
-        device_ip_address: None,
+        device_ip_address,
     }
 }
 

@@ -254,8 +254,8 @@ async fn start_session(
     endpoint: Endpoint,
     body: Bytes,
 ) -> V3Result<Response> {
-    let request = parse_json::<RequestBody>(&body)?.validate(endpoint)?;
-    let rp = authorize(&service, &request.relying_party, ip, &request.options).await?;
+    let mut request = parse_json::<RequestBody>(&body)?.validate(endpoint)?;
+    let rp = authorize(&service, &request.relying_party, ip, &mut request.options).await?;
     if endpoint.delivery == Delivery::DeviceLink {
         let started = match endpoint.purpose {
             Purpose::CertificateChoice => {
@@ -317,6 +317,7 @@ fn choice_request(request: StartRequest) -> CertificateChoiceRequest {
         ignored_properties: request.options.ignored_properties,
         flow: flow_of(request.endpoint),
         initial_callback_url: request.initial_callback_url,
+        share_device_ip: request.options.share_device_ip_address,
     }
 }
 
@@ -389,6 +390,7 @@ fn signing_request(request: StartRequest) -> V3Result<SigningRequest> {
         protocol,
         interactions: interactions(&interactions_sent.list),
         nonce: request.options.nonce,
+        share_device_ip: request.options.share_device_ip_address,
         ignored_properties: request.options.ignored_properties,
         verification_code,
         bound: Some(BoundTexts {
@@ -419,8 +421,9 @@ async fn signing_certificate(
             return Err(RequestError::new(field, "does not belong to a certificate lookup").into());
         }
     }
-    let request = request.validate(endpoint(Purpose::CertificateChoice, Delivery::Notification))?;
-    authorize(&service, &request.relying_party, ip, &request.options).await?;
+    let mut request =
+        request.validate(endpoint(Purpose::CertificateChoice, Delivery::Notification))?;
+    authorize(&service, &request.relying_party, ip, &mut request.options).await?;
     let certificate = service
         .signing_certificate(&number, level(request.options.certificate_level))
         .await?;
@@ -506,6 +509,7 @@ fn status(progress: Progress) -> SessionStatus {
         interaction_used,
         ignored_properties,
         flow,
+        device_ip_address,
     } = outcome;
     let (end_result, refused) = end_result(end);
     let ok = end == EndResult::Ok;
@@ -542,7 +546,7 @@ fn status(progress: Progress) -> SessionStatus {
             certificate_level: certificate_level(certificate.level),
         }),
         interaction_type_used: interaction_used.map(|kind| kind.name().to_owned()),
-        device_ip_address: None,
+        device_ip_address,
         ignored_properties: ok.then_some(ignored_properties),
     }
 }

@@ -193,8 +193,10 @@ fn a_changed_transaction_is_refused_before_the_pin_is_used() {
         &refused,
         "the verification code does not match what is signed",
     );
-    let (_, running) = rp.status(&session, 1000);
-    assert_eq!(running["state"], "RUNNING", "nothing was confirmed");
+    // The app refused it as a protocol failure (v2 has no such result: USER_REFUSED).
+    let ended = rp.result(&session);
+    assert_eq!(ended["result"]["endResult"], "USER_REFUSED", "{ended}");
+    assert!(ended.get("signature").is_none(), "nothing was signed");
     assert!(
         !proxy
             .exchanges()

@@ -362,3 +362,52 @@ fn refusals_certificates_and_problems() {
     let (status, _) = rp.get(&format!("/session/{session}?timeoutMs=999"));
     assert_eq!(status, 400);
 }
+
+/// `deviceIpAddress` only for a relying party with the privilege that asked for it
+/// (`requestProperties.shareMdClientIpAddress`); another's request for it comes back in
+/// `ignoredProperties`. v2 reports it the same way.
+#[test]
+fn the_phones_address_only_for_a_relying_party_with_the_privilege() {
+    let server = Server::start(&[]);
+    let phone = Phone::new();
+    phone.register(&server, PERSON, "1234", "12345");
+    let sent = interactions(json!([{"type": "displayTextAndPIN", "displayText60": "Log in?"}]));
+    let shop = server.admin_json(&["rp", "add", "--name", "Shop"]);
+    assert_eq!(shop["shareDeviceIp"], false, "{shop}");
+    let privileged = server.admin_json(&["rp", "add", "--name", "Bank", "--share-device-ip"]);
+    assert_eq!(privileged["shareDeviceIp"], true, "{privileged}");
+    let login = |rp: &RelyingParty, uuid: &str, name: &str| {
+        let mut body = authentication_body(&random_challenge(), "SHA-512", &sent);
+        body["relyingPartyUUID"] = json!(uuid);
+        body["relyingPartyName"] = json!(name);
+        body["requestProperties"] = json!({"shareMdClientIpAddress": true});
+        let path = format!("/authentication/notification/etsi/{PERSON}");
+        let (status, started) = rp.post(&path, &body);
+        assert_eq!(status, 200, "{started}");
+        assert_success(&phone.run(&["confirm", "--next", "--wait", "10"], "1234\n"));
+        rp.result(started["sessionID"].as_str().unwrap())
+    };
+    let rp = v3(&server);
+    for (uuid, name) in [
+        (DEMO_RP_UUID, "DEMO"),
+        (privileged["uuid"].as_str().unwrap(), "Bank"),
+    ] {
+        let result = login(&rp, uuid, name);
+        assert_eq!(result["deviceIpAddress"], "127.0.0.1", "{result}");
+        assert_eq!(result["ignoredProperties"], json!([]), "{result}");
+    }
+    let result = login(&rp, shop["uuid"].as_str().unwrap(), "Shop");
+    assert!(result.get("deviceIpAddress").is_none(), "{result}");
+    assert_eq!(
+        result["ignoredProperties"],
+        json!(["shareMdClientIpAddress"]),
+        "{result}"
+    );
+
+    let v2 = RelyingParty::new(&server);
+    let mut body = login_body(display_text_and_pin("Log in?"));
+    body["requestProperties"] = json!({"shareMdClientIpAddress": true});
+    let session = v2.start(&format!("/authentication/etsi/{PERSON}"), &body);
+    assert_success(&phone.run(&["confirm", "--next", "--wait", "10"], "1234\n"));
+    assert_eq!(v2.result(&session)["deviceIpAddress"], "127.0.0.1");
+}
